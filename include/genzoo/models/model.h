@@ -1,0 +1,90 @@
+#pragma once
+// Models are torch::nn::Modules that implement the capability interfaces that
+// are true of them. Callers ask with as<Density>(model) and get nullptr when
+// the model cannot do it.
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "genzoo/core/config.h"
+
+namespace genzoo {
+
+enum class Bound { Exact, LowerBound };
+
+struct Sampler {
+  virtual ~Sampler() = default;
+  /// n samples [n, C, H, W] (or [n, 2] for points) in the model's data space.
+  virtual torch::Tensor sample(int64_t n) = 0;
+};
+
+struct Density {
+  virtual ~Density() = default;
+  /// log p(x) in nats per example, [N], for x in the model's data space.
+  virtual torch::Tensor log_prob(const torch::Tensor& x) = 0;
+  virtual Bound bound() const { return Bound::Exact; }
+};
+
+struct Energy {
+  virtual ~Energy() = default;
+  /// Unnormalised -log p(x), [N].
+  virtual torch::Tensor energy(const torch::Tensor& x) = 0;
+};
+
+struct Latent {
+  virtual ~Latent() = default;
+  virtual torch::Tensor encode(const torch::Tensor& x) = 0;
+  virtual torch::Tensor decode(const torch::Tensor& z) = 0;
+};
+
+using ModulePtr = std::shared_ptr<torch::nn::Module>;
+
+template <typename Capability>
+std::shared_ptr<Capability> as(const ModulePtr& model) {
+  return std::dynamic_pointer_cast<Capability>(model);
+}
+
+/// What a model is built for: the data's shape and how pixels are presented.
+struct DataSpec {
+  int64_t channels = 1, height = 28, width = 28;
+  bool points = false;   // toy 2-D data: x is [N, 2]
+  bool binary = false;   // pixels are {0,1}
+  int64_t dims() const { return points ? 2 : channels * height * width; }
+};
+
+/// Everything a factory may use to build a model.
+struct ModelContext {
+  Config* config = nullptr;  // the model reads its options under "model."
+  DataSpec data;
+  /// Prepared training data [N, ...] (as the model sees it, before per-batch
+  /// noise), for data-dependent initialisation; may be undefined.
+  torch::Tensor train_data;
+};
+
+struct ModelInfo {
+  std::string name;
+  std::string family;       // "explicit", "latent", "adversarial", "energy"
+  std::string description;  // one line
+  std::string objective;    // training objective: "likelihood", ...
+  bool needs_binary = false;
+  std::function<ModulePtr(ModelContext&)> create;
+};
+
+/// Capability names the module implements: "sample", "density", "energy", "latent".
+std::vector<std::string> capabilities(const ModulePtr& model);
+
+/// The registry (built once, explicitly: no static-initialisation tricks that
+/// a static library's linker would drop).
+const std::vector<ModelInfo>& model_registry();
+std::vector<std::string> model_names();
+/// genzoo::Error listing the registered names when `name` is unknown.
+const ModelInfo& find_model(const std::string& name);
+
+/// Builds a model, checking it suits the data (e.g. binary models on binary
+/// pixels) with a genzoo::Error that says how to fix the call.
+ModulePtr create_model(const std::string& name, ModelContext& ctx);
+
+}  // namespace genzoo

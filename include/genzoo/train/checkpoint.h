@@ -1,0 +1,36 @@
+#pragma once
+// Checkpoints: model parameters and buffers, the objective's optimizer state,
+// the trainer's position, the global RNG state and the resolved config, in
+// one torch archive. Written to a temporary file and renamed into place; the
+// previous checkpoint is kept as checkpoint.prev.pt.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "genzoo/train/objective.h"
+
+namespace genzoo {
+
+struct TrainerState {
+  int64_t epoch = 0;            // current epoch (0-based)
+  int64_t batch_in_epoch = 0;   // next batch to run within `epoch`
+  int64_t global_step = 0;      // optimisation steps done
+  double elapsed_seconds = 0;   // training time used, across resumes
+};
+
+std::string checkpoint_path(const std::string& run_dir);       // RUN/checkpoint.pt
+std::string previous_checkpoint_path(const std::string& run_dir);  // RUN/checkpoint.prev.pt
+
+/// Saves atomically; the existing checkpoint becomes the previous one.
+/// `objective` may be null (model only).
+void save_checkpoint(const std::string& run_dir, torch::nn::Module& model,
+                     const Objective* objective, const TrainerState& state,
+                     const std::string& config_toml);
+
+/// Loads into `model` (and `objective` unless null) and restores the global
+/// RNG state; returns the trainer position. A missing, truncated or foreign
+/// file is a genzoo::Error naming it.
+TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
+                             Objective* objective);
+
+}  // namespace genzoo

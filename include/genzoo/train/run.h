@@ -1,0 +1,46 @@
+#pragma once
+// A run folder and everything built from its config: the dataset, the pixel
+// transform, the model and the data as the model sees it.
+//
+// Config keys read here:
+//   model.name             registered model
+//   data.name              dataset name or idx:/folder: spec
+//   data.binarize          none | threshold | static | dynamic   (none)
+//   data.scale             unit | symmetric                      (unit)
+//   data.dequantize        uniform dequantization of grey pixels (false)
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "genzoo/core/config.h"
+#include "genzoo/data/dataset.h"
+#include "genzoo/data/transforms.h"
+#include "genzoo/models/model.h"
+#include "genzoo/train/trainer.h"
+
+namespace genzoo {
+
+struct Run {
+  std::string dir;
+  Config config;
+  const ModelInfo* info = nullptr;
+  Dataset dataset;
+  std::shared_ptr<ImageTransform> transform;  // null for points
+  DataSpec spec;
+  TrainData data;
+  ModulePtr model;
+};
+
+/// Builds dataset, transform, data and a freshly initialised model from
+/// `config` (which must name model.name and data.name).
+Run build_run(Config config, const std::string& dir);
+
+/// Opens an existing run folder: its config.toml, and the model weights of
+/// its checkpoint. genzoo::Error when the folder is not a run.
+Run open_run(const std::string& dir);
+
+/// The run's config file (RUN/config.toml).
+std::string run_config_path(const std::string& dir);
+
+}  // namespace genzoo

@@ -1,0 +1,85 @@
+#pragma once
+// The generic training loop: budgets (epochs, steps, wall time), seeded
+// batches, per-batch data noise, logging to metrics.jsonl, a progress bar,
+// periodic sample grids, atomic checkpoints, exact resume and a NaN guard.
+// The family-specific step lives in the Objective.
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+
+#include "genzoo/core/config.h"
+#include "genzoo/models/model.h"
+#include "genzoo/train/checkpoint.h"
+#include "genzoo/train/objective.h"
+
+namespace genzoo {
+
+/// Data as the model sees it.
+struct TrainData {
+  torch::Tensor train;  // prepared training rows [N, ...]
+  torch::Tensor test;   // fixed evaluation rows [M, ...]
+  /// Per-batch randomness (dynamic binarization, dequantization) for rows of
+  /// batch `batch` of epoch `epoch`; identity when unset.
+  std::function<torch::Tensor(const torch::Tensor&, int64_t, int64_t)> batch;
+  /// Model-space samples -> float images [N, C, H, W] in [0, 1] for grids;
+  /// unset when samples are not images.
+  std::function<torch::Tensor(const torch::Tensor&)> to_display;
+};
+
+/// Budget and bookkeeping, read from the config:
+///   train.epochs, train.steps, train.time_limit (seconds; 0 = none; the run
+///   stops at the first budget reached; with none set, train.epochs = 10),
+///   train.batch_size (100), train.seed (0), train.log_every (steps, 100),
+///   train.sample_every (epochs, 1; 0 = only at the end), train.sample_count (64),
+///   train.checkpoint_seconds (300: mid-epoch checkpoints on long epochs),
+///   train.eval_batch_size (1000).
+struct TrainerOptions {
+  int64_t epochs = 0, steps = 0;
+  double time_limit = 0;
+  int64_t batch_size = 100;
+  uint64_t seed = 0;
+  int64_t log_every = 100;
+  int64_t sample_every = 1;
+  int64_t sample_count = 64;
+  double checkpoint_seconds = 300;
+  int64_t eval_batch_size = 1000;
+  static TrainerOptions from_config(Config& config);
+};
+
+/// Thrown when the loss stops being finite; the last good checkpoint stays.
+class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TrainSummary {
+  TrainerState state;
+  Metrics last_eval;      // held-out metrics after the last completed epoch
+  double wall_seconds = 0;  // this invocation
+};
+
+class Trainer {
+ public:
+  Trainer(TrainerOptions options, std::string run_dir, ModulePtr model, Objective& objective,
+          TrainData data, std::string config_toml);
+
+  /// Runs until the budget is spent. With `resume`, first restores the
+  /// checkpoint in the run folder. Progress goes to stderr.
+  TrainSummary run(bool resume);
+
+ private:
+  void write_samples(const std::string& name);
+  void checkpoint();
+  void log_json(const std::string& line);
+
+  TrainerOptions options_;
+  std::string run_dir_;
+  ModulePtr model_;
+  Objective& objective_;
+  TrainData data_;
+  std::string config_toml_;
+  TrainerState state_;
+};
+
+}  // namespace genzoo

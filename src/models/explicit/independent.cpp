@@ -1,0 +1,74 @@
+#include "genzoo/models/explicit/independent.h"
+
+#include "genzoo/core/error.h"
+
+namespace genzoo {
+
+namespace {
+int64_t numel_of(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (auto s : shape) n *= s;
+  return n;
+}
+}  // namespace
+
+IndependentImpl::IndependentImpl(IndependentOptions options_) : options(std::move(options_)) {
+  reset();
+}
+
+void IndependentImpl::reset() {
+  TORCH_CHECK(options.shape().size() == 3, "independent: shape must be {C, H, W}");
+  TORCH_CHECK(options.init() == "zero" || options.init() == "marginals",
+              "independent: init must be 'zero' or 'marginals', got '", options.init(), "'");
+  logits = register_parameter("logits", torch::zeros({numel_of(options.shape())}));  // [D]
+}
+
+void IndependentImpl::init_from_marginals(const torch::Tensor& data) {
+  TORCH_CHECK(data.dim() == 4 && data.size(0) > 0, "independent: marginals need [N, C, H, W] data");
+  torch::NoGradGuard no_grad;
+  auto x = data.reshape({data.size(0), -1}).to(torch::kFloat64);  // [N, D]
+  TORCH_CHECK(x.size(1) == logits.size(0), "independent: data has ", x.size(1),
+              " pixels, the model ", logits.size(0));
+  auto p = (x.sum(0) + 1.0) / (x.size(0) + 2.0);  // [D]
+  logits.copy_(torch::logit(p).to(torch::kFloat32));
+}
+
+torch::Tensor IndependentImpl::log_prob(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() >= 2, "independent: log_prob expects [N, C, H, W]");
+  auto flat = x.reshape({x.size(0), -1});  // [N, D]
+  TORCH_CHECK(flat.size(1) == logits.size(0), "independent: input has ", flat.size(1),
+              " pixels, the model ", logits.size(0));
+  // x log s(l) + (1-x) log s(-l), from logits so no probability is ever clipped.
+  auto ll = -torch::binary_cross_entropy_with_logits(logits.expand_as(flat), flat, {},
+                                                      {}, at::Reduction::None);  // [N, D]
+  return ll.sum(1);  // [N]
+}
+
+torch::Tensor IndependentImpl::sample(int64_t n) {
+  TORCH_CHECK(n >= 0, "independent: sample count must be >= 0");
+  torch::NoGradGuard no_grad;
+  auto probs = torch::sigmoid(logits).expand({n, logits.size(0)});  // [n, D]
+  std::vector<int64_t> shape{n};
+  shape.insert(shape.end(), options.shape().begin(), options.shape().end());
+  return torch::bernoulli(probs).reshape(shape);  // [n, C, H, W]
+}
+
+ModelInfo independent_model_info() {
+  ModelInfo info;
+  info.name = "independent";
+  info.family = "explicit";
+  info.description = "fully factorised Bernoulli over binary pixels (exact log p)";
+  info.objective = "likelihood";
+  info.needs_binary = true;
+  info.create = [](ModelContext& ctx) -> ModulePtr {
+    auto init = ctx.config->get_choice("model.init", "zero", {"zero", "marginals"});
+    Independent model(IndependentOptions()
+                          .shape({ctx.data.channels, ctx.data.height, ctx.data.width})
+                          .init(init));
+    if (init == "marginals" && ctx.train_data.defined()) model->init_from_marginals(ctx.train_data);
+    return model.ptr();
+  };
+  return info;
+}
+
+}  // namespace genzoo

@@ -1,0 +1,98 @@
+#include "genzoo/train/checkpoint.h"
+
+#include <cstdio>
+
+#include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
+#include "genzoo/core/rng.h"
+
+namespace genzoo {
+
+namespace {
+constexpr int64_t kFormatVersion = 1;
+
+torch::Tensor scalar_i64(int64_t v) { return torch::tensor(v, torch::kInt64); }
+}  // namespace
+
+std::string checkpoint_path(const std::string& run_dir) { return run_dir + "/checkpoint.pt"; }
+std::string previous_checkpoint_path(const std::string& run_dir) {
+  return run_dir + "/checkpoint.prev.pt";
+}
+
+void save_checkpoint(const std::string& run_dir, torch::nn::Module& model,
+                     const Objective* objective, const TrainerState& state,
+                     const std::string& config_toml) {
+  torch::serialize::OutputArchive archive;
+  archive.write("genzoo_checkpoint_version", scalar_i64(kFormatVersion));
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  if (objective) {
+    torch::serialize::OutputArchive objective_archive;
+    objective->save(objective_archive);
+    archive.write("objective", objective_archive);
+  }
+  archive.write("trainer.epoch", scalar_i64(state.epoch));
+  archive.write("trainer.batch_in_epoch", scalar_i64(state.batch_in_epoch));
+  archive.write("trainer.global_step", scalar_i64(state.global_step));
+  archive.write("trainer.elapsed_seconds", torch::tensor(state.elapsed_seconds, torch::kFloat64));
+  archive.write("rng", global_rng_state());
+  archive.write("config", c10::IValue(config_toml));
+
+  const std::string path = checkpoint_path(run_dir);
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    std::remove(tmp.c_str());
+    throw Error("cannot write checkpoint '" + tmp + "': " + e.what_without_backtrace());
+  }
+  // Keep the last good checkpoint until the new one is complete on disk.
+  if (file_exists(path) && std::rename(path.c_str(), previous_checkpoint_path(run_dir).c_str()) != 0)
+    throw Error("cannot keep the previous checkpoint of '" + run_dir + "'");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw Error("cannot move '" + tmp + "' to '" + path + "'");
+}
+
+TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
+                             Objective* objective) {
+  if (!file_exists(path)) throw Error("checkpoint '" + path + "' does not exist");
+  TrainerState state;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor version;
+    if (!archive.try_read("genzoo_checkpoint_version", version))
+      throw Error("'" + path + "' is not a genzoo checkpoint");
+    if (version.item<int64_t>() != kFormatVersion)
+      throw Error("checkpoint '" + path + "' has format version " +
+                  std::to_string(version.item<int64_t>()) + ", this genzoo reads version " +
+                  std::to_string(kFormatVersion));
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model.load(model_archive);
+    if (objective) {
+      torch::serialize::InputArchive objective_archive;
+      archive.read("objective", objective_archive);
+      objective->load(objective_archive);
+    }
+    // InputArchive::read writes into a defined tensor in place, so every key
+    // gets a fresh one.
+    auto read = [&archive](const char* key) {
+      torch::Tensor t;
+      archive.read(key, t);
+      return t;
+    };
+    state.epoch = read("trainer.epoch").item<int64_t>();
+    state.batch_in_epoch = read("trainer.batch_in_epoch").item<int64_t>();
+    state.global_step = read("trainer.global_step").item<int64_t>();
+    state.elapsed_seconds = read("trainer.elapsed_seconds").item<double>();
+    set_global_rng_state(read("rng"));
+  } catch (const c10::Error& e) {
+    throw Error("checkpoint '" + path + "' is corrupt or does not match the model: " +
+                std::string(e.what_without_backtrace()).substr(0, 200));
+  }
+  return state;
+}
+
+}  // namespace genzoo

@@ -1,0 +1,66 @@
+#include "genzoo/train/optim.h"
+
+#include <cmath>
+
+#include "genzoo/core/error.h"
+
+namespace genzoo {
+
+namespace {
+double positive(Config& c, const std::string& key, double fallback) {
+  double v = c.get_double(key, fallback);
+  if (!(v > 0) || !std::isfinite(v))
+    throw Error("config key '" + key + "' must be a positive number, got " + std::to_string(v));
+  return v;
+}
+double in_unit_interval(Config& c, const std::string& key, double fallback) {
+  double v = c.get_double(key, fallback);
+  if (!(v >= 0 && v < 1)) throw Error("config key '" + key + "' must be in [0, 1), got " + std::to_string(v));
+  return v;
+}
+}  // namespace
+
+OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p) {
+  OptimizerSpec s;
+  s.name = c.get_choice(p + ".name", s.name, {"adam", "sgd"});
+  s.lr = positive(c, p + ".lr", s.name == "sgd" ? 0.1 : 1e-3);
+  if (s.name == "adam") {
+    s.beta1 = in_unit_interval(c, p + ".beta1", s.beta1);
+    s.beta2 = in_unit_interval(c, p + ".beta2", s.beta2);
+  } else {
+    s.momentum = in_unit_interval(c, p + ".momentum", s.momentum);
+  }
+  s.weight_decay = c.get_double(p + ".weight_decay", s.weight_decay);
+  if (s.weight_decay < 0) throw Error("config key '" + p + ".weight_decay' must be >= 0");
+  s.schedule = c.get_choice(p + ".schedule", s.schedule, {"constant", "step", "exponential"});
+  if (s.schedule != "constant") {
+    s.gamma = positive(c, p + ".gamma", s.schedule == "step" ? 0.1 : 0.95);
+    if (s.schedule == "step") {
+      s.step_epochs = c.get_int(p + ".step_epochs", s.step_epochs);
+      if (s.step_epochs < 1) throw Error("config key '" + p + ".step_epochs' must be >= 1");
+    }
+  }
+  return s;
+}
+
+double OptimizerSpec::lr_at(int64_t epoch) const {
+  if (schedule == "step") return lr * std::pow(gamma, static_cast<double>(epoch / step_epochs));
+  if (schedule == "exponential") return lr * std::pow(gamma, static_cast<double>(epoch));
+  return lr;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& s,
+                                                        std::vector<torch::Tensor> params) {
+  if (s.name == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(s.lr).momentum(s.momentum).weight_decay(s.weight_decay));
+  return std::make_unique<torch::optim::Adam>(
+      params,
+      torch::optim::AdamOptions(s.lr).betas({s.beta1, s.beta2}).weight_decay(s.weight_decay));
+}
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+}  // namespace genzoo

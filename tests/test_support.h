@@ -1,0 +1,33 @@
+#pragma once
+// Helpers shared by the tests: temporary folders and running the CLI.
+#include <string>
+
+namespace genzoo::testing {
+
+/// A fresh empty folder under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CliResult {
+  int status = -1;      // exit status
+  std::string out;      // stdout
+  std::string err;      // stderr
+};
+
+/// Runs the built `genzoo` binary with `args` (a shell-quoted string).
+CliResult run_cli(const std::string& args);
+
+/// Writes bytes to a file (test fixtures).
+void write_bytes(const std::string& path, const std::string& bytes);
+
+}  // namespace genzoo::testing

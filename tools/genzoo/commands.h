@@ -1,0 +1,29 @@
+#pragma once
+// The genzoo command line: one file per subcommand, each adding itself to the
+// app. Callbacks throw genzoo::Error for bad input; main() turns that into one
+// line on stderr and exit status 2.
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace genzoo::cli {
+
+void add_data_command(CLI::App& app);
+void add_models_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_sample_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+
+/// The recipe configs/<model>-<dataset>.toml when one exists (searched in
+/// $GENZOO_CONFIGS, <prefix>/share/genzoo/configs next to the binary, and the
+/// source tree), else "".
+std::string find_recipe(const std::string& model, const std::string& dataset);
+
+/// Adds --threads to a subcommand; call apply_threads() first in its callback.
+void add_threads_option(CLI::App* sub, int& threads);
+void apply_threads(int threads);
+
+/// Exit status for training that diverged (NaN/inf loss).
+constexpr int kExitDiverged = 3;
+
+}  // namespace genzoo::cli

@@ -1,0 +1,139 @@
+// genzoo train MODEL --data DATASET [...]: fresh runs and --resume.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+
+#include "commands.h"
+#include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
+#include "genzoo/core/rng.h"
+#include "genzoo/train/checkpoint.h"
+#include "genzoo/train/run.h"
+
+namespace genzoo::cli {
+
+namespace {
+
+struct TrainArgs {
+  std::string model, data, out, config_file, binarize;
+  std::vector<std::string> sets;
+  int64_t epochs = -1, steps = -1, seed = -1;
+  double time_limit = -1;
+  int threads = 0;
+  bool resume = false;
+};
+
+std::string default_run_dir(const std::string& model, const std::string& data) {
+  std::string clean;
+  for (char c : data) clean += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return "runs/" + model + "-" + clean + "-" + stamp;
+}
+
+// Command-line flags win over --set, which wins over the recipe / --config.
+void apply_flags(const TrainArgs& a, Config& c) {
+  for (const auto& s : a.sets) c.set_from_string(s);
+  if (!a.binarize.empty()) c.set("data.binarize", a.binarize);
+  if (a.epochs >= 0) c.set("train.epochs", a.epochs);
+  if (a.steps >= 0) c.set("train.steps", a.steps);
+  if (a.time_limit >= 0) c.set("train.time_limit", a.time_limit);
+  if (a.seed >= 0) c.set("train.seed", a.seed);
+  // A budget given on the command line replaces the recipe's budget.
+  if (a.epochs >= 0 || a.steps >= 0 || a.time_limit >= 0) {
+    if (a.epochs < 0) c.set("train.epochs", int64_t{0});
+    if (a.steps < 0) c.set("train.steps", int64_t{0});
+    if (a.time_limit < 0) c.set("train.time_limit", 0.0);
+  }
+}
+
+void run_train(const TrainArgs& a) {
+  apply_threads(a.threads);
+  Config config;
+  std::string dir = a.out;
+  if (a.resume) {
+    if (dir.empty()) throw Error("--resume needs --out RUN, the run folder to continue");
+    if (!file_exists(run_config_path(dir)))
+      throw Error("cannot resume: '" + dir + "' is not a genzoo run folder (no config.toml)");
+    if (!file_exists(checkpoint_path(dir)))
+      throw Error("cannot resume: '" + dir + "' has no checkpoint.pt");
+    if (!a.config_file.empty()) throw Error("--config cannot change a run being resumed; use --set");
+    config = Config::from_file(run_config_path(dir));
+    auto stored_model = config.get_string("model.name", "");
+    auto stored_data = config.get_string("data.name", "");
+    if (!a.model.empty() && a.model != stored_model)
+      throw Error("cannot resume '" + dir + "' as model '" + a.model + "': it trains '" + stored_model + "'");
+    if (!a.data.empty() && a.data != stored_data)
+      throw Error("cannot resume '" + dir + "' on '" + a.data + "': it trains on '" + stored_data + "'");
+  } else {
+    if (a.model.empty()) throw Error("no model given: genzoo train MODEL --data DATASET (see 'genzoo models')");
+    find_model(a.model);  // unknown names fail before any data is read
+    if (a.data.empty()) throw Error("no dataset given: use --data NAME (see 'genzoo data list')");
+    std::string recipe = a.config_file.empty() ? find_recipe(a.model, a.data) : a.config_file;
+    if (!recipe.empty()) {
+      config = Config::from_file(recipe);
+      std::fprintf(stderr, "recipe: %s\n", recipe.c_str());
+    }
+    if (config.has("model.name") && config.get_string("model.name", "") != a.model)
+      throw Error("config '" + recipe + "' is for model '" + config.get_string("model.name", "") +
+                  "', not '" + a.model + "'");
+    config.set("model.name", a.model);
+    config.set("data.name", a.data);
+    if (dir.empty()) dir = default_run_dir(a.model, a.data);
+    if (file_exists(checkpoint_path(dir)))
+      throw Error("'" + dir + "' already holds a trained run; use --resume to continue it or another --out");
+  }
+  apply_flags(a, config);
+
+  // Seed before the model is built: initial weights come from the global stream.
+  seed_everything(static_cast<uint64_t>(config.get_int("train.seed", 0)));
+  Run run = build_run(config, dir);
+  TrainerOptions options = TrainerOptions::from_config(run.config);
+  auto objective = make_objective(run.info->objective, run.model, run.config);
+  run.config.check_all_used();
+
+  ensure_dir(dir);
+  run.config.save(run_config_path(dir));
+  std::fprintf(stderr, "%s %s: model %s on %s (%lld train / %lld test), run folder %s\n",
+               a.resume ? "resuming" : "training", run.info->name.c_str(), run.info->name.c_str(),
+               run.dataset.name.c_str(), static_cast<long long>(run.data.train.size(0)),
+               static_cast<long long>(run.data.test.defined() ? run.data.test.size(0) : 0),
+               dir.c_str());
+  Trainer trainer(options, dir, run.model, *objective, run.data, run.config.to_toml());
+  TrainSummary s = trainer.run(a.resume);
+  std::printf("run %s: %lld epochs, %lld steps, %.1f s", dir.c_str(),
+              static_cast<long long>(s.state.epoch), static_cast<long long>(s.state.global_step),
+              s.state.elapsed_seconds);
+  for (const auto& kv : s.last_eval) std::printf(", test %s %.4f", kv.first.c_str(), kv.second);
+  std::printf("\n");
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "Train a model (a fresh run, or --resume one)");
+  cmd->add_option("MODEL", args->model, "Model name (see 'genzoo models')");
+  cmd->add_option("--data", args->data, "Dataset name or spec (see 'genzoo data list')");
+  cmd->add_option("--out", args->out, "Run folder (default runs/MODEL-DATASET-TIME)");
+  cmd->add_option("--config", args->config_file,
+                  "Recipe TOML (default configs/MODEL-DATASET.toml when it exists)");
+  cmd->add_option("--set", args->sets, "Override a config key: --set optim.lr=1e-3 (repeatable)");
+  auto* epochs = cmd->add_option("--epochs", args->epochs, "Train for N epochs")->check(CLI::NonNegativeNumber);
+  auto* steps = cmd->add_option("--steps", args->steps, "Train for N optimisation steps")->check(CLI::NonNegativeNumber);
+  auto* time = cmd->add_option("--time-limit", args->time_limit, "Train for at most SECONDS of wall time")
+                   ->check(CLI::NonNegativeNumber);
+  epochs->excludes(steps)->excludes(time);
+  steps->excludes(time);
+  cmd->add_option("--seed", args->seed, "Random seed (default 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--binarize", args->binarize, "none|threshold|static|dynamic")
+      ->check(CLI::IsMember({"none", "threshold", "static", "dynamic"}));
+  cmd->add_flag("--resume", args->resume, "Continue the run in --out from its checkpoint");
+  add_threads_option(cmd, args->threads);
+  cmd->callback([args] { run_train(*args); });
+}
+
+}  // namespace genzoo::cli
