@@ -1,6 +1,7 @@
 #include "genzoo/train/checkpoint.h"
 
 #include <cstdio>
+#include <sstream>
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
@@ -18,6 +19,37 @@ std::string checkpoint_path(const std::string& run_dir) { return run_dir + "/che
 std::string previous_checkpoint_path(const std::string& run_dir) {
   return run_dir + "/checkpoint.prev.pt";
 }
+
+namespace {
+
+// Mirrors torch::nn::Module::load, which silently replaces a parameter by a
+// stored tensor of another shape; here any mismatch is an error.
+void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                         const std::string& prefix) {
+  torch::NoGradGuard no_grad;
+  auto load_tensor = [&](const std::string& name, torch::Tensor& target, bool is_buffer) {
+    torch::Tensor stored;
+    if (!archive.try_read(name, stored, is_buffer))
+      throw Error("has no " + std::string(is_buffer ? "buffer" : "parameter") + " '" + prefix + name + "'");
+    if (stored.sizes() != target.sizes() || stored.scalar_type() != target.scalar_type()) {
+      std::ostringstream os;
+      os << "stores '" << prefix << name << "' as " << stored.sizes() << " " << stored.scalar_type()
+         << ", the model has " << target.sizes() << " " << target.scalar_type();
+      throw Error(os.str());
+    }
+    target.copy_(stored);
+  };
+  for (auto& p : module.named_parameters(/*recurse=*/false)) load_tensor(p.key(), p.value(), false);
+  for (auto& b : module.named_buffers(/*recurse=*/false)) load_tensor(b.key(), b.value(), true);
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive))
+      throw Error("has no submodule '" + prefix + child.key() + "'");
+    load_module_checked(*child.value(), child_archive, prefix + child.key() + ".");
+  }
+}
+
+}  // namespace
 
 void save_checkpoint(const std::string& run_dir, torch::nn::Module& model,
                      const Objective* objective, const TrainerState& state,
@@ -70,11 +102,20 @@ TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
                   std::to_string(kFormatVersion));
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
-    model.load(model_archive);
+    try {
+      load_module_checked(model, model_archive, "");
+    } catch (const Error& e) {
+      throw Error("checkpoint '" + path + "' does not match the model: it " + e.what());
+    }
     if (objective) {
       torch::serialize::InputArchive objective_archive;
       archive.read("objective", objective_archive);
-      objective->load(objective_archive);
+      try {
+        objective->load(objective_archive);
+      } catch (const c10::Error&) {
+        throw Error("checkpoint '" + path +
+                    "' holds optimizer state that does not fit this run's optimizer (was optim.name changed?)");
+      }
     }
     // InputArchive::read writes into a defined tensor in place, so every key
     // gets a fresh one.
@@ -89,7 +130,7 @@ TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
     state.elapsed_seconds = read("trainer.elapsed_seconds").item<double>();
     set_global_rng_state(read("rng"));
   } catch (const c10::Error& e) {
-    throw Error("checkpoint '" + path + "' is corrupt or does not match the model: " +
+    throw Error("checkpoint '" + path + "' is corrupt or unreadable: " +
                 std::string(e.what_without_backtrace()).substr(0, 200));
   }
   return state;

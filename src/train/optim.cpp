@@ -1,6 +1,7 @@
 #include "genzoo/train/optim.h"
 
 #include <cmath>
+#include <limits>
 
 #include "genzoo/core/error.h"
 
@@ -24,22 +25,19 @@ OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p) {
   OptimizerSpec s;
   s.name = c.get_choice(p + ".name", s.name, {"adam", "sgd"});
   s.lr = positive(c, p + ".lr", s.name == "sgd" ? 0.1 : 1e-3);
-  if (s.name == "adam") {
-    s.beta1 = in_unit_interval(c, p + ".beta1", s.beta1);
-    s.beta2 = in_unit_interval(c, p + ".beta2", s.beta2);
-  } else {
-    s.momentum = in_unit_interval(c, p + ".momentum", s.momentum);
-  }
+  // Parameters are float32: a larger step cannot even be represented.
+  if (s.lr > std::numeric_limits<float>::max())
+    throw Error("config key '" + p + ".lr' is beyond the float range: " + std::to_string(s.lr));
+  // Every optimizer's keys are read, so that a config naming both is valid.
+  s.beta1 = in_unit_interval(c, p + ".beta1", s.beta1);
+  s.beta2 = in_unit_interval(c, p + ".beta2", s.beta2);
+  s.momentum = in_unit_interval(c, p + ".momentum", s.momentum);
   s.weight_decay = c.get_double(p + ".weight_decay", s.weight_decay);
   if (s.weight_decay < 0) throw Error("config key '" + p + ".weight_decay' must be >= 0");
   s.schedule = c.get_choice(p + ".schedule", s.schedule, {"constant", "step", "exponential"});
-  if (s.schedule != "constant") {
-    s.gamma = positive(c, p + ".gamma", s.schedule == "step" ? 0.1 : 0.95);
-    if (s.schedule == "step") {
-      s.step_epochs = c.get_int(p + ".step_epochs", s.step_epochs);
-      if (s.step_epochs < 1) throw Error("config key '" + p + ".step_epochs' must be >= 1");
-    }
-  }
+  s.gamma = positive(c, p + ".gamma", s.schedule == "exponential" ? 0.95 : 0.1);
+  s.step_epochs = c.get_int(p + ".step_epochs", s.step_epochs);
+  if (s.step_epochs < 1) throw Error("config key '" + p + ".step_epochs' must be >= 1");
   return s;
 }
 

@@ -1,6 +1,7 @@
 // genzoo: train, sample, evaluate and compare generative models.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "commands.h"
@@ -29,6 +30,16 @@ int main(int argc, char** argv) {
   genzoo::cli::add_sample_command(app);
   genzoo::cli::add_eval_command(app);
 
+  // CLI11 would only say "a subcommand is required"; name the unknown one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::cerr << "genzoo: unknown command '" << argv[1] << "' (choose from "
+                << genzoo::join(names) << ")\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

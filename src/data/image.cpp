@@ -1,0 +1,66 @@
+#include "genzoo/data/image.h"
+
+// Debian's libstb supplies the implementations; only the declarations here.
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+
+#include <limits>
+#include <memory>
+
+#include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
+
+namespace genzoo {
+
+torch::Tensor read_image(const std::string& path) {
+  const std::string bytes = read_file(path);
+  TORCH_CHECK(bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max()),
+              "image '", path, "' is too large");
+  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int length = static_cast<int>(bytes.size());
+  int w = 0, h = 0, stored = 0;
+  if (!stbi_info_from_memory(data, length, &w, &h, &stored))
+    throw Error("cannot read image '" + path + "': " + stbi_failure_reason());
+  // stb drops the alpha channel when asked for fewer channels: grey+alpha -> grey,
+  // RGBA -> RGB.
+  const int channels = stored <= 2 ? 1 : 3;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(data, length, &w, &h, &stored, channels), stbi_image_free);
+  if (!pixels) throw Error("cannot read image '" + path + "': " + stbi_failure_reason());
+  // clone, not contiguous(): with C = 1 the permuted view is already
+  // contiguous and would still point into stb's buffer, freed on return.
+  return torch::from_blob(pixels.get(), {h, w, channels}, torch::kUInt8)  // [H, W, C]
+      .permute({2, 0, 1})
+      .clone(torch::MemoryFormat::Contiguous);  // [C, H, W], owns its memory
+}
+
+void write_png(const std::string& path, const torch::Tensor& image) {
+  TORCH_CHECK(image.defined(), "write_png('", path, "'): undefined image");
+  TORCH_CHECK(image.dim() == 3, "write_png('", path, "'): expected an image [C, H, W], got ",
+              image.sizes());
+  const int64_t c = image.size(0), h = image.size(1), w = image.size(2);
+  TORCH_CHECK(c == 1 || c == 3, "write_png('", path, "'): expected 1 or 3 channels, got ", c);
+  TORCH_CHECK(h > 0 && w > 0 && w * c <= std::numeric_limits<int>::max() &&
+                  h <= std::numeric_limits<int>::max(),
+              "write_png('", path, "'): bad image size ", image.sizes());
+  torch::Tensor pixels;
+  if (image.scalar_type() == torch::kUInt8) {
+    pixels = image;
+  } else {
+    TORCH_CHECK(image.is_floating_point(), "write_png('", path,
+                "'): expected uint8 or floating pixels, got ", image.scalar_type());
+    pixels = image.detach().to(torch::kFloat).clamp(0, 1).mul(255).round().to(torch::kUInt8);
+  }
+  pixels = pixels.to(torch::kCPU).permute({1, 2, 0}).contiguous();  // [H, W, C]
+
+  std::string png;
+  auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), size);
+  };
+  if (!stbi_write_png_to_func(append, &png, static_cast<int>(w), static_cast<int>(h),
+                              static_cast<int>(c), pixels.data_ptr(), static_cast<int>(w * c)))
+    throw Error("cannot encode PNG '" + path + "'");
+  write_file_atomic(path, png);
+}
+
+}  // namespace genzoo
