@@ -93,16 +93,16 @@ bool finite_metrics(const Metrics& m) {
 
 TrainerOptions TrainerOptions::from_config(Config& c) {
   TrainerOptions o;
+  // With no budget anywhere, train 10 epochs; an explicit zero budget (e.g.
+  // --steps 0) means no training at all, only a checkpoint of the initial model.
+  if (!c.has("train.epochs") && !c.has("train.steps") && !c.has("train.time_limit"))
+    c.set("train.epochs", int64_t{10});
   o.epochs = c.get_int("train.epochs", 0);
   o.steps = c.get_int("train.steps", 0);
   o.time_limit = c.get_double("train.time_limit", 0.0);
   if (o.epochs < 0) throw Error("--epochs must be >= 0");
   if (o.steps < 0) throw Error("--steps must be >= 0");
   if (o.time_limit < 0 || !std::isfinite(o.time_limit)) throw Error("--time-limit must be >= 0 seconds");
-  if (o.epochs == 0 && o.steps == 0 && o.time_limit == 0) {
-    o.epochs = 10;
-    c.set("train.epochs", o.epochs);
-  }
   o.batch_size = c.get_int("train.batch_size", o.batch_size);
   if (o.batch_size < 1) throw Error("config key 'train.batch_size' must be >= 1");
   int64_t seed = c.get_int("train.seed", 0);
@@ -171,6 +171,7 @@ TrainSummary Trainer::run(bool resume) {
 
   auto elapsed = [&] { return elapsed_before + seconds_since(started); };
   auto budget_spent = [&] {
+    if (options_.epochs == 0 && options_.steps == 0 && options_.time_limit == 0) return true;
     if (options_.epochs > 0 && state_.epoch >= options_.epochs) return true;
     if (options_.steps > 0 && state_.global_step >= options_.steps) return true;
     if (options_.time_limit > 0 && elapsed() >= options_.time_limit) return true;
@@ -226,9 +227,11 @@ TrainSummary Trainer::run(bool resume) {
     epoch_loss_sum += m.front().second;
     epoch_loss_count++;
 
+    // Examples per second over windows of 0.5-2 s; a fresh window keeps the
+    // previous rate until it is long enough to measure.
     double window = seconds_since(window_start);
-    if (window >= 1.0) {
-      rate = window_examples / window;
+    if (window >= 0.5 || rate == 0) rate = window_examples / std::max(window, 1e-9);
+    if (window >= 2.0) {
       window_start = Clock::now();
       window_examples = 0;
     }

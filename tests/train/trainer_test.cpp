@@ -137,6 +137,20 @@ TEST(Trainer, TimeLimitStopsTheRun) {
   EXPECT_TRUE(file_exists(dir / "checkpoint.pt"));
 }
 
+TEST(Trainer, BudgetDefaultsToTenEpochsAndAnExplicitZeroTakesNoStep) {
+  Config none;
+  EXPECT_EQ(TrainerOptions::from_config(none).epochs, 10);
+  Fixture f;
+  testing::TempDir dir;
+  Config zero = base_config();
+  zero.set("train.steps", int64_t{0});
+  zero.set("train.epochs", int64_t{0});
+  zero.set("train.time_limit", 0.0);
+  auto t = train(dir.path(), zero, f, false);
+  EXPECT_EQ(t.summary.state.global_step, 0);
+  EXPECT_TRUE(file_exists(dir / "checkpoint.pt"));  // the initial model, loadable by sample/eval
+}
+
 TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {
   testing::TempDir dir;
   torch::manual_seed(1);

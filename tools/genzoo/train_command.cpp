@@ -97,8 +97,8 @@ void run_train(const TrainArgs& a) {
 
   ensure_dir(dir);
   run.config.save(run_config_path(dir));
-  std::fprintf(stderr, "%s %s: model %s on %s (%lld train / %lld test), run folder %s\n",
-               a.resume ? "resuming" : "training", run.info->name.c_str(), run.info->name.c_str(),
+  std::fprintf(stderr, "%s %s on %s (%lld train / %lld test), run folder %s\n",
+               a.resume ? "resuming" : "training", run.info->name.c_str(),
                run.dataset.name.c_str(), static_cast<long long>(run.data.train.size(0)),
                static_cast<long long>(run.data.test.defined() ? run.data.test.size(0) : 0),
                dir.c_str());

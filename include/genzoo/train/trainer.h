@@ -29,7 +29,8 @@ struct TrainData {
 
 /// Budget and bookkeeping, read from the config:
 ///   train.epochs, train.steps, train.time_limit (seconds; 0 = none; the run
-///   stops at the first budget reached; with none set, train.epochs = 10),
+///   stops at the first budget reached; with none of the keys present,
+///   train.epochs = 10; all present and zero: no step is taken),
 ///   train.batch_size (100), train.seed (0), train.log_every (steps, 100),
 ///   train.sample_every (epochs, 1; 0 = only at the end), train.sample_count (64),
 ///   train.checkpoint_seconds (300: mid-epoch checkpoints on long epochs),
