@@ -189,7 +189,9 @@ TrainSummary Trainer::run(bool resume) {
   };
 
   Progress progress(isatty(STDERR_FILENO) != 0);
-  if (budget_spent()) {
+  if (options_.epochs == 0 && options_.steps == 0 && options_.time_limit == 0) {
+    progress.line("the budget is zero: no training step, the model is saved as it is");
+  } else if (budget_spent()) {
     progress.line("budget already spent at epoch " + std::to_string(state_.epoch) + ", step " +
                   std::to_string(state_.global_step) + ": nothing to train");
   }
