@@ -4,6 +4,8 @@
 
 namespace genzoo::testing {
 
+constexpr double kPi = 3.14159265358979323846;
+
 /// A fresh empty folder under the system temp dir, removed on destruction.
 class TempDir {
  public:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <cmath>
 
 #include "genzoo/core/error.h"
@@ -10,7 +12,6 @@
 namespace genzoo {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 // Midpoint rule over the square [-half, half]^2 with cells of side h.
 double integrate_density(const std::string& name, double half, double h) {
@@ -56,7 +57,7 @@ TEST(Toy2d, MixtureDensityMatchesClosedFormAtAMode) {
   ASSERT_EQ(modes.sizes(), (std::vector<int64_t>{8, 2}));
   const double s = toy2d_sigma("ring8");
   EXPECT_NEAR(toy2d_log_density("ring8", modes.slice(0, 0, 1).to(torch::kFloat64)).item<double>(),
-              -std::log(8 * 2 * kPi * s * s), 1e-9);
+              -std::log(8 * 2 * testing::kPi * s * s), 1e-9);
   EXPECT_NEAR(modes.norm(2, 1).min().item<float>(), 2.0, 1e-6);
   auto grid = toy2d_modes("grid25");
   EXPECT_EQ(grid.size(0), 25);
