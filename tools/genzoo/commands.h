@@ -13,6 +13,7 @@ void add_models_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_featurenet_command(CLI::App& app);
 
 /// The recipe configs/<model>-<dataset>.toml when one exists (searched in
 /// $GENZOO_CONFIGS, <prefix>/share/genzoo/configs next to the binary, and the
