@@ -78,6 +78,23 @@ TEST_F(Cli, TrainSampleEvalEndToEnd) {
   EXPECT_TRUE(file_exists(run + "/eval.json"));
 }
 
+TEST_F(Cli, EvalComputesWhatTheModelAndDataAllowAndNamesWhatTheyDoNot) {
+  std::string run = dir / "run";
+  ASSERT_EQ(run_cli(train_args(run)).status, 0);
+  auto e = run_cli("eval " + run + " --metrics nll,parzen,neighbours,speed,auroc --ood idx:" +
+                   (dir / "images.idx") + " --samples 100 --json");
+  ASSERT_EQ(e.status, 0) << e.err;
+  for (auto key : {"\"parzen_mean\"", "\"nn_distance_mean\"", "\"samples_per_second\"", "\"auroc\"",
+                   "\"fpr_at_95_tpr\""})
+    EXPECT_NE(e.out.find(key), std::string::npos) << key;
+  EXPECT_TRUE(file_exists(run + "/neighbours.png"));
+  expect_error("eval " + run + " --metrics fid", {"fid", "feature network"});
+  expect_error("eval " + run + " --metrics modes", {"modes", "ring8"});
+  expect_error("eval " + run + " --metrics auroc", {"auroc", "--ood"});
+  expect_error("eval " + run + " --metrics auroc --ood ring8", {"--ood", "ring8"});
+  expect_error("eval " + run + " --samples 5", {"--samples"});
+}
+
 TEST_F(Cli, ResumeEqualsUninterrupted) {
   std::string a = dir / "a", b = dir / "b";
   ASSERT_EQ(run_cli(train_args(a, "--epochs 2")).status, 0);

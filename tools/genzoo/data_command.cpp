@@ -6,7 +6,12 @@
 #include "genzoo/core/error.h"
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/transforms.h"
+#include "genzoo/eval/parzen.h"
+#include "genzoo/eval/sample_metrics.h"
 #include "genzoo/report/png_grid.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
 
 namespace genzoo::cli {
 
@@ -34,6 +39,48 @@ void add_data_command(CLI::App& app) {
   convert->callback([] {
     convert_mnist_json(digits_dir, out_dir);
     std::printf("wrote %s/{train,test}-{images,labels}.idx.gz\n", out_dir.c_str());
+  });
+
+  auto* baseline = data->add_subcommand(
+      "baseline", "Score the test split against training images: the floor of FID/KID/PR, a memorising model's Parzen");
+  static std::string base_name, base_binarize = "none";
+  static int64_t base_n = 10000;
+  static bool base_json = false;
+  baseline->add_option("DATASET", base_name, "fashion-mnist or mnist-10k")->required();
+  baseline->add_option("-n", base_n, "Training images used as 'samples'")
+      ->check(CLI::Range(int64_t{1000}, int64_t{60000}))->capture_default_str();
+  baseline->add_option("--binarize", base_binarize, "none|threshold|static|dynamic")->capture_default_str();
+  baseline->add_flag("--json", base_json, "Print JSON");
+  baseline->callback([] {
+    using Clock = std::chrono::steady_clock;
+    auto secs = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+    Dataset ds = load_dataset(base_name);
+    if (ds.kind != DataKind::Images) throw Error("'" + base_name + "' holds 2-D points, not images");
+    ImageTransform t({parse_binarize(base_binarize), PixelScale::Unit, false}, 0);
+    auto train = t.for_eval(ds.train.x, 0);  // [N, C, H, W] in [0,1]
+    auto test = t.for_eval(ds.test.x, 1);
+    int64_t n = std::min(base_n, train.size(0) - 1000);
+    auto as_samples = train.slice(0, 0, n);
+    auto validation = train.slice(0, train.size(0) - 1000);  // disjoint from the 'samples'
+    nlohmann::json j{{"dataset", base_name}, {"binarize", base_binarize}, {"reference", "test split"},
+                     {"samples", "first " + std::to_string(n) + " training images"}};
+    auto start = Clock::now();
+    FeatureNet net = load_feature_net(base_name);
+    j["feature_net"] = feature_net_info(base_name).id;
+    FeatureMetricsRequest req;
+    for (const auto& [k, v] : feature_metrics(net, test, as_samples, req)) j[k] = v;
+    j["seconds_feature_metrics"] = secs(start);
+    start = Clock::now();
+    ParzenResult p = parzen_evaluate(as_samples.flatten(1), validation.flatten(1), test.flatten(1));
+    j["parzen_mean"] = p.mean;
+    j["parzen_stderr"] = p.stderr_mean;
+    j["parzen_sigma"] = p.sigma;
+    j["seconds_parzen"] = secs(start);
+    if (base_json) {
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      for (const auto& [k, v] : j.items()) std::printf("  %-24s %s\n", k.c_str(), v.dump().c_str());
+    }
   });
 
   auto* preview = data->add_subcommand("preview", "Write a grid of the first training images as PNG");

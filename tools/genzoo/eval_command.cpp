@@ -8,25 +8,41 @@
 #include "commands.h"
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
+#include "genzoo/core/rng.h"
+#include "genzoo/data/toy2d.h"
+#include "genzoo/eval/auroc.h"
 #include "genzoo/eval/likelihood.h"
+#include "genzoo/eval/modes.h"
+#include "genzoo/eval/parzen.h"
+#include "genzoo/eval/sample_metrics.h"
 #include "genzoo/train/run.h"
 
 namespace genzoo::cli {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 struct EvalArgs {
-  std::string run, metrics, split = "test";
+  std::string run, metrics, split = "test", ood;
+  int64_t samples = 10000, seed = 0;
   bool json = false;
   int threads = 0;
 };
 
-// Metric name -> the capability it needs.
+// What a metric needs of the model ("density", "sample") and of the data.
+enum class Needs { Any, Images, FeatureNet, Modes };
 struct MetricSpec {
-  std::string name, needs;
+  std::string name, capability;
+  Needs data;
 };
 const std::vector<MetricSpec>& metric_specs() {
-  static const std::vector<MetricSpec> specs{{"nll", "density"}};
+  static const std::vector<MetricSpec> specs{
+      {"nll", "density", Needs::Any},          {"auroc", "density", Needs::Any},
+      {"parzen", "sample", Needs::Any},        {"fid", "sample", Needs::FeatureNet},
+      {"kid", "sample", Needs::FeatureNet},    {"pr", "sample", Needs::FeatureNet},
+      {"cs", "sample", Needs::FeatureNet},     {"modes", "sample", Needs::Modes},
+      {"neighbours", "sample", Needs::Images}, {"speed", "sample", Needs::Any}};
   return specs;
 }
 
@@ -39,29 +55,65 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Draws n samples in chunks (bounded memory) and converts them to the data
+// view the metrics compare in: [0,1] images, or raw points.
+torch::Tensor generate(Run& run, int64_t n) {
+  auto sampler = as<Sampler>(run.model);
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < n; i += 1000) {
+    auto s = sampler->sample(std::min<int64_t>(1000, n - i));
+    parts.push_back(run.data.to_display ? run.data.to_display(s) : s);
+  }
+  return torch::cat(parts);
+}
+
+torch::Tensor view(const Run& run, const torch::Tensor& x) {
+  return run.data.to_display ? run.data.to_display(x) : x;
+}
+
 void run_eval(const EvalArgs& a) {
   apply_threads(a.threads);
   Run run = open_run(a.run);
+  const bool images = run.dataset.kind == DataKind::Images;
+  const bool has_modes = run.dataset.name == "ring8" || run.dataset.name == "grid25";
+  const bool has_fnet = images && file_exists(feature_net_info(run.dataset.name).path);
   auto caps = capabilities(run.model);
-  auto has = [&](const std::string& c) { return std::find(caps.begin(), caps.end(), c) != caps.end(); };
+  auto has_cap = [&](const std::string& c) { return std::find(caps.begin(), caps.end(), c) != caps.end(); };
+  auto data_ok = [&](Needs n) {
+    return n == Needs::Any || (n == Needs::Images && images) || (n == Needs::FeatureNet && has_fnet) ||
+           (n == Needs::Modes && has_modes);
+  };
+
   std::vector<std::string> possible, all;
   for (const auto& m : metric_specs()) {
     all.push_back(m.name);
-    if (has(m.needs)) possible.push_back(m.name);
+    if (has_cap(m.capability) && data_ok(m.data) && (m.name != "auroc" || !a.ood.empty()))
+      possible.push_back(m.name);
   }
   std::vector<std::string> wanted = a.metrics.empty() ? possible : split_list(a.metrics);
   if (wanted.empty()) throw Error("model '" + run.info->name + "' supports none of the metrics " + join(all));
   for (const auto& w : wanted) {
     auto it = std::find_if(metric_specs().begin(), metric_specs().end(),
                            [&](const MetricSpec& m) { return m.name == w; });
-    if (it == metric_specs().end())
-      throw Error("unknown metric '" + w + "' (choose from " + join(all) + ")");
-    if (!has(it->needs))
-      throw Error(run.info->name + " has no " + it->needs + ": use --metrics " + join(possible, ","));
+    if (it == metric_specs().end()) throw Error("unknown metric '" + w + "' (choose from " + join(all) + ")");
+    if (!has_cap(it->capability))
+      throw Error(run.info->name + " has no " + it->capability + ": use --metrics " + join(possible, ","));
+    if (!data_ok(it->data)) {
+      std::string why = it->data == Needs::Modes ? "needs ring8 or grid25"
+                      : it->data == Needs::Images ? "needs image data"
+                      : "needs a feature network (fashion-mnist or mnist-10k)";
+      throw Error("metric '" + w + "' " + why + ", not '" + run.dataset.name + "'");
+    }
+    if (w == "auroc" && a.ood.empty()) throw Error("metric 'auroc' needs --ood DATASET");
   }
 
   const torch::Tensor& data = a.split == "test" ? run.data.test : run.data.train;
-  nlohmann::json j;
+  nlohmann::json j = nlohmann::json::object();
   if (file_exists(a.run + "/eval.json")) {
     try {
       j = nlohmann::json::parse(read_file(a.run + "/eval.json"));
@@ -73,8 +125,30 @@ void run_eval(const EvalArgs& a) {
   j["dataset"] = run.dataset.name;
   j["split"] = a.split;
   j["binarize"] = run.config.get_string("data.binarize", "none");
+
+  // Generated samples are drawn once and shared by every sample metric.
+  seed_everything(static_cast<uint64_t>(a.seed));
+  torch::Tensor generated;
+  auto samples = [&](int64_t n) {
+    if (!generated.defined() || generated.size(0) < n) {
+      auto start = Clock::now();
+      generated = generate(run, n);
+      j["samples_per_second"] = static_cast<double>(n) / seconds_since(start);
+      j["samples_generated"] = n;
+    }
+    return generated.slice(0, 0, n);
+  };
+  std::unique_ptr<FeatureNet> fnet;
+  auto feature_net = [&]() -> FeatureNet& {
+    if (!fnet) {
+      fnet = std::make_unique<FeatureNet>(load_feature_net(run.dataset.name));
+      j["feature_net"] = feature_net_info(run.dataset.name).id;
+    }
+    return *fnet;
+  };
+
   for (const auto& w : wanted) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = Clock::now();
     if (w == "nll") {
       bool dequantized = run.config.get_bool("data.dequantize", false);
       LikelihoodResult r = evaluate_likelihood(*as<Density>(run.model), data, 1000, dequantized);
@@ -83,8 +157,80 @@ void run_eval(const EvalArgs& a) {
       j["bits_per_dim"] = r.bits_per_dim;
       j["nll_examples"] = r.examples;
       j["nll_is"] = r.bound ? "lower bound on log p (upper bound on nll)" : "exact";
+      if (!images && toy2d_has_density(run.dataset.name))
+        j["nll_true_density"] = -toy2d_log_density(run.dataset.name, data).mean().item<double>();
+    } else if (w == "auroc") {
+      Dataset ood = load_dataset(a.ood);
+      torch::Tensor out_x;
+      if (images) {
+        if (ood.kind != DataKind::Images || ood.channels != run.dataset.channels ||
+            ood.height != run.dataset.height || ood.width != run.dataset.width)
+          throw Error("--ood '" + a.ood + "' images do not have the shape of '" + run.dataset.name + "'");
+        out_x = run.transform->for_eval(ood.test.x, 2);
+      } else {
+        if (ood.kind != DataKind::Points) throw Error("--ood '" + a.ood + "' is not 2-D points");
+        out_x = ood.test.x;
+      }
+      auto density = as<Density>(run.model);
+      torch::NoGradGuard no_grad;
+      auto score = [&](const torch::Tensor& x) {  // log p(x), higher = more in-distribution
+        std::vector<torch::Tensor> parts;
+        for (int64_t i = 0; i < x.size(0); i += 1000)
+          parts.push_back(density->log_prob(x.slice(0, i, std::min(i + 1000, x.size(0)))));
+        return torch::cat(parts).to(torch::kFloat64);
+      };
+      auto in_scores = score(data), out_scores = score(out_x);
+      RocResult r = roc_scores(in_scores, out_scores);
+      j["auroc"] = r.auroc;
+      j["fpr_at_95_tpr"] = r.fpr_at_95_tpr;
+      j["auroc_ood"] = a.ood;
+      j["auroc_score"] = "log p(x)";
+      j["auroc_counts"] = {r.in_count, r.out_count};
+    } else if (w == "parzen") {
+      // Goodfellow et al. 2014: 10,000 samples as centres, sigma chosen on
+      // 1,000 validation images (here the last 1,000 training examples).
+      auto centres = samples(a.samples).flatten(1);
+      auto train_view = view(run, run.data.train);
+      auto validation = train_view.slice(0, std::max<int64_t>(0, train_view.size(0) - 1000)).flatten(1);
+      ParzenResult p = parzen_evaluate(centres, validation, view(run, data).flatten(1));
+      j["parzen_mean"] = p.mean;
+      j["parzen_stderr"] = p.stderr_mean;
+      j["parzen_sigma"] = p.sigma;
+      j["parzen_centres"] = p.centres;
+    } else if (w == "fid" || w == "kid" || w == "pr" || w == "cs") {
+      FeatureMetricsRequest req;
+      req.fid = w == "fid";
+      req.kid = w == "kid";
+      req.precision_recall = w == "pr";
+      req.classifier_score = w == "cs";
+      req.seed = static_cast<uint64_t>(a.seed);
+      for (const auto& [k, v] : feature_metrics(feature_net(), view(run, data), samples(a.samples), req))
+        j[k == "reference_count" || k == "generated_count" ? w + "_" + k : k] = v;
+    } else if (w == "modes") {
+      // 2,500 samples, as in the mode-collapse literature.
+      ModeCoverage m = mode_coverage(samples(std::min<int64_t>(a.samples, 2500)),
+                                     toy2d_modes(run.dataset.name), toy2d_sigma(run.dataset.name));
+      j["modes_captured"] = m.modes_captured;
+      j["modes_total"] = m.modes_total;
+      j["high_quality_share"] = m.high_quality_share;
+      j["mode_reverse_kl"] = std::isfinite(m.reverse_kl) ? nlohmann::json(m.reverse_kl) : nlohmann::json("inf");
+      j["modes_samples"] = m.samples;
+    } else if (w == "neighbours") {
+      auto gen = samples(std::min<int64_t>(a.samples, 1000));
+      std::string figure = a.run + "/neighbours.png";
+      for (const auto& [k, v] : memorisation(gen, view(run, run.data.train), 3, 16, figure)) j[k] = v;
+      // The same statistic for real test images: what "not a copy" looks like.
+      auto test_view = view(run, run.data.test);
+      auto reference = memorisation(test_view.slice(0, 0, std::min<int64_t>(test_view.size(0), gen.size(0))),
+                                    view(run, run.data.train), 1, 0, "");
+      j["nn_distance_mean_test_images"] = reference.front().second;
+      j["neighbours_figure"] = figure;
+    } else if (w == "speed") {
+      auto t = Clock::now();
+      generate(run, std::min<int64_t>(a.samples, 1000));
+      j["samples_per_second"] = static_cast<double>(std::min<int64_t>(a.samples, 1000)) / seconds_since(t);
     }
-    j["seconds_" + w] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    j["seconds_" + w] = seconds_since(start);
   }
   write_file_atomic(a.run + "/eval.json", j.dump(2) + "\n");
   if (a.json) {
@@ -93,7 +239,7 @@ void run_eval(const EvalArgs& a) {
     std::printf("%s on %s (%s split, binarize %s)\n", run.info->name.c_str(), run.dataset.name.c_str(),
                 a.split.c_str(), j["binarize"].get<std::string>().c_str());
     for (const auto& [k, v] : j.items())
-      if (v.is_number()) std::printf("  %-16s %s\n", k.c_str(), v.dump().c_str());
+      if (v.is_number()) std::printf("  %-28s %s\n", k.c_str(), v.dump().c_str());
   }
 }
 
@@ -103,7 +249,13 @@ void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = app.add_subcommand("eval", "Evaluate a trained run; writes RUN/eval.json");
   cmd->add_option("RUN", args->run, "Run folder")->required();
-  cmd->add_option("--metrics", args->metrics, "Comma-separated metrics (default: all the model allows)");
+  cmd->add_option("--metrics", args->metrics,
+                  "Comma-separated: nll,auroc,parzen,fid,kid,pr,cs,modes,neighbours,speed "
+                  "(default: all the model and data allow)");
+  cmd->add_option("--ood", args->ood, "Out-of-distribution dataset for auroc");
+  cmd->add_option("--samples", args->samples, "Generated samples for sample metrics")
+      ->check(CLI::Range(int64_t{100}, int64_t{100000}))->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the generated samples")->check(CLI::NonNegativeNumber);
   cmd->add_option("--split", args->split, "test|train")->check(CLI::IsMember({"test", "train"}))->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   add_threads_option(cmd, args->threads);
