@@ -85,8 +85,11 @@ void Config::set_from_string(const std::string& assignment) {
   // that is not a TOML value is taken as a bare string.
   try {
     toml::table t = toml::parse("v = " + value);
+    if (!t["v"].is_value() || t["v"].is_array() || t["v"].is_date() || t["v"].is_time() ||
+        t["v"].is_date_time())
+      throw Error("--set '" + assignment + "': the value must be a number, true/false or a string");
     std::map<std::string, ConfigValue> flat;
-    flatten(t, "", flat, "--set");
+    flatten(t, "", flat, "--set " + key);
     values_[key] = flat.at("v");
   } catch (const toml::parse_error&) {
     values_[key] = value;
@@ -119,7 +122,8 @@ int64_t Config::get_int(const std::string& key, int64_t fallback) {
   const ConfigValue* v = lookup(key, fallback);
   if (auto i = std::get_if<int64_t>(v)) return *i;
   if (auto d = std::get_if<double>(v)) {
-    if (std::isfinite(*d) && std::floor(*d) == *d) return static_cast<int64_t>(*d);
+    // Only doubles that are whole and inside int64's range convert.
+    if (std::isfinite(*d) && std::floor(*d) == *d && std::fabs(*d) < 9.2e18) return static_cast<int64_t>(*d);
   }
   throw Error("config key '" + key + "': expected an integer, got " + describe(*v));
 }

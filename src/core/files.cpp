@@ -43,7 +43,8 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) throw Error("cannot create folder '" + dir + "': " + ec.message());
+  if (ec) throw Error("cannot create folder '" + dir + "': " + ec.message());
+  if (!fs::is_directory(dir)) throw Error("cannot create folder '" + dir + "': a file of that name exists");
 }
 
 bool file_exists(const std::string& path) {

@@ -89,6 +89,9 @@ torch::Tensor images_from_idx(const torch::Tensor& t, const std::string& path) {
   if (t.scalar_type() != torch::kUInt8 || (t.dim() != 3 && t.dim() != 4))
     throw Error("IDX images '" + path + "': expected uint8 [N,H,W] or [N,C,H,W], got " +
                 c10::toString(t.scalar_type()) + " " + shape_string(t.sizes()));
+  if (t.dim() == 4 && t.size(1) != 1 && t.size(1) != 3)
+    throw Error("IDX images '" + path + "': " + std::to_string(t.size(1)) +
+                " channels; genzoo reads grey (1) or RGB (3) images");
   return t.dim() == 3 ? t.unsqueeze(1) : t;
 }
 

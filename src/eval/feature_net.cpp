@@ -10,6 +10,7 @@
 #include "genzoo/core/rng.h"
 #include "genzoo/data/batches.h"
 #include "genzoo/data/transforms.h"
+#include "genzoo/models/model.h"
 
 namespace genzoo {
 
@@ -192,10 +193,14 @@ FeatureNet load_feature_net(const std::string& dataset) {
                 "; genzoo ships fashion-mnist and mnist-10k)");
   FeatureNet net;
   try {
-    torch::load(net, info.path);
+    torch::serialize::InputArchive archive;
+    archive.load_from(info.path);
+    load_module_checked(*net, archive);
   } catch (const c10::Error& e) {
     throw Error("feature network '" + info.path + "' is corrupt: " +
                 std::string(e.what_without_backtrace()).substr(0, 160));
+  } catch (const Error& e) {
+    throw Error("feature network '" + info.path + "' does not fit this genzoo: it " + e.what());
   }
   net->eval();
   return net;
@@ -203,7 +208,12 @@ FeatureNet load_feature_net(const std::string& dataset) {
 
 void save_feature_net(FeatureNet& net, const std::string& path) {
   std::string tmp = path + ".tmp";
-  torch::save(net, tmp);
+  try {
+    torch::save(net, tmp);
+  } catch (const c10::Error& e) {
+    std::remove(tmp.c_str());
+    throw Error("cannot write '" + tmp + "': " + std::string(e.what_without_backtrace()).substr(0, 160));
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write '" + path + "'");
 }
 

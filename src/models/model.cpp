@@ -1,9 +1,39 @@
 #include "genzoo/models/model.h"
 
+#include <sstream>
+
 #include "genzoo/core/error.h"
 #include "genzoo/models/explicit/independent.h"
 
 namespace genzoo {
+
+// Mirrors torch::nn::Module::load, which silently replaces a parameter by a
+// stored tensor of another shape; here any mismatch is an error.
+void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                         const std::string& prefix) {
+  torch::NoGradGuard no_grad;
+  auto load_tensor = [&](const std::string& name, torch::Tensor& target, bool is_buffer) {
+    torch::Tensor stored;
+    if (!archive.try_read(name, stored, is_buffer))
+      throw Error("has no " + std::string(is_buffer ? "buffer" : "parameter") + " '" + prefix + name + "'");
+    if (stored.sizes() != target.sizes() || stored.scalar_type() != target.scalar_type()) {
+      std::ostringstream os;
+      os << "stores '" << prefix << name << "' as " << stored.sizes() << " " << stored.scalar_type()
+         << ", the model has " << target.sizes() << " " << target.scalar_type();
+      throw Error(os.str());
+    }
+    target.copy_(stored);
+  };
+  for (auto& p : module.named_parameters(/*recurse=*/false)) load_tensor(p.key(), p.value(), false);
+  for (auto& b : module.named_buffers(/*recurse=*/false)) load_tensor(b.key(), b.value(), true);
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive))
+      throw Error("has no submodule '" + prefix + child.key() + "'");
+    load_module_checked(*child.value(), child_archive, prefix + child.key() + ".");
+  }
+}
+
 
 std::vector<std::string> capabilities(const ModulePtr& model) {
   std::vector<std::string> caps;

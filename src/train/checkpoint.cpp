@@ -1,5 +1,7 @@
 #include "genzoo/train/checkpoint.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <sstream>
 
@@ -19,37 +21,6 @@ std::string checkpoint_path(const std::string& run_dir) { return run_dir + "/che
 std::string previous_checkpoint_path(const std::string& run_dir) {
   return run_dir + "/checkpoint.prev.pt";
 }
-
-namespace {
-
-// Mirrors torch::nn::Module::load, which silently replaces a parameter by a
-// stored tensor of another shape; here any mismatch is an error.
-void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
-                         const std::string& prefix) {
-  torch::NoGradGuard no_grad;
-  auto load_tensor = [&](const std::string& name, torch::Tensor& target, bool is_buffer) {
-    torch::Tensor stored;
-    if (!archive.try_read(name, stored, is_buffer))
-      throw Error("has no " + std::string(is_buffer ? "buffer" : "parameter") + " '" + prefix + name + "'");
-    if (stored.sizes() != target.sizes() || stored.scalar_type() != target.scalar_type()) {
-      std::ostringstream os;
-      os << "stores '" << prefix << name << "' as " << stored.sizes() << " " << stored.scalar_type()
-         << ", the model has " << target.sizes() << " " << target.scalar_type();
-      throw Error(os.str());
-    }
-    target.copy_(stored);
-  };
-  for (auto& p : module.named_parameters(/*recurse=*/false)) load_tensor(p.key(), p.value(), false);
-  for (auto& b : module.named_buffers(/*recurse=*/false)) load_tensor(b.key(), b.value(), true);
-  for (const auto& child : module.named_children()) {
-    torch::serialize::InputArchive child_archive;
-    if (!archive.try_read(child.key(), child_archive))
-      throw Error("has no submodule '" + prefix + child.key() + "'");
-    load_module_checked(*child.value(), child_archive, prefix + child.key() + ".");
-  }
-}
-
-}  // namespace
 
 void save_checkpoint(const std::string& run_dir, torch::nn::Module& model,
                      const Objective* objective, const TrainerState& state,
@@ -79,9 +50,15 @@ void save_checkpoint(const std::string& run_dir, torch::nn::Module& model,
     std::remove(tmp.c_str());
     throw Error("cannot write checkpoint '" + tmp + "': " + e.what_without_backtrace());
   }
-  // Keep the last good checkpoint until the new one is complete on disk.
-  if (file_exists(path) && std::rename(path.c_str(), previous_checkpoint_path(run_dir).c_str()) != 0)
-    throw Error("cannot keep the previous checkpoint of '" + run_dir + "'");
+  // checkpoint.pt exists at every moment: the current one is hard-linked to
+  // become the previous one, then the new file replaces it in one rename.
+  if (file_exists(path)) {
+    const std::string prev = previous_checkpoint_path(run_dir);
+    const std::string prev_tmp = prev + ".tmp";
+    std::remove(prev_tmp.c_str());
+    if (::link(path.c_str(), prev_tmp.c_str()) != 0 || std::rename(prev_tmp.c_str(), prev.c_str()) != 0)
+      throw Error("cannot keep the previous checkpoint of '" + run_dir + "'");
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     throw Error("cannot move '" + tmp + "' to '" + path + "'");
 }
@@ -103,7 +80,7 @@ TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     try {
-      load_module_checked(model, model_archive, "");
+      load_module_checked(model, model_archive);
     } catch (const Error& e) {
       throw Error("checkpoint '" + path + "' does not match the model: it " + e.what());
     }

@@ -33,7 +33,8 @@ OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p) {
   s.beta2 = in_unit_interval(c, p + ".beta2", s.beta2);
   s.momentum = in_unit_interval(c, p + ".momentum", s.momentum);
   s.weight_decay = c.get_double(p + ".weight_decay", s.weight_decay);
-  if (s.weight_decay < 0) throw Error("config key '" + p + ".weight_decay' must be >= 0");
+  if (!(s.weight_decay >= 0) || !std::isfinite(s.weight_decay))
+    throw Error("config key '" + p + ".weight_decay' must be a finite number >= 0");
   s.schedule = c.get_choice(p + ".schedule", s.schedule, {"constant", "step", "exponential"});
   s.gamma = positive(c, p + ".gamma", s.schedule == "exponential" ? 0.95 : 0.1);
   s.step_epochs = c.get_int(p + ".step_epochs", s.step_epochs);

@@ -60,7 +60,7 @@ Run open_run(const std::string& dir) {
   Run run = build_run(Config::from_file(run_config_path(dir)), dir);
   std::string ckpt = checkpoint_path(dir);
   if (!file_exists(ckpt) && file_exists(previous_checkpoint_path(dir))) ckpt = previous_checkpoint_path(dir);
-  load_checkpoint(ckpt, *run.model, nullptr);
+  run.state = load_checkpoint(ckpt, *run.model, nullptr);
   run.model->eval();
   return run;
 }

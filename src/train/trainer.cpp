@@ -102,7 +102,8 @@ TrainerOptions TrainerOptions::from_config(Config& c) {
   o.time_limit = c.get_double("train.time_limit", 0.0);
   if (o.epochs < 0) throw Error("--epochs must be >= 0");
   if (o.steps < 0) throw Error("--steps must be >= 0");
-  if (o.time_limit < 0 || !std::isfinite(o.time_limit)) throw Error("--time-limit must be >= 0 seconds");
+  if (!(o.time_limit >= 0) || !std::isfinite(o.time_limit))
+    throw Error("--time-limit must be a finite number of seconds >= 0");
   o.batch_size = c.get_int("train.batch_size", o.batch_size);
   if (o.batch_size < 1) throw Error("config key 'train.batch_size' must be >= 1");
   int64_t seed = c.get_int("train.seed", 0);
@@ -140,6 +141,14 @@ void Trainer::log_json(const std::string& line) {
 }
 
 void Trainer::checkpoint() {
+  // Never save a model that has left the numbers: that would replace the
+  // last good checkpoint with a broken one.
+  for (const auto& p : model_->named_parameters())
+    if (!torch::isfinite(p.value()).all().item<bool>())
+      throw TrainingDiverged("parameter '" + p.key() + "' became non-finite by step " +
+                             std::to_string(state_.global_step) + " (epoch " +
+                             std::to_string(state_.epoch + 1) + "); training stopped, the last good checkpoint in '" +
+                             run_dir_ + "' is kept (lower optim.lr or set train.clip_grad_norm)");
   save_checkpoint(run_dir_, *model_, &objective_, state_, config_toml_);
 }
 
@@ -164,6 +173,7 @@ TrainSummary Trainer::run(bool resume) {
   } else {
     state_ = TrainerState{};
     seed_everything(options_.seed);
+    checkpoint();  // step 0: a run that diverges at once still has a good checkpoint
   }
   const double elapsed_before = state_.elapsed_seconds;
   BatchSampler sampler(data_.train.size(0), options_.batch_size, options_.seed);
@@ -272,17 +282,21 @@ TrainSummary Trainer::run(bool resume) {
         text += ", test " + kv.first + " " + std::to_string(kv.second);
       }
       summary.last_eval = eval;
+      if (!finite_metrics(eval))
+        throw TrainingDiverged("the test score became non-finite after epoch " + std::to_string(state_.epoch) +
+                               "; training stopped, the last good checkpoint in '" + run_dir_ +
+                               "' is kept (lower optim.lr or set train.clip_grad_norm)");
       log_json(j.dump());
       progress.line(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
       epoch_loss_sum = 0;
       epoch_loss_count = 0;
+      checkpoint();  // before the samples: a failing picture must not cost the epoch
+      last_checkpoint = Clock::now();
       if (options_.sample_every > 0 && state_.epoch % options_.sample_every == 0) {
         char name[32];
         std::snprintf(name, sizeof name, "epoch_%04lld", static_cast<long long>(state_.epoch));
         write_samples(name);
       }
-      checkpoint();
-      last_checkpoint = Clock::now();
     } else if (seconds_since(last_checkpoint) >= options_.checkpoint_seconds) {
       state_.elapsed_seconds = elapsed();
       checkpoint();
@@ -294,8 +308,6 @@ TrainSummary Trainer::run(bool resume) {
   if (state_.global_step != start_step) {
     if (state_.batch_in_epoch != 0) checkpoint();  // mid-epoch stop (time or step budget)
     write_samples("final");
-  } else if (!file_exists(checkpoint_path(run_dir_))) {
-    checkpoint();  // a run that took no step still leaves a loadable model
   }
   summary.state = state_;
   summary.wall_seconds = seconds_since(started);

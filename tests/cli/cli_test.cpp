@@ -121,6 +121,19 @@ TEST_F(Cli, DivergenceExitsWithStatus3AndKeepsTheCheckpoint) {
   EXPECT_EQ(read_file(run + "/checkpoint.pt"), good);
 }
 
+TEST_F(Cli, DivergenceAtAnEpochBoundaryNeverSavesTheBrokenModel) {
+  // One batch per epoch: the exploding update is followed at once by the
+  // end-of-epoch checkpoint, which must refuse the non-finite model.
+  std::string run = dir / "run";
+  auto r = run_cli("train independent --data " + data + " --binarize threshold --out " + run +
+                   " --epochs 3 --set train.batch_size=100 --set optim.name=sgd --set optim.lr=3e38 --threads 1");
+  EXPECT_EQ(r.status, 3) << r.err;
+  auto e = run_cli("eval " + run + " --metrics nll --json");  // the step-0 checkpoint
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_EQ(e.out.find("inf"), std::string::npos) << e.out;
+  EXPECT_EQ(e.out.find("nan"), std::string::npos) << e.out;
+}
+
 TEST_F(Cli, BadInputExitsWith2AndOneLine) {
   std::string run = dir / "run";
   expect_error("frobnicate", {"unknown command 'frobnicate'", "train"});
@@ -136,6 +149,8 @@ TEST_F(Cli, BadInputExitsWith2AndOneLine) {
   expect_error(train_args(run) + " --set optim.name=nadam", {"optim.name", "adam, sgd"});
   expect_error(train_args(run) + " --set optim.lr=1e300", {"optim.lr", "float range"});
   expect_error(train_args(run) + " --set nonsense", {"key=value"});
+  expect_error(train_args(run) + " --set optim.lr={a=1}", {"optim.lr", "number"});
+  expect_error(train_args(run) + " --time-limit nan", {"--time-limit"});
   expect_error(train_args(run) + " --config " + (dir / "missing.toml"), {"missing.toml"});
   testing::write_bytes(dir / "bad.toml", "[optim\nlr = 1\n");
   expect_error(train_args(run) + " --config " + (dir / "bad.toml"), {"bad.toml"});
@@ -150,10 +165,15 @@ TEST_F(Cli, BadInputExitsWith2AndOneLine) {
 
   ASSERT_EQ(run_cli(train_args(run)).status, 0);
   expect_error(train_args(run), {"already holds", "--resume"});
-  expect_error("eval " + run + " --metrics fid", {"unknown metric 'fid'", "nll"});
+  expect_error("eval " + run + " --metrics bogus", {"unknown metric 'bogus'", "nll"});
   expect_error("sample " + run + " -n 0", {"-n"});
   expect_error("train nade --resume --out " + run, {"cannot resume", "independent"});
-  expect_error("train --resume --out " + run + " --epochs 2 --set optim.name=adam", {"optimizer", "optim.name"});
+  // A rejected resume leaves the run as it was.
+  std::string config_before = read_file(run + "/config.toml");
+  expect_error("train --resume --out " + run + " --epochs 2 --set optim.name=adam", {"cannot change 'optim.name'"});
+  expect_error("train --resume --out " + run + " --epochs 2 --binarize static", {"cannot change 'data.binarize'"});
+  expect_error("train --resume --out " + run + " --epochs 2 --set train.batch_size=7", {"cannot change 'train.batch_size'"});
+  EXPECT_EQ(read_file(run + "/config.toml"), config_before);
   // A damaged checkpoint is reported, never loaded, and never overwritten.
   std::string bytes = read_file(run + "/checkpoint.pt");
   testing::write_bytes(run + "/checkpoint.pt", bytes.substr(0, bytes.size() / 3));

@@ -30,7 +30,6 @@ TEST(FeatureMetrics, ASetAgainstItselfIsAtTheFloor) {
   EXPECT_NEAR(value(v, "precision"), 1.0, 1e-12);
   EXPECT_NEAR(value(v, "recall"), 1.0, 1e-12);
   EXPECT_EQ(value(v, "generated_count"), 300);
-  EXPECT_GE(value(v, "classifier_score"), 1.0);
   // Blank images are further away than a second draw of the same distribution.
   auto same = feature_metrics(net, images, torch::rand({300, 1, 28, 28}, derived_generator(1, 3)), req);
   auto other = feature_metrics(net, images, torch::zeros({300, 1, 28, 28}), req);

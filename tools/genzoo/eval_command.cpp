@@ -76,27 +76,53 @@ torch::Tensor view(const Run& run, const torch::Tensor& x) {
   return run.data.to_display ? run.data.to_display(x) : x;
 }
 
+// Samples each metric uses (a prefix of one shared draw).
+int64_t samples_needed(const std::string& metric, int64_t requested) {
+  if (metric == "modes") return std::min<int64_t>(requested, 2500);  // the mode-collapse protocol
+  if (metric == "neighbours" || metric == "speed") return std::min<int64_t>(requested, 1000);
+  if (metric == "parzen" || metric == "fid" || metric == "kid" || metric == "pr" || metric == "cs")
+    return requested;
+  return 0;
+}
+
+constexpr double kSampleMemoryBudget = 4e9;  // bytes of generated samples held at once
+
 void run_eval(const EvalArgs& a) {
   apply_threads(a.threads);
   Run run = open_run(a.run);
   const bool images = run.dataset.kind == DataKind::Images;
+  const int64_t dims = run.spec.dims();
   const bool has_modes = run.dataset.name == "ring8" || run.dataset.name == "grid25";
   const bool has_fnet = images && file_exists(feature_net_info(run.dataset.name).path);
+  // Real data in the view the model was trained on: for dynamic binarization
+  // the fixed static draw, for dequantization one fixed noise draw.
+  torch::Tensor train_view;
+  auto train_eval = [&]() -> const torch::Tensor& {
+    if (!train_view.defined())
+      train_view = run.transform ? run.transform->for_eval(run.dataset.train.x, 0) : run.data.train;
+    return train_view;
+  };
+  const torch::Tensor& data = a.split == "test" ? run.data.test : train_eval();
+  // Parzen keeps samples and test data in double: only where that fits, and
+  // only where a standard error exists.
+  const bool parzen_ok = data.size(0) >= 2 && 8.0 * a.samples * dims < kSampleMemoryBudget;
+
   auto caps = capabilities(run.model);
   auto has_cap = [&](const std::string& c) { return std::find(caps.begin(), caps.end(), c) != caps.end(); };
   auto data_ok = [&](Needs n) {
     return n == Needs::Any || (n == Needs::Images && images) || (n == Needs::FeatureNet && has_fnet) ||
            (n == Needs::Modes && has_modes);
   };
-
   std::vector<std::string> possible, all;
   for (const auto& m : metric_specs()) {
     all.push_back(m.name);
-    if (has_cap(m.capability) && data_ok(m.data) && (m.name != "auroc" || !a.ood.empty()))
+    if (has_cap(m.capability) && data_ok(m.data) && (m.name != "auroc" || !a.ood.empty()) &&
+        (m.name != "parzen" || parzen_ok))
       possible.push_back(m.name);
   }
   std::vector<std::string> wanted = a.metrics.empty() ? possible : split_list(a.metrics);
   if (wanted.empty()) throw Error("model '" + run.info->name + "' supports none of the metrics " + join(all));
+  int64_t n_samples = 0;
   for (const auto& w : wanted) {
     auto it = std::find_if(metric_specs().begin(), metric_specs().end(),
                            [&](const MetricSpec& m) { return m.name == w; });
@@ -110,43 +136,47 @@ void run_eval(const EvalArgs& a) {
       throw Error("metric '" + w + "' " + why + ", not '" + run.dataset.name + "'");
     }
     if (w == "auroc" && a.ood.empty()) throw Error("metric 'auroc' needs --ood DATASET");
+    if (w == "parzen" && !parzen_ok)
+      throw Error("metric 'parzen' needs at least 2 " + a.split + " examples and " +
+                  std::to_string(a.samples) + " samples of " + std::to_string(dims) +
+                  " dimensions in memory: lower --samples");
+    n_samples = std::max(n_samples, samples_needed(w, a.samples));
   }
+  if (4.0 * n_samples * dims > kSampleMemoryBudget)
+    throw Error(std::to_string(n_samples) + " samples of " + std::to_string(dims) +
+                " dimensions exceed the memory budget: lower --samples");
 
-  const torch::Tensor& data = a.split == "test" ? run.data.test : run.data.train;
+  // Earlier results are kept only when they describe this checkpoint and split.
   nlohmann::json j = nlohmann::json::object();
   if (file_exists(a.run + "/eval.json")) {
     try {
-      j = nlohmann::json::parse(read_file(a.run + "/eval.json"));
+      auto old = nlohmann::json::parse(read_file(a.run + "/eval.json"));
+      if (old.is_object() && old.value("checkpoint_step", int64_t{-1}) == run.state.global_step &&
+          old.value("split", std::string()) == a.split)
+        j = old;
     } catch (const nlohmann::json::exception&) {
-      j = nlohmann::json::object();  // a damaged file is rewritten whole
+      // a damaged file is rewritten whole
     }
   }
   j["model"] = run.info->name;
   j["dataset"] = run.dataset.name;
   j["split"] = a.split;
+  j["checkpoint_step"] = run.state.global_step;
   j["binarize"] = run.config.get_string("data.binarize", "none");
 
-  // Generated samples are drawn once and shared by every sample metric.
-  seed_everything(static_cast<uint64_t>(a.seed));
+  // One draw, sized for every requested metric; each uses a prefix of it, so
+  // results do not depend on the order of --metrics.
   torch::Tensor generated;
-  auto samples = [&](int64_t n) {
-    if (!generated.defined() || generated.size(0) < n) {
-      auto start = Clock::now();
-      generated = generate(run, n);
-      j["samples_per_second"] = static_cast<double>(n) / seconds_since(start);
-      j["samples_generated"] = n;
-    }
-    return generated.slice(0, 0, n);
-  };
-  std::unique_ptr<FeatureNet> fnet;
-  auto feature_net = [&]() -> FeatureNet& {
-    if (!fnet) {
-      fnet = std::make_unique<FeatureNet>(load_feature_net(run.dataset.name));
-      j["feature_net"] = feature_net_info(run.dataset.name).id;
-    }
-    return *fnet;
-  };
+  if (n_samples > 0) {
+    seed_everything(static_cast<uint64_t>(a.seed));
+    auto start = Clock::now();
+    generated = generate(run, n_samples);
+    j["samples_per_second"] = static_cast<double>(n_samples) / seconds_since(start);
+    j["samples_generated"] = n_samples;
+  }
+  auto samples = [&](const std::string& metric) { return generated.slice(0, 0, samples_needed(metric, a.samples)); };
 
+  bool feature_metrics_done = false;
   for (const auto& w : wanted) {
     auto start = Clock::now();
     if (w == "nll") {
@@ -179,56 +209,57 @@ void run_eval(const EvalArgs& a) {
           parts.push_back(density->log_prob(x.slice(0, i, std::min(i + 1000, x.size(0)))));
         return torch::cat(parts).to(torch::kFloat64);
       };
-      auto in_scores = score(data), out_scores = score(out_x);
-      RocResult r = roc_scores(in_scores, out_scores);
+      RocResult r = roc_scores(score(data), score(out_x));
       j["auroc"] = r.auroc;
       j["fpr_at_95_tpr"] = r.fpr_at_95_tpr;
       j["auroc_ood"] = a.ood;
       j["auroc_score"] = "log p(x)";
       j["auroc_counts"] = {r.in_count, r.out_count};
     } else if (w == "parzen") {
-      // Goodfellow et al. 2014: 10,000 samples as centres, sigma chosen on
+      // Goodfellow et al. 2014: the samples as centres, sigma chosen on
       // 1,000 validation images (here the last 1,000 training examples).
-      auto centres = samples(a.samples).flatten(1);
-      auto train_view = view(run, run.data.train);
-      auto validation = train_view.slice(0, std::max<int64_t>(0, train_view.size(0) - 1000)).flatten(1);
-      ParzenResult p = parzen_evaluate(centres, validation, view(run, data).flatten(1));
+      const auto& tv = train_eval();
+      auto validation = view(run, tv.slice(0, std::max<int64_t>(0, tv.size(0) - 1000))).flatten(1);
+      ParzenResult p = parzen_evaluate(samples(w).flatten(1), validation, view(run, data).flatten(1));
       j["parzen_mean"] = p.mean;
       j["parzen_stderr"] = p.stderr_mean;
       j["parzen_sigma"] = p.sigma;
       j["parzen_centres"] = p.centres;
     } else if (w == "fid" || w == "kid" || w == "pr" || w == "cs") {
+      if (feature_metrics_done) continue;  // one pass computes all four
+      auto has = [&](const char* m) { return std::find(wanted.begin(), wanted.end(), m) != wanted.end(); };
       FeatureMetricsRequest req;
-      req.fid = w == "fid";
-      req.kid = w == "kid";
-      req.precision_recall = w == "pr";
-      req.classifier_score = w == "cs";
+      req.fid = has("fid");
+      req.kid = has("kid");
+      req.precision_recall = has("pr");
+      req.classifier_score = has("cs");
       req.seed = static_cast<uint64_t>(a.seed);
-      for (const auto& [k, v] : feature_metrics(feature_net(), view(run, data), samples(a.samples), req))
-        j[k == "reference_count" || k == "generated_count" ? w + "_" + k : k] = v;
+      FeatureNet net = load_feature_net(run.dataset.name);
+      j["feature_net"] = feature_net_info(run.dataset.name).id;
+      for (const auto& [k, v] : feature_metrics(net, view(run, data), samples(w), req)) j[k] = v;
+      feature_metrics_done = true;
+      j["seconds_feature_metrics"] = seconds_since(start);
+      continue;
     } else if (w == "modes") {
-      // 2,500 samples, as in the mode-collapse literature.
-      ModeCoverage m = mode_coverage(samples(std::min<int64_t>(a.samples, 2500)),
-                                     toy2d_modes(run.dataset.name), toy2d_sigma(run.dataset.name));
+      ModeCoverage m = mode_coverage(samples(w), toy2d_modes(run.dataset.name), toy2d_sigma(run.dataset.name));
       j["modes_captured"] = m.modes_captured;
       j["modes_total"] = m.modes_total;
       j["high_quality_share"] = m.high_quality_share;
       j["mode_reverse_kl"] = std::isfinite(m.reverse_kl) ? nlohmann::json(m.reverse_kl) : nlohmann::json("inf");
       j["modes_samples"] = m.samples;
     } else if (w == "neighbours") {
-      auto gen = samples(std::min<int64_t>(a.samples, 1000));
+      auto gen = samples(w);
+      auto train_images = view(run, train_eval());
       std::string figure = a.run + "/neighbours.png";
-      for (const auto& [k, v] : memorisation(gen, view(run, run.data.train), 3, 16, figure)) j[k] = v;
+      for (const auto& [k, v] : memorisation(gen, train_images, 3, 16, figure)) j[k] = v;
       // The same statistic for real test images: what "not a copy" looks like.
-      auto test_view = view(run, run.data.test);
-      auto reference = memorisation(test_view.slice(0, 0, std::min<int64_t>(test_view.size(0), gen.size(0))),
-                                    view(run, run.data.train), 1, 0, "");
+      auto test_images = view(run, run.data.test);
+      auto reference = memorisation(test_images.slice(0, 0, std::min(test_images.size(0), gen.size(0))),
+                                    train_images, 1, 0, "");
       j["nn_distance_mean_test_images"] = reference.front().second;
       j["neighbours_figure"] = figure;
     } else if (w == "speed") {
-      auto t = Clock::now();
-      generate(run, std::min<int64_t>(a.samples, 1000));
-      j["samples_per_second"] = static_cast<double>(std::min<int64_t>(a.samples, 1000)) / seconds_since(t);
+      continue;  // samples_per_second comes from the shared draw
     }
     j["seconds_" + w] = seconds_since(start);
   }
@@ -236,8 +267,9 @@ void run_eval(const EvalArgs& a) {
   if (a.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("%s on %s (%s split, binarize %s)\n", run.info->name.c_str(), run.dataset.name.c_str(),
-                a.split.c_str(), j["binarize"].get<std::string>().c_str());
+    std::printf("%s on %s (%s split, binarize %s, step %lld)\n", run.info->name.c_str(),
+                run.dataset.name.c_str(), a.split.c_str(), j["binarize"].get<std::string>().c_str(),
+                static_cast<long long>(run.state.global_step));
     for (const auto& [k, v] : j.items())
       if (v.is_number()) std::printf("  %-28s %s\n", k.c_str(), v.dump().c_str());
   }

@@ -2,6 +2,7 @@
 // FID, KID, precision/recall and classifier score is measured in.
 #include <chrono>
 #include <cstdio>
+#include <cstdio>
 #include <memory>
 
 #include "commands.h"
@@ -15,6 +16,7 @@ namespace genzoo::cli {
 namespace {
 struct FeatureNetArgs {
   std::string dataset, out;
+  bool force = false;
   int threads = 0;
 };
 
@@ -36,12 +38,18 @@ void add_featurenet_command(CLI::App& app) {
   train->add_option("DATASET", args->dataset, "fashion-mnist or mnist-10k")
       ->required()->check(CLI::IsMember({"fashion-mnist", "mnist-10k"}));
   train->add_option("--out", args->out, "Weights file (default: the shipped location)");
+  train->add_flag("--force", args->force, "Replace an existing weights file");
   add_threads_option(train, args->threads);
   train->callback([args] {
     apply_threads(args->threads);
     Dataset data = load_dataset(args->dataset);
     FeatureNetInfo info = feature_net_info(args->dataset);
     std::string out = args->out.empty() ? info.path : args->out;
+    // Refuse before the long training, not after it.
+    if (file_exists(out) && !args->force)
+      throw Error("'" + out + "' exists (the shipped network?); pass --force to replace it or choose --out");
+    write_file_atomic(out + ".probe", "");
+    std::remove((out + ".probe").c_str());
     auto start = std::chrono::steady_clock::now();
     FeatureNet net = train_feature_net(data, feature_net_recipe(args->dataset));
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

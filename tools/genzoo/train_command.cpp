@@ -1,5 +1,6 @@
 // genzoo train MODEL --data DATASET [...]: fresh runs and --resume.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -40,13 +41,14 @@ void apply_flags(const TrainArgs& a, Config& c) {
   if (!a.binarize.empty()) c.set("data.binarize", a.binarize);
   if (a.epochs >= 0) c.set("train.epochs", a.epochs);
   if (a.steps >= 0) c.set("train.steps", a.steps);
-  if (a.time_limit >= 0) c.set("train.time_limit", a.time_limit);
+  const bool time_given = a.time_limit >= 0 || std::isnan(a.time_limit);  // nan: rejected later
+  if (time_given) c.set("train.time_limit", a.time_limit);
   if (a.seed >= 0) c.set("train.seed", a.seed);
   // A budget given on the command line replaces the recipe's budget.
-  if (a.epochs >= 0 || a.steps >= 0 || a.time_limit >= 0) {
+  if (a.epochs >= 0 || a.steps >= 0 || time_given) {
     if (a.epochs < 0) c.set("train.epochs", int64_t{0});
     if (a.steps < 0) c.set("train.steps", int64_t{0});
-    if (a.time_limit < 0) c.set("train.time_limit", 0.0);
+    if (!time_given) c.set("train.time_limit", 0.0);
   }
 }
 
@@ -83,10 +85,25 @@ void run_train(const TrainArgs& a) {
     config.set("model.name", a.model);
     config.set("data.name", a.data);
     if (dir.empty()) dir = default_run_dir(a.model, a.data);
-    if (file_exists(checkpoint_path(dir)))
-      throw Error("'" + dir + "' already holds a trained run; use --resume to continue it or another --out");
+    for (const auto& f : {checkpoint_path(dir), previous_checkpoint_path(dir), run_config_path(dir),
+                          dir + "/metrics.jsonl"})
+      if (file_exists(f))
+        throw Error("'" + dir + "' already holds a run (" + f.substr(dir.size() + 1) +
+                    "); use --resume to continue it or another --out");
   }
+  const Config stored = config;
   apply_flags(a, config);
+  if (a.resume) {
+    // The model, the data, the optimizer and the batch order define the run:
+    // resuming with any of them changed would not continue it.
+    for (const auto& [key, value] : config.values()) {
+      bool defining = key.rfind("model.", 0) == 0 || key.rfind("data.", 0) == 0 ||
+                      key == "train.seed" || key == "train.batch_size" || key == "optim.name";
+      auto it = stored.values().find(key);
+      if (defining && (it == stored.values().end() || it->second != value))
+        throw Error("cannot change '" + key + "' of a run being resumed; start a new run instead");
+    }
+  }
 
   // Seed before the model is built: initial weights come from the global stream.
   seed_everything(static_cast<uint64_t>(config.get_int("train.seed", 0)));
@@ -94,6 +111,9 @@ void run_train(const TrainArgs& a) {
   TrainerOptions options = TrainerOptions::from_config(run.config);
   auto objective = make_objective(run.info->objective, run.model, run.config);
   run.config.check_all_used();
+  // A resume that cannot load its checkpoint fails here, before the run's
+  // config.toml is touched.
+  if (a.resume) load_checkpoint(checkpoint_path(dir), *run.model, objective.get());
 
   ensure_dir(dir);
   run.config.save(run_config_path(dir));

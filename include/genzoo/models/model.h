@@ -73,6 +73,12 @@ struct ModelInfo {
   std::function<ModulePtr(ModelContext&)> create;
 };
 
+/// Loads parameters and buffers saved by Module::save into `module`, like
+/// Module::load but rejecting any missing tensor or shape/dtype mismatch with
+/// a genzoo::Error ("has no parameter 'x'", "stores 'x' as [3] ...").
+void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                         const std::string& prefix = "");
+
 /// Capability names the module implements: "sample", "density", "energy", "latent".
 std::vector<std::string> capabilities(const ModulePtr& model);
 

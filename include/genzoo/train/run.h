@@ -30,6 +30,7 @@ struct Run {
   DataSpec spec;
   TrainData data;
   ModulePtr model;
+  TrainerState state;  // open_run: where the loaded checkpoint stands
 };
 
 /// Builds dataset, transform, data and a freshly initialised model from
