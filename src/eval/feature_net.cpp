@@ -2,11 +2,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
+#include "genzoo/core/paths.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/data/batches.h"
 #include "genzoo/data/transforms.h"
@@ -15,7 +14,6 @@
 namespace genzoo {
 
 namespace {
-namespace fs = std::filesystem;
 namespace nn = torch::nn;
 
 constexpr uint64_t kAugmentStream = 0x6665617475726521ULL;  // "feature!"
@@ -170,19 +168,7 @@ torch::Tensor class_probabilities(FeatureNet& net, const torch::Tensor& images, 
 FeatureNetInfo feature_net_info(const std::string& dataset) {
   FeatureNetInfo info;
   info.id = "genzoo-fnet-" + dataset + "-v1";
-  const std::string file = dataset + ".pt";
-  std::vector<fs::path> dirs;
-  if (const char* env = std::getenv("GENZOO_ASSETS")) dirs.push_back(fs::path(env) / "feature-nets");
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) dirs.push_back(exe.parent_path().parent_path() / "share" / "genzoo" / "feature-nets");
-  dirs.push_back(fs::path(GENZOO_SOURCE_DIR) / "assets" / "feature-nets");
-  info.path = (dirs.back() / file).string();
-  for (const auto& d : dirs)
-    if (fs::is_regular_file(d / file, ec)) {
-      info.path = (d / file).string();
-      break;
-    }
+  info.path = find_shipped_file("GENZOO_FEATURE_NETS", "feature-nets", "assets/feature-nets", dataset + ".pt");
   return info;
 }
 

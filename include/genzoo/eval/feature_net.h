@@ -81,8 +81,9 @@ struct FeatureNetInfo {
   std::string path;  // the weights file
 };
 
-/// Where the shipped network for `dataset` lives ($GENZOO_ASSETS, the install
-/// prefix's share/genzoo/feature-nets, or the source tree's assets/), and its id.
+/// Where the shipped network for `dataset` lives ($GENZOO_FEATURE_NETS, the
+/// install prefix's share/genzoo/feature-nets, or the source tree's
+/// assets/feature-nets), and its id.
 FeatureNetInfo feature_net_info(const std::string& dataset);
 
 /// Loads the shipped network (genzoo::Error when there is none for `dataset`).

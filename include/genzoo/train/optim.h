@@ -1,7 +1,7 @@
 #pragma once
 // Optimizers and learning-rate schedules from the config.
 //   optim.name          adam | sgd                      (default adam)
-//   optim.lr            learning rate                   (default 1e-3)
+//   optim.lr            learning rate                   (1e-3 for adam, 0.1 for sgd)
 //   optim.beta1/beta2   Adam betas                      (0.9, 0.999)
 //   optim.momentum      SGD momentum                    (0)
 //   optim.weight_decay  L2 penalty                      (0)

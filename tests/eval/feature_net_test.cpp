@@ -1,0 +1,80 @@
+#include "genzoo/eval/feature_net.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
+#include "genzoo/core/rng.h"
+#include "genzoo/data/transforms.h"
+#include "test_support.h"
+
+namespace genzoo {
+namespace {
+
+TEST(FeatureNet, ShapesAndSaveLoadRoundTrip) {
+  torch::manual_seed(0);
+  FeatureNet net;
+  net->eval();
+  auto x = torch::rand({5, 1, 28, 28});
+  EXPECT_EQ(net->features(x).sizes(), (std::vector<int64_t>{5, 128}));
+  EXPECT_EQ(net->forward(x).sizes(), (std::vector<int64_t>{5, 10}));
+  auto probs = class_probabilities(net, x, 2);
+  EXPECT_TRUE(torch::allclose(probs.sum(1), torch::ones({5}), 1e-5, 1e-5));
+  EXPECT_THROW(net->features(torch::rand({2, 1, 32, 32})), c10::Error);
+  testing::TempDir dir;
+  save_feature_net(net, dir / "net.pt");
+  FeatureNet loaded;
+  torch::load(loaded, dir / "net.pt");
+  loaded->eval();
+  EXPECT_TRUE(torch::equal(extract_features(loaded, x), extract_features(net, x)));
+}
+
+TEST(FeatureNet, TheRecipeLearnsASeparableToyProblem) {
+  // Two classes: a bright top half or a bright bottom half, on noise.
+  Dataset ds;
+  ds.kind = DataKind::Images;
+  ds.channels = 1;
+  ds.height = ds.width = 8;
+  ds.num_classes = 2;
+  auto gen = derived_generator(1, 1);
+  auto x = torch::randint(0, 60, {256, 1, 8, 8}, gen, torch::kUInt8);
+  auto y = torch::randint(0, 2, {256}, gen, torch::kInt64);
+  for (int64_t i = 0; i < 256; ++i) x[i].slice(1, y[i].item<int64_t>() * 4, y[i].item<int64_t>() * 4 + 4).fill_(220);
+  ds.train = {x, y};
+  ds.test = {x, y};
+  FeatureNetRecipe r;
+  r.epochs = 3;
+  r.batch_size = 32;
+  r.flip = false;
+  r.shift = 1;
+  FeatureNet net = train_feature_net(ds, r);
+  EXPECT_GT(classifier_accuracy(net, to_unit(x), y), 0.95);
+}
+
+// The shipped networks: intact (checksums) and as accurate as promised.
+void check_shipped(const std::string& dataset, double min_accuracy) {
+  FeatureNetInfo info = feature_net_info(dataset);
+  ASSERT_TRUE(file_exists(info.path)) << info.path;
+  std::string dir = info.path.substr(0, info.path.rfind('/'));
+  std::string cmd = "cd '" + dir + "' && grep ' " + dataset + ".pt$' SHA256SUMS | sha256sum --check --status";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << "checksum of " << info.path;
+  Dataset data;
+  try {
+    data = load_dataset(dataset);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  FeatureNet net = load_feature_net(dataset);
+  double acc = classifier_accuracy(net, to_unit(data.test.x), data.test.y);
+  EXPECT_GE(acc, min_accuracy) << info.id;
+}
+
+TEST(FeatureNet, ShippedFashionMnistNetworkIsIntactAndAccurate) { check_shipped("fashion-mnist", 0.92); }
+TEST(FeatureNet, ShippedMnist10kNetworkIsIntactAndAccurate) { check_shipped("mnist-10k", 0.97); }
+
+TEST(FeatureNet, MissingNetworkIsAnError) { EXPECT_THROW(load_feature_net("ring8"), Error); }
+
+}  // namespace
+}  // namespace genzoo
