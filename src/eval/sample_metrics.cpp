@@ -1,5 +1,7 @@
 #include "genzoo/eval/sample_metrics.h"
 
+#include <chrono>
+
 #include "genzoo/core/error.h"
 #include "genzoo/eval/classifier_score.h"
 #include "genzoo/eval/frechet.h"
@@ -11,27 +13,48 @@ namespace genzoo {
 
 NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference,
                             const torch::Tensor& generated, const FeatureMetricsRequest& r) {
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   NamedValues out;
+  auto start = Clock::now();
   auto real_f = extract_features(net, reference);   // [N, F]
   auto fake_f = extract_features(net, generated);   // [M, F]
+  out.emplace_back("seconds_features", seconds(start));
   out.emplace_back("reference_count", static_cast<double>(reference.size(0)));
   out.emplace_back("generated_count", static_cast<double>(generated.size(0)));
-  if (r.fid) out.emplace_back("fid", frechet_distance(gaussian_stats(real_f), gaussian_stats(fake_f)));
+  if (r.fid) {
+    start = Clock::now();
+    out.emplace_back("fid", frechet_distance(gaussian_stats(real_f), gaussian_stats(fake_f)));
+    out.emplace_back("seconds_fid", seconds(start));
+  }
   if (r.kid) {
+    start = Clock::now();
     KidResult k = kernel_inception_distance(real_f, fake_f, r.kid_subsets, r.kid_subset_size, r.seed);
     out.emplace_back("kid", k.mean);
     out.emplace_back("kid_std", k.std);
     out.emplace_back("kid_subset_size", static_cast<double>(k.subset_size));
+    out.emplace_back("seconds_kid", seconds(start));
   }
   if (r.precision_recall) {
+    start = Clock::now();
     PrecisionRecall pr = precision_recall(real_f, fake_f, r.pr_k);
     out.emplace_back("precision", pr.precision);
     out.emplace_back("recall", pr.recall);
+    out.emplace_back("seconds_pr", seconds(start));
   }
   if (r.classifier_score) {
-    ClassifierScore cs = classifier_score(class_probabilities(net, generated), r.cs_splits);
+    start = Clock::now();
+    // In eval mode dropout is the identity: the logits are head(features),
+    // so the features already computed give p(y|x) without a second pass.
+    torch::Tensor probs;
+    {
+      torch::NoGradGuard no_grad;
+      probs = torch::softmax(net->head->forward(fake_f), 1);  // [M, K]
+    }
+    ClassifierScore cs = classifier_score(probs, r.cs_splits);
     out.emplace_back("classifier_score", cs.mean);
     out.emplace_back("classifier_score_std", cs.std);
+    out.emplace_back("seconds_cs", seconds(start));
   }
   return out;
 }

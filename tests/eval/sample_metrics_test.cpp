@@ -1,5 +1,7 @@
 #include "genzoo/eval/sample_metrics.h"
 
+#include "genzoo/eval/classifier_score.h"
+
 #include <gtest/gtest.h>
 
 #include "genzoo/core/files.h"
@@ -30,6 +32,9 @@ TEST(FeatureMetrics, ASetAgainstItselfIsAtTheFloor) {
   EXPECT_NEAR(value(v, "precision"), 1.0, 1e-12);
   EXPECT_NEAR(value(v, "recall"), 1.0, 1e-12);
   EXPECT_EQ(value(v, "generated_count"), 300);
+  // The classifier score from reused features equals a direct computation.
+  auto direct = classifier_score(class_probabilities(net, images), 10);
+  EXPECT_NEAR(value(v, "classifier_score"), direct.mean, 1e-9);
   // Blank images are further away than a second draw of the same distribution.
   auto same = feature_metrics(net, images, torch::rand({300, 1, 28, 28}, derived_generator(1, 3)), req);
   auto other = feature_metrics(net, images, torch::zeros({300, 1, 28, 28}), req);

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/transforms.h"
 #include "genzoo/eval/parzen.h"
@@ -59,11 +60,14 @@ void add_data_command(CLI::App& app) {
     ImageTransform t({parse_binarize(base_binarize), PixelScale::Unit, false}, 0);
     auto train = t.for_eval(ds.train.x, 0);  // [N, C, H, W] in [0,1]
     auto test = t.for_eval(ds.test.x, 1);
+    // A seeded random subset: a split stored in class order (mnist-10k) would
+    // otherwise hand over whole classes. The validation images are disjoint.
     int64_t n = std::min(base_n, train.size(0) - 1000);
-    auto as_samples = train.slice(0, 0, n);
-    auto validation = train.slice(0, train.size(0) - 1000);  // disjoint from the 'samples'
+    auto order = torch::randperm(train.size(0), derived_generator(0, 0x62617365), torch::kInt64);  // [N]
+    auto as_samples = train.index_select(0, order.slice(0, 0, n));
+    auto validation = train.index_select(0, order.slice(0, n, n + 1000));
     nlohmann::json j{{"dataset", base_name}, {"binarize", base_binarize}, {"reference", "test split"},
-                     {"samples", "first " + std::to_string(n) + " training images"}};
+                     {"samples", std::to_string(n) + " random training images (seed 0)"}};
     auto start = Clock::now();
     FeatureNet net = load_feature_net(base_name);
     j["feature_net"] = feature_net_info(base_name).id;

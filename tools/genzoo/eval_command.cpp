@@ -38,7 +38,7 @@ struct MetricSpec {
 };
 const std::vector<MetricSpec>& metric_specs() {
   static const std::vector<MetricSpec> specs{
-      {"nll", "density", Needs::Any},          {"auroc", "density", Needs::Any},
+      {"nll", "density", Needs::Any},          {"auroc", "score", Needs::Any},
       {"parzen", "sample", Needs::Any},        {"fid", "sample", Needs::FeatureNet},
       {"kid", "sample", Needs::FeatureNet},    {"pr", "sample", Needs::FeatureNet},
       {"cs", "sample", Needs::FeatureNet},     {"modes", "sample", Needs::Modes},
@@ -53,6 +53,10 @@ std::vector<std::string> split_list(const std::string& s) {
   while (std::getline(ss, item, ','))
     if (!item.empty()) out.push_back(item);
   return out;
+}
+
+bool has_cap_named(const std::vector<std::string>& caps, const std::string& c) {
+  return std::find(caps.begin(), caps.end(), c) != caps.end();
 }
 
 double seconds_since(Clock::time_point t) {
@@ -108,7 +112,10 @@ void run_eval(const EvalArgs& a) {
   const bool parzen_ok = data.size(0) >= 2 && 8.0 * a.samples * dims < kSampleMemoryBudget;
 
   auto caps = capabilities(run.model);
-  auto has_cap = [&](const std::string& c) { return std::find(caps.begin(), caps.end(), c) != caps.end(); };
+  auto has_cap = [&](const std::string& c) {
+    if (c == "score") return has_cap_named(caps, "density") || has_cap_named(caps, "energy");
+    return has_cap_named(caps, c);
+  };
   auto data_ok = [&](Needs n) {
     return n == Needs::Any || (n == Needs::Images && images) || (n == Needs::FeatureNet && has_fnet) ||
            (n == Needs::Modes && has_modes);
@@ -128,7 +135,9 @@ void run_eval(const EvalArgs& a) {
                            [&](const MetricSpec& m) { return m.name == w; });
     if (it == metric_specs().end()) throw Error("unknown metric '" + w + "' (choose from " + join(all) + ")");
     if (!has_cap(it->capability))
-      throw Error(run.info->name + " has no " + it->capability + ": use --metrics " + join(possible, ","));
+      throw Error(run.info->name + " has no " +
+                  (it->capability == "score" ? std::string("density or energy") : it->capability) +
+                  ": use --metrics " + join(possible, ","));
     if (!data_ok(it->data)) {
       std::string why = it->data == Needs::Modes ? "needs ring8 or grid25"
                       : it->data == Needs::Images ? "needs image data"
@@ -201,19 +210,25 @@ void run_eval(const EvalArgs& a) {
         if (ood.kind != DataKind::Points) throw Error("--ood '" + a.ood + "' is not 2-D points");
         out_x = ood.test.x;
       }
+      // The model's own score, higher = more in-distribution: log p(x) (or
+      // its bound) for density models, -E(x) for energy models.
       auto density = as<Density>(run.model);
+      auto energy = as<Energy>(run.model);
       torch::NoGradGuard no_grad;
-      auto score = [&](const torch::Tensor& x) {  // log p(x), higher = more in-distribution
+      auto score = [&](const torch::Tensor& x) {
         std::vector<torch::Tensor> parts;
-        for (int64_t i = 0; i < x.size(0); i += 1000)
-          parts.push_back(density->log_prob(x.slice(0, i, std::min(i + 1000, x.size(0)))));
+        for (int64_t i = 0; i < x.size(0); i += 1000) {
+          auto rows = x.slice(0, i, std::min(i + 1000, x.size(0)));
+          parts.push_back(density ? density->log_prob(rows) : -energy->energy(rows));
+        }
         return torch::cat(parts).to(torch::kFloat64);
       };
       RocResult r = roc_scores(score(data), score(out_x));
       j["auroc"] = r.auroc;
       j["fpr_at_95_tpr"] = r.fpr_at_95_tpr;
       j["auroc_ood"] = a.ood;
-      j["auroc_score"] = "log p(x)";
+      j["auroc_score"] = density ? (density->bound() == Bound::Exact ? "log p(x)" : "lower bound on log p(x)")
+                                 : "-energy(x)";
       j["auroc_counts"] = {r.in_count, r.out_count};
     } else if (w == "parzen") {
       // Goodfellow et al. 2014: the samples as centres, sigma chosen on
