@@ -1,5 +1,7 @@
 #include "genzoo/eval/frechet.h"
 
+#include "checked_features.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -12,15 +14,6 @@ namespace {
 
 // Stream tag for derived_generator: "kid_subs".
 constexpr uint64_t kKidStream = 0x6b69645f73756273ULL;
-
-torch::Tensor check_features(const torch::Tensor& x, const char* where, int64_t min_rows) {
-  if (!x.defined() || x.dim() != 2 || x.size(0) < min_rows || x.size(1) == 0)
-    throw Error(c10::str(where, ": expected features [N, F] with N >= ", min_rows, ", got ",
-                         x.defined() ? c10::str(x.sizes()) : std::string("undefined")));
-  auto xd = x.to(torch::kFloat64);  // [N, F]
-  if (!torch::isfinite(xd).all().item<bool>()) throw Error(c10::str(where, ": features must be finite"));
-  return xd;
-}
 
 void check_stats(const GaussianStats& s, const char* name) {
   if (!s.mean.defined() || !s.cov.defined() || s.mean.dim() != 1 || s.cov.dim() != 2 ||
@@ -58,7 +51,7 @@ double mmd2_unbiased(const torch::Tensor& x, const torch::Tensor& y) {
 
 GaussianStats gaussian_stats(const torch::Tensor& features) {
   torch::NoGradGuard no_grad;
-  auto x = check_features(features, "gaussian_stats", 2);  // [N, F]
+  auto x = detail::checked_features(features, "gaussian_stats", 2);  // [N, F]
   GaussianStats s;
   s.count = x.size(0);
   s.mean = x.mean(0);                                       // [F]
@@ -99,8 +92,8 @@ double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
 KidResult kernel_inception_distance(const torch::Tensor& real, const torch::Tensor& fake,
                                     int64_t subsets, int64_t subset_size, uint64_t seed) {
   torch::NoGradGuard no_grad;
-  auto r = check_features(real, "kernel_inception_distance: real", 2);  // [N, F]
-  auto f = check_features(fake, "kernel_inception_distance: fake", 2);  // [M, F]
+  auto r = detail::checked_features(real, "kernel_inception_distance: real", 2);  // [N, F]
+  auto f = detail::checked_features(fake, "kernel_inception_distance: fake", 2);  // [M, F]
   if (r.size(1) != f.size(1))
     throw Error(c10::str("kernel_inception_distance: real has ", r.size(1), " features and fake ",
                          f.size(1), "; they must match"));

@@ -1,5 +1,7 @@
 #include "genzoo/eval/precision_recall.h"
 
+#include "checked_features.h"
+
 #include <algorithm>
 
 #include "genzoo/core/error.h"
@@ -9,15 +11,6 @@ namespace genzoo {
 
 namespace {
 
-torch::Tensor check_features(const torch::Tensor& x, const char* name) {
-  if (!x.defined() || x.dim() != 2 || x.size(0) == 0)
-    throw Error(std::string("precision_recall: ") + name + " must be features [N, F] with N >= 1, got " +
-                (x.defined() ? c10::str(x.sizes()) : std::string("undefined")));
-  auto xd = x.to(torch::kFloat64);  // [N, F]
-  if (!torch::isfinite(xd).all().item<bool>())
-    throw Error(std::string("precision_recall: ") + name + " features must be finite");
-  return xd;
-}
 
 // Share of the rows of `points` [M, F] that lie in at least one ball
 // (centre[j], radius[j]) of `centres` [N, F], radius [N]: Kynkäänniemi et al.
@@ -51,8 +44,8 @@ torch::Tensor kth_neighbour_radius(const torch::Tensor& x, int64_t k, int64_t bl
 PrecisionRecall precision_recall(const torch::Tensor& real, const torch::Tensor& fake, int64_t k,
                                  int64_t block) {
   torch::NoGradGuard no_grad;
-  auto r = check_features(real, "real");  // [N, F]
-  auto f = check_features(fake, "fake");  // [M, F]
+  auto r = detail::checked_features(real, "precision_recall: real", 1);  // [N, F]
+  auto f = detail::checked_features(fake, "precision_recall: fake", 1);  // [M, F]
   if (r.size(1) != f.size(1))
     throw Error(c10::str("precision_recall: real has ", r.size(1), " features and fake ", f.size(1),
                          "; they must match"));

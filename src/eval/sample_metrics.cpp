@@ -1,8 +1,8 @@
 #include "genzoo/eval/sample_metrics.h"
 
-#include <chrono>
 
 #include "genzoo/core/error.h"
+#include "genzoo/core/timer.h"
 #include "genzoo/eval/classifier_score.h"
 #include "genzoo/eval/frechet.h"
 #include "genzoo/eval/neighbours.h"
@@ -13,19 +13,17 @@ namespace genzoo {
 
 NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference,
                             const torch::Tensor& generated, const FeatureMetricsRequest& r) {
-  using Clock = std::chrono::steady_clock;
-  auto seconds = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   NamedValues out;
   auto start = Clock::now();
   auto real_f = extract_features(net, reference);   // [N, F]
   auto fake_f = extract_features(net, generated);   // [M, F]
-  out.emplace_back("seconds_features", seconds(start));
+  out.emplace_back("seconds_features", seconds_since(start));
   out.emplace_back("reference_count", static_cast<double>(reference.size(0)));
   out.emplace_back("generated_count", static_cast<double>(generated.size(0)));
   if (r.fid) {
     start = Clock::now();
     out.emplace_back("fid", frechet_distance(gaussian_stats(real_f), gaussian_stats(fake_f)));
-    out.emplace_back("seconds_fid", seconds(start));
+    out.emplace_back("seconds_fid", seconds_since(start));
   }
   if (r.kid) {
     start = Clock::now();
@@ -33,14 +31,14 @@ NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference,
     out.emplace_back("kid", k.mean);
     out.emplace_back("kid_std", k.std);
     out.emplace_back("kid_subset_size", static_cast<double>(k.subset_size));
-    out.emplace_back("seconds_kid", seconds(start));
+    out.emplace_back("seconds_kid", seconds_since(start));
   }
   if (r.precision_recall) {
     start = Clock::now();
     PrecisionRecall pr = precision_recall(real_f, fake_f, r.pr_k);
     out.emplace_back("precision", pr.precision);
     out.emplace_back("recall", pr.recall);
-    out.emplace_back("seconds_pr", seconds(start));
+    out.emplace_back("seconds_pr", seconds_since(start));
   }
   if (r.classifier_score) {
     start = Clock::now();
@@ -54,7 +52,7 @@ NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference,
     ClassifierScore cs = classifier_score(probs, r.cs_splits);
     out.emplace_back("classifier_score", cs.mean);
     out.emplace_back("classifier_score_std", cs.std);
-    out.emplace_back("seconds_cs", seconds(start));
+    out.emplace_back("seconds_cs", seconds_since(start));
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/core/timer.h"
 #include "genzoo/data/batches.h"
 #include "genzoo/report/png_grid.h"
 
@@ -18,11 +19,6 @@ namespace genzoo {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "genzoo/core/error.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/core/timer.h"
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/transforms.h"
 #include "genzoo/eval/parzen.h"
@@ -53,8 +54,6 @@ void add_data_command(CLI::App& app) {
   baseline->add_option("--binarize", base_binarize, "none|threshold|static|dynamic")->capture_default_str();
   baseline->add_flag("--json", base_json, "Print JSON");
   baseline->callback([] {
-    using Clock = std::chrono::steady_clock;
-    auto secs = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
     Dataset ds = load_dataset(base_name);
     if (ds.kind != DataKind::Images) throw Error("'" + base_name + "' holds 2-D points, not images");
     ImageTransform t({parse_binarize(base_binarize), PixelScale::Unit, false}, 0);
@@ -73,13 +72,13 @@ void add_data_command(CLI::App& app) {
     j["feature_net"] = feature_net_info(base_name).id;
     FeatureMetricsRequest req;
     for (const auto& [k, v] : feature_metrics(net, test, as_samples, req)) j[k] = v;
-    j["seconds_feature_metrics"] = secs(start);
+    j["seconds_feature_metrics"] = seconds_since(start);
     start = Clock::now();
     ParzenResult p = parzen_evaluate(as_samples.flatten(1), validation.flatten(1), test.flatten(1));
     j["parzen_mean"] = p.mean;
     j["parzen_stderr"] = p.stderr_mean;
     j["parzen_sigma"] = p.sigma;
-    j["seconds_parzen"] = secs(start);
+    j["seconds_parzen"] = seconds_since(start);
     if (base_json) {
       std::printf("%s\n", j.dump(2).c_str());
     } else {

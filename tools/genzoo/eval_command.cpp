@@ -9,6 +9,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/core/timer.h"
 #include "genzoo/data/toy2d.h"
 #include "genzoo/eval/auroc.h"
 #include "genzoo/eval/likelihood.h"
@@ -21,7 +22,6 @@ namespace genzoo::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 struct EvalArgs {
   std::string run, metrics, split = "test", ood;
@@ -59,9 +59,6 @@ bool has_cap_named(const std::vector<std::string>& caps, const std::string& c) {
   return std::find(caps.begin(), caps.end(), c) != caps.end();
 }
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // Draws n samples in chunks (bounded memory) and converts them to the data
 // view the metrics compare in: [0,1] images, or raw points.
