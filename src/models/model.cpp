@@ -3,7 +3,10 @@
 #include <sstream>
 
 #include "genzoo/core/error.h"
+#include "genzoo/models/explicit/fvsbn.h"
 #include "genzoo/models/explicit/independent.h"
+#include "genzoo/models/explicit/made.h"
+#include "genzoo/models/explicit/nade.h"
 
 namespace genzoo {
 
@@ -39,6 +42,7 @@ std::vector<std::string> capabilities(const ModulePtr& model) {
   std::vector<std::string> caps;
   if (as<Sampler>(model)) caps.push_back("sample");
   if (as<Density>(model)) caps.push_back("density");
+  if (as<Completer>(model)) caps.push_back("complete");
   if (as<Energy>(model)) caps.push_back("energy");
   if (as<Latent>(model)) caps.push_back("latent");
   return caps;
@@ -48,6 +52,9 @@ const std::vector<ModelInfo>& model_registry() {
   static const std::vector<ModelInfo> registry = [] {
     std::vector<ModelInfo> r;
     r.push_back(independent_model_info());
+    r.push_back(fvsbn_model_info());
+    r.push_back(nade_model_info());
+    r.push_back(made_model_info());
     return r;
   }();
   return registry;

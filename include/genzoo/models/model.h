@@ -34,6 +34,22 @@ struct Energy {
   virtual torch::Tensor energy(const torch::Tensor& x) = 0;
 };
 
+/// Conditional completion: sample the unobserved pixels given the observed
+/// ones (inpainting for autoregressive models).
+struct Completer {
+  virtual ~Completer() = default;
+  /// x: [N, C, H, W] in the model's data space; observed: bool, the same
+  /// shape or [1, C, H, W], true where x is given. Returns [N, C, H, W],
+  /// equal to x wherever observed, sampled elsewhere.
+  virtual torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) = 0;
+  /// True when complete() draws exactly from p(x_missing | x_observed). A
+  /// fixed-order autoregressive model achieves that when every observed pixel
+  /// precedes every missing one in its ordering (e.g. the top half in raster
+  /// order); otherwise each missing pixel is drawn given the pixels before
+  /// it, and observed pixels later in the order do not inform it.
+  virtual bool completion_is_exact(const torch::Tensor& observed) const = 0;
+};
+
 struct Latent {
   virtual ~Latent() = default;
   virtual torch::Tensor encode(const torch::Tensor& x) = 0;
@@ -79,7 +95,8 @@ struct ModelInfo {
 void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
                          const std::string& prefix = "");
 
-/// Capability names the module implements: "sample", "density", "energy", "latent".
+/// Capability names the module implements: "sample", "density", "complete",
+/// "energy", "latent".
 std::vector<std::string> capabilities(const ModulePtr& model);
 
 /// The registry (built once, explicitly: no static-initialisation tricks that

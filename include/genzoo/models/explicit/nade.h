@@ -1,0 +1,65 @@
+#pragma once
+// NADE (Larochelle & Murray 2011): the conditionals of a raster-order
+// autoregressive model share one hidden layer,
+//   h_i = act(c + W_{:,<i} x_<i)                      [H]   (eq. 3)
+//   p(x_i = 1 | x_<i) = sigmoid(b_i + V_i . h_i)             (eq. 2)
+// and since a_{i+1} = a_i + W_{:,i} x_i, all D conditionals cost O(HD)
+// rather than O(HD^2) (Algorithm 1). The default implementation runs that
+// recurrence as a fused loop over pixels, forward and backward, with the
+// running pre-activations of a block of rows kept in cache; "naive"
+// materialises all a_i as an [N, H, D] tensor and lets autograd do the rest
+// (for tests and speed comparisons).
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "genzoo/models/model.h"
+
+namespace genzoo {
+
+struct NadeOptions {
+  /// Shape of one image {C, H, W}.
+  TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
+  /// Hidden units H (the paper: 500).
+  TORCH_ARG(int64_t, hidden) = 500;
+  /// "sigmoid" as in the paper, or "relu".
+  TORCH_ARG(std::string, activation) = "sigmoid";
+  /// "fused" (O(HD) loop, custom backward) or "naive" ([N, H, D] tensor, autograd).
+  TORCH_ARG(std::string, impl) = "fused";
+};
+
+struct NadeImpl : torch::nn::Cloneable<NadeImpl>, Sampler, Density, Completer {
+  explicit NadeImpl(NadeOptions options = {});
+  void reset() override;
+
+  /// l_i = b_i + V_i . act(c + W_{:,<i} x_<i): x [N, C, H, W] -> [N, D],
+  /// differentiable in the parameters and in x.
+  torch::Tensor conditional_logits(const torch::Tensor& x);
+  /// log p(x) = sum_i log p(x_i | x_<i) from the logits, [N].
+  torch::Tensor log_prob(const torch::Tensor& x) override;
+  /// Ancestral sampling in raster order by the same recurrence: {0,1} [n, C, H, W].
+  torch::Tensor sample(int64_t n) override;
+  torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) override;
+  bool completion_is_exact(const torch::Tensor& observed) const override;
+
+  int64_t dims() const { return b.size(0); }
+
+  NadeOptions options;
+  torch::Tensor w;  // [H, D] input-to-hidden, column i used after pixel i
+  torch::Tensor c;  // [H]
+  torch::Tensor v;  // [D, H] hidden-to-output
+  torch::Tensor b;  // [D]
+};
+TORCH_MODULE(Nade);
+
+/// The fused recurrence on its own: logits [N, D] of x [N, D] for W [H, D],
+/// c [H], V [D, H], b [D] (float or double). Gradients flow to every input.
+torch::Tensor nade_fused_logits(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& c,
+                                const torch::Tensor& v, const torch::Tensor& b, bool relu);
+
+/// Registry entry (reads model.hidden, model.activation, model.impl); the
+/// output biases b start at the logits of the training marginals.
+ModelInfo nade_model_info();
+
+}  // namespace genzoo

@@ -1,0 +1,190 @@
+#include "genzoo/models/explicit/made.h"
+
+#include <cmath>
+
+#include "genzoo/core/rng.h"
+#include "genzoo/models/explicit/autoregressive.h"
+
+namespace genzoo {
+
+namespace {
+constexpr uint64_t kMadeMaskStream = 0x4d414445;  // "MADE"
+}
+
+MadeImpl::MadeImpl(MadeOptions options_) : options(std::move(options_)) { reset(); }
+
+void MadeImpl::reset() {
+  TORCH_CHECK(options.shape().size() == 3, "made: shape must be {C, H, W}");
+  TORCH_CHECK(options.hidden() > 0, "made: hidden must be > 0, got ", options.hidden());
+  TORCH_CHECK(options.layers() == 1 || options.layers() == 2, "made: layers must be 1 or 2, got ",
+              options.layers());
+  TORCH_CHECK(options.masks() >= 1 && options.masks() <= 4096, "made: masks must be in [1, 4096], got ",
+              options.masks());
+  TORCH_CHECK(options.ordering() == "natural" || options.ordering() == "random",
+              "made: ordering must be 'natural' or 'random', got '", options.ordering(), "'");
+  const int64_t d = shape_numel(options.shape()), h = options.hidden(), n = options.masks();
+  TORCH_CHECK(d >= 2, "made: needs at least 2 pixels");
+
+  hidden_layers.clear();
+  degrees.clear();
+  int64_t fan_in = d;
+  for (int64_t l = 0; l < options.layers(); ++l) {
+    hidden_layers.push_back(register_module("hidden" + std::to_string(l), torch::nn::Linear(fan_in, h)));
+    fan_in = h;
+  }
+  output = register_module("output", torch::nn::Linear(h, d));
+
+  // Degrees, mask by mask, from a generator of their own so that the masks
+  // depend only on mask_seed (Section 4: m^l(k) ~ U{min m^{l-1}, ..., D-1}).
+  auto order_all = torch::empty({n, d}, torch::kInt64);
+  std::vector<torch::Tensor> deg_all(static_cast<size_t>(options.layers()));
+  for (auto& t : deg_all) t = torch::empty({n, h}, torch::kInt64);
+  for (int64_t m = 0; m < n; ++m) {
+    auto gen = derived_generator(options.mask_seed(), kMadeMaskStream, static_cast<uint64_t>(m));
+    torch::Tensor ranks;
+    if (options.ordering() == "natural") {
+      ranks = torch::arange(1, d + 1, torch::kInt64);
+    } else {
+      ranks = torch::randperm(d, gen, torch::kInt64) + 1;  // pixel d is generated ranks[d]-th
+    }
+    order_all[m].copy_(ranks);
+    int64_t low = 1;
+    for (int64_t l = 0; l < options.layers(); ++l) {
+      auto deg = torch::randint(low, d, {h}, gen, torch::kInt64);
+      deg_all[static_cast<size_t>(l)][m].copy_(deg);
+      low = deg.min().item<int64_t>();
+    }
+  }
+  orders = register_buffer("orders", order_all);
+  for (int64_t l = 0; l < options.layers(); ++l)
+    degrees.push_back(register_buffer("degrees" + std::to_string(l), deg_all[static_cast<size_t>(l)]));
+  next_mask = register_buffer("next_mask", torch::zeros({}, torch::kInt64));
+}
+
+torch::Tensor MadeImpl::conditional_logits(const torch::Tensor& x, int64_t mask) {
+  TORCH_CHECK(mask >= 0 && mask < num_masks(), "made: mask ", mask, " out of range [0, ", num_masks(), ")");
+  auto h = flatten_pixels(x, dims(), "made").to(output->weight.dtype());  // [N, D]
+  auto prev = orders[mask];                                               // [D]
+  for (size_t l = 0; l < hidden_layers.size(); ++l) {
+    auto deg = degrees[l][mask];                                                  // [H]
+    auto m = (deg.unsqueeze(1) >= prev.unsqueeze(0)).to(h.dtype());              // [H, fan_in]
+    h = torch::relu(torch::linear(h, hidden_layers[l]->weight * m, hidden_layers[l]->bias));
+    prev = deg;
+  }
+  auto m_out = (orders[mask].unsqueeze(1) > prev.unsqueeze(0)).to(h.dtype());  // [D, H]
+  return torch::linear(h, output->weight * m_out, output->bias);              // [N, D]
+}
+
+torch::Tensor MadeImpl::log_prob_mask(const torch::Tensor& x, int64_t mask) {
+  return bernoulli_log_prob(conditional_logits(x, mask),
+                            flatten_pixels(x, dims(), "made").to(output->weight.dtype()));
+}
+
+torch::Tensor MadeImpl::log_prob(const torch::Tensor& x) {
+  if (is_training()) {
+    const int64_t m = next_mask.item<int64_t>() % num_masks();
+    {
+      torch::NoGradGuard no_grad;
+      next_mask.add_(1);
+    }
+    return log_prob_mask(x, m);
+  }
+  std::vector<torch::Tensor> per_mask;
+  for (int64_t m = 0; m < num_masks(); ++m) per_mask.push_back(log_prob_mask(x, m));
+  // log (1/N sum_m p_m(x)): a mixture of the N models, not an average of logits.
+  return torch::logsumexp(torch::stack(per_mask), 0) - std::log(static_cast<double>(num_masks()));
+}
+
+torch::Tensor MadeImpl::generation_order(int64_t mask) const { return orders[mask].argsort(); }
+
+torch::Tensor MadeImpl::sample(int64_t n) {
+  TORCH_CHECK(n >= 0, "made: sample count must be >= 0");
+  std::vector<int64_t> shape{n};
+  shape.insert(shape.end(), options.shape().begin(), options.shape().end());
+  return complete(torch::zeros(shape, output->weight.options()), torch::zeros({1, dims()}, torch::kBool));
+}
+
+torch::Tensor MadeImpl::complete(const torch::Tensor& x, const torch::Tensor& observed) {
+  torch::NoGradGuard no_grad;
+  const int64_t d = dims(), n_masks = num_masks();
+  auto out = flatten_pixels(x, d, "made").to(output->weight.dtype()).clone();  // [N, D]
+  const int64_t rows = out.size(0);
+  auto keep = flatten_observed(observed, rows, d, "made");
+  out = torch::where(keep, out, torch::zeros_like(out));  // missing pixels never inform anything
+
+  // p(m | x_obs) from the observed pixels before the first missing one in
+  // each ordering: their conditionals depend on observed pixels only.
+  torch::Tensor choice;  // [rows] mask per row
+  if (n_masks == 1) {
+    choice = torch::zeros({rows}, torch::kInt64);
+  } else {
+    auto log_w = torch::empty({rows, n_masks}, out.options());
+    const auto big = static_cast<double>(d + 1);
+    for (int64_t m = 0; m < n_masks; ++m) {
+      auto ll = -torch::binary_cross_entropy_with_logits(conditional_logits(out, m), out, {}, {},
+                                                         at::Reduction::None);  // [rows, D]
+      auto rank = orders[m].unsqueeze(0).to(out.dtype());                       // [1, D]
+      auto first_missing = torch::where(keep, torch::full_like(out, big), rank).amin(1, true);  // [rows, 1]
+      log_w.select(1, m).copy_((ll * (rank < first_missing).to(out.dtype())).sum(1));
+    }
+    choice = torch::multinomial(torch::softmax(log_w, 1), 1).squeeze(1);
+  }
+
+  auto choice_acc = choice.accessor<int64_t, 1>();
+  for (int64_t m = 0; m < n_masks; ++m) {
+    std::vector<int64_t> idx;
+    for (int64_t r = 0; r < rows; ++r)
+      if (choice_acc[r] == m) idx.push_back(r);
+    if (idx.empty()) continue;
+    auto rows_m = torch::tensor(idx, torch::kInt64);
+    auto xm = out.index_select(0, rows_m);   // [n_m, D]
+    auto km = keep.index_select(0, rows_m);  // [n_m, D]
+    auto order = generation_order(m);
+    auto order_acc = order.accessor<int64_t, 1>();
+    for (int64_t k = 0; k < d; ++k) {
+      const int64_t i = order_acc[k];
+      auto ki = km.select(1, i);
+      if (ki.all().item<bool>()) continue;  // observed in every row of this group
+      auto logit = conditional_logits(xm, m).select(1, i);  // depends on pixels before i only
+      auto draw = torch::bernoulli(torch::sigmoid(logit));
+      xm.select(1, i).copy_(torch::where(ki, xm.select(1, i), draw));
+    }
+    out.index_copy_(0, rows_m, xm);
+  }
+  return out.reshape(x.sizes());
+}
+
+bool MadeImpl::completion_is_exact(const torch::Tensor& observed) const {
+  const int64_t d = orders.size(1);
+  auto keep = flatten_observed(observed, observed.size(0), d, "made");
+  for (int64_t m = 0; m < orders.size(0); ++m)
+    if (!observed_first(keep, generation_order(m))) return false;
+  return true;
+}
+
+ModelInfo made_model_info() {
+  ModelInfo info;
+  info.name = "made";
+  info.family = "explicit";
+  info.description = "masked autoencoder, mixture over N masks (exact log p)";
+  info.objective = "likelihood";
+  info.needs_binary = true;
+  info.create = [](ModelContext& ctx) -> ModulePtr {
+    Config& cfg = *ctx.config;
+    Made model(MadeOptions()
+                   .shape({ctx.data.channels, ctx.data.height, ctx.data.width})
+                   .hidden(cfg.get_int("model.hidden", 500))
+                   .layers(cfg.get_int("model.layers", 1))
+                   .masks(cfg.get_int("model.masks", 1))
+                   .ordering(cfg.get_choice("model.ordering", "natural", {"natural", "random"}))
+                   .mask_seed(static_cast<uint64_t>(cfg.get_int("model.mask_seed", 0))));
+    if (ctx.train_data.defined()) {
+      torch::NoGradGuard no_grad;
+      model->output->bias.copy_(marginal_logits(ctx.train_data, model->dims()));
+    }
+    return model.ptr();
+  };
+  return info;
+}
+
+}  // namespace genzoo

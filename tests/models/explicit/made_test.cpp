@@ -1,0 +1,123 @@
+#include "genzoo/models/explicit/made.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "autoregressive_checks.h"
+
+namespace genzoo {
+namespace {
+
+Made random_made(uint64_t seed, int64_t layers, int64_t masks, const std::string& ordering) {
+  torch::manual_seed(seed);
+  Made m(MadeOptions().shape({1, 4, 4}).hidden(12).layers(layers).masks(masks).ordering(ordering));
+  torch::NoGradGuard g;
+  for (auto& p : m->parameters()) p.normal_(0, 1.0);
+  m->eval();
+  return m;
+}
+
+struct MadeCase {
+  int64_t layers;
+  const char* ordering;
+};
+const MadeCase kCases[] = {{1, "natural"}, {2, "natural"}, {1, "random"}, {2, "random"}};
+
+TEST(Made, EveryMaskAndTheMixtureSumToOne) {
+  for (const auto& c : kCases) {
+    auto m = random_made(1, c.layers, 4, c.ordering);
+    for (int64_t k = 0; k < 4; ++k)
+      EXPECT_NEAR(testing::total_probability([&](const torch::Tensor& x) { return m->log_prob_mask(x, k); }),
+                  1.0, 1e-4)
+          << c.layers << " layers, " << c.ordering << ", mask " << k;
+    EXPECT_NEAR(testing::total_probability([&](const torch::Tensor& x) { return m->log_prob(x); }), 1.0, 1e-4)
+        << c.layers << " layers, " << c.ordering << ", mixture";
+  }
+}
+
+TEST(Made, EveryMaskIsAutoregressiveInItsOwnOrder) {
+  for (const auto& c : kCases) {
+    auto m = random_made(2, c.layers, 3, c.ordering);
+    for (int64_t k = 0; k < 3; ++k)
+      testing::expect_autoregressive([&](const torch::Tensor& x) { return m->conditional_logits(x, k); },
+                                     m->orders[k]);
+  }
+}
+
+TEST(Made, EvaluationIsTheMixtureOfTheMasksNotAnAverageOfLogits) {
+  auto m = random_made(3, 2, 5, "random");
+  auto x = torch::bernoulli(torch::full({6, 1, 4, 4}, 0.5));
+  torch::NoGradGuard g;
+  auto p = torch::zeros({6}, torch::kFloat64);
+  for (int64_t k = 0; k < 5; ++k) p += m->log_prob_mask(x, k).to(torch::kFloat64).exp();
+  EXPECT_TRUE(torch::allclose(m->log_prob(x).to(torch::kFloat64), (p / 5).log(), 1e-6, 1e-5));
+}
+
+TEST(Made, TrainingCyclesThroughTheMasks) {
+  auto m = random_made(4, 1, 3, "random");
+  m->train();
+  auto x = torch::bernoulli(torch::full({4, 1, 4, 4}, 0.5));
+  torch::NoGradGuard g;
+  for (int64_t step = 0; step < 7; ++step)
+    EXPECT_TRUE(torch::allclose(m->log_prob(x), m->log_prob_mask(x, step % 3))) << "step " << step;
+  EXPECT_EQ(m->next_mask.item<int64_t>(), 7);
+}
+
+TEST(Made, MasksDependOnlyOnTheMaskSeed) {
+  auto a = random_made(5, 2, 3, "random");
+  auto b = random_made(6, 2, 3, "random");
+  EXPECT_TRUE(torch::equal(a->orders, b->orders));
+  EXPECT_TRUE(torch::equal(a->degrees[1], b->degrees[1]));
+  Made c(MadeOptions().shape({1, 4, 4}).hidden(12).layers(2).masks(3).ordering("random").mask_seed(1));
+  EXPECT_FALSE(torch::equal(a->orders, c->orders));
+}
+
+TEST(Made, CompletionNeverChangesObservedPixels) {
+  for (const auto& c : kCases) {
+    auto m = random_made(7, c.layers, 4, c.ordering);
+    testing::expect_completion_keeps_observed(
+        [&](const torch::Tensor& x, const torch::Tensor& o) { return m->complete(x, o); });
+  }
+}
+
+TEST(Made, CompletionIsExactOnlyWhenEveryOrderingPutsTheObservedPixelsFirst) {
+  auto top = torch::zeros({1, 1, 4, 4}, torch::kBool);
+  top.slice(2, 0, 2).fill_(true);
+  EXPECT_TRUE(random_made(8, 1, 4, "natural")->completion_is_exact(top));
+  EXPECT_FALSE(random_made(8, 1, 4, "random")->completion_is_exact(top));
+}
+
+// With the top half observed and the natural order, the completion must
+// choose masks by their posterior p(m | x_top): check it against the exact
+// conditional of the mixture on a 2x2 image, top row given.
+TEST(Made, CompletionSamplesTheMixturesExactConditional) {
+  torch::manual_seed(9);
+  Made m(MadeOptions().shape({1, 2, 2}).hidden(6).masks(3));
+  {
+    torch::NoGradGuard g;
+    for (auto& p : m->parameters()) p.normal_(0, 2.0);
+  }
+  m->eval();
+  auto top = torch::zeros({1, 1, 2, 2}, torch::kBool);
+  top.slice(2, 0, 1).fill_(true);
+  auto x = torch::tensor({1.f, 0.f, 0.f, 0.f}).reshape({1, 1, 2, 2}).expand({100000, 1, 2, 2}).contiguous();
+  auto y = m->complete(x, top).reshape({-1, 4}).to(torch::kInt64);
+  auto codes = y.select(1, 2) + 2 * y.select(1, 3);  // bottom row
+  auto freq = torch::bincount(codes, {}, 4).to(torch::kFloat64) / y.size(0);
+  torch::NoGradGuard g;
+  auto all = testing::all_binary_images(2, 2).reshape({16, 4});
+  auto with_top = all.index_select(0, torch::tensor({1, 5, 9, 13}));  // x0=1, x1=0, bottom = 0..3
+  auto joint = m->log_prob(with_top.reshape({4, 1, 2, 2})).exp().to(torch::kFloat64);
+  auto want = joint / joint.sum();
+  EXPECT_LT((freq - want).abs().max().item<double>(), 0.01) << freq << want;
+}
+
+TEST(Made, RejectsBadOptions) {
+  EXPECT_THROW(Made(MadeOptions().layers(3)), c10::Error);
+  EXPECT_THROW(Made(MadeOptions().masks(0)), c10::Error);
+  EXPECT_THROW(Made(MadeOptions().ordering("reverse")), c10::Error);
+}
+
+}  // namespace
+}  // namespace genzoo
