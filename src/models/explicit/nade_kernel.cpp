@@ -13,14 +13,16 @@ namespace {
 // values) stay in cache while each pixel's rows of W and V are read once.
 constexpr int64_t kBlock = 16;
 
+#define GENZOO_INLINE __attribute__((always_inline)) inline
+
 // exp for float without a library call, so the hidden-unit loops vectorise:
 // exp(x) = 2^k e^r with k = round(x / ln 2), |r| <= ln2 / 2, and e^r from the
 // degree-6 Cephes polynomial (relative error ~1e-7, float's own precision).
-inline float exp_poly(float x) {
+// Rounding adds and subtracts 1.5 * 2^23, which leaves no branch to if-convert.
+GENZOO_INLINE float exp_poly(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
-  const float t = x * 1.44269504f;
-  const int32_t k = static_cast<int32_t>(t + (t < 0.0f ? -0.5f : 0.5f));
-  const float n = static_cast<float>(k);
+  const float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
+  const int32_t k = static_cast<int32_t>(n);
   float r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -36,18 +38,13 @@ inline float exp_poly(float x) {
   return p * scale;
 }
 
-inline float sigmoid(float a) { return 1.0f / (1.0f + exp_poly(-a)); }
+GENZOO_INLINE float sigmoid(float a) { return 1.0f / (1.0f + exp_poly(-a)); }
 // Double is the finite-difference checking path: exact library exp.
-inline double sigmoid(double a) { return 1.0 / (1.0 + std::exp(-a)); }
-
-template <typename T>
-inline T activate(T a, bool relu) {
-  return relu ? (a > T(0) ? a : T(0)) : sigmoid(a);
-}
+GENZOO_INLINE double sigmoid(double a) { return 1.0 / (1.0 + std::exp(-a)); }
 
 // h = act(a) into `h`, returns v . h.
 template <typename T>
-inline T hidden_dot(const T* a, const T* v, T* h, int64_t hidden, bool relu) {
+GENZOO_INLINE T hidden_dot(const T* a, const T* v, T* h, int64_t hidden, bool relu) {
   if (relu) {
 #pragma omp simd
     for (int64_t k = 0; k < hidden; ++k) h[k] = a[k] > T(0) ? a[k] : T(0);
@@ -61,10 +58,8 @@ inline T hidden_dot(const T* a, const T* v, T* h, int64_t hidden, bool relu) {
   return s;
 }
 
-}  // namespace
-
 template <typename T>
-void nade_forward(const T* x, const T* wt, const T* c, const T* v, const T* b, int64_t rows, int64_t dims,
+GENZOO_INLINE void forward_impl(const T* x, const T* wt, const T* c, const T* v, const T* b, int64_t rows, int64_t dims,
                   int64_t hidden, bool relu, T* logits, T* a_end) {
   std::vector<T> h(static_cast<size_t>(hidden));
   for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
@@ -87,7 +82,7 @@ void nade_forward(const T* x, const T* wt, const T* c, const T* v, const T* b, i
 }
 
 template <typename T>
-void nade_backward(const T* x, const T* wt, const T* v, const T* g, const T* a_end, int64_t rows,
+GENZOO_INLINE void backward_impl(const T* x, const T* wt, const T* v, const T* g, const T* a_end, int64_t rows,
                    int64_t dims, int64_t hidden, bool relu, T* dwt, T* dc, T* dv, T* db, T* dx) {
   std::vector<T> a_buf(static_cast<size_t>(kBlock * hidden)), acc_buf(a_buf.size());
   for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
@@ -145,13 +140,47 @@ void nade_backward(const T* x, const T* wt, const T* v, const T* g, const T* a_e
   }
 }
 
-template void nade_forward<float>(const float*, const float*, const float*, const float*, const float*, int64_t,
-                                  int64_t, int64_t, bool, float*, float*);
-template void nade_forward<double>(const double*, const double*, const double*, const double*, const double*,
-                                   int64_t, int64_t, int64_t, bool, double*, double*);
-template void nade_backward<float>(const float*, const float*, const float*, const float*, const float*, int64_t,
-                                   int64_t, int64_t, bool, float*, float*, float*, float*, float*);
-template void nade_backward<double>(const double*, const double*, const double*, const double*, const double*,
-                                    int64_t, int64_t, int64_t, bool, double*, double*, double*, double*, double*);
+// Float, the training path, is compiled twice: for x86-64-v3 (AVX2 + FMA,
+// about 3x faster here) and for the baseline, picked at load time.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void forward_f32(
+    const float* x, const float* wt, const float* c, const float* v, const float* b, int64_t rows, int64_t dims,
+    int64_t hidden, bool relu, float* logits, float* a_end) {
+  forward_impl<float>(x, wt, c, v, b, rows, dims, hidden, relu, logits, a_end);
+}
+
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void backward_f32(
+    const float* x, const float* wt, const float* v, const float* g, const float* a_end, int64_t rows,
+    int64_t dims, int64_t hidden, bool relu, float* dwt, float* dc, float* dv, float* db, float* dx) {
+  backward_impl<float>(x, wt, v, g, a_end, rows, dims, hidden, relu, dwt, dc, dv, db, dx);
+}
+
+}  // namespace
+
+template <>
+void nade_forward<float>(const float* x, const float* wt, const float* c, const float* v, const float* b,
+                         int64_t rows, int64_t dims, int64_t hidden, bool relu, float* logits, float* a_end) {
+  forward_f32(x, wt, c, v, b, rows, dims, hidden, relu, logits, a_end);
+}
+
+template <>
+void nade_forward<double>(const double* x, const double* wt, const double* c, const double* v, const double* b,
+                          int64_t rows, int64_t dims, int64_t hidden, bool relu, double* logits,
+                          double* a_end) {
+  forward_impl<double>(x, wt, c, v, b, rows, dims, hidden, relu, logits, a_end);
+}
+
+template <>
+void nade_backward<float>(const float* x, const float* wt, const float* v, const float* g, const float* a_end,
+                          int64_t rows, int64_t dims, int64_t hidden, bool relu, float* dwt, float* dc, float* dv,
+                          float* db, float* dx) {
+  backward_f32(x, wt, v, g, a_end, rows, dims, hidden, relu, dwt, dc, dv, db, dx);
+}
+
+template <>
+void nade_backward<double>(const double* x, const double* wt, const double* v, const double* g,
+                           const double* a_end, int64_t rows, int64_t dims, int64_t hidden, bool relu,
+                           double* dwt, double* dc, double* dv, double* db, double* dx) {
+  backward_impl<double>(x, wt, v, g, a_end, rows, dims, hidden, relu, dwt, dc, dv, db, dx);
+}
 
 }  // namespace genzoo::detail
