@@ -7,6 +7,7 @@
 
 #include "genzoo/core/files.h"
 #include "genzoo/data/idx.h"
+#include "genzoo/data/image.h"
 #include "test_support.h"
 
 namespace genzoo {
@@ -132,6 +133,61 @@ TEST_F(Cli, DivergenceAtAnEpochBoundaryNeverSavesTheBrokenModel) {
   ASSERT_EQ(e.status, 0) << e.err;
   EXPECT_EQ(e.out.find("inf"), std::string::npos) << e.out;
   EXPECT_EQ(e.out.find("nan"), std::string::npos) << e.out;
+}
+
+TEST_F(Cli, AutoregressiveModelsTrainSampleEvaluateAndComplete) {
+  const std::vector<std::pair<std::string, std::string>> models = {
+      {"fvsbn", ""},
+      {"nade", " --set model.hidden=16"},
+      {"made", " --set model.hidden=32 --set model.masks=3 --set model.layers=2"}};
+  for (const auto& [name, extra] : models) {
+    std::string run = dir / name;
+    auto t = run_cli("train " + name + " --data " + data + " --binarize threshold --out " + run +
+                     " --epochs 2 --set train.batch_size=10 --threads 1" + extra);
+    ASSERT_EQ(t.status, 0) << name << ": " << t.err;
+    auto e = run_cli("eval " + run + " --metrics nll --json");
+    ASSERT_EQ(e.status, 0) << name << ": " << e.err;
+    EXPECT_NE(e.out.find("\"nll_is\": \"exact\""), std::string::npos) << e.out;
+    EXPECT_NE(e.out.find("\"nll_nats\""), std::string::npos) << e.out;
+    ASSERT_EQ(run_cli("sample " + run + " -n 4 --out " + (dir / (name + "-s.png"))).status, 0) << name;
+    // Two test images, three completions each: rows of observed | 3 | original.
+    std::string png = dir / (name + "-c.png");
+    auto c = run_cli("sample " + run + " --complete test:0 test:1 --per-image 3 --out " + png);
+    ASSERT_EQ(c.status, 0) << name << ": " << c.err;
+    EXPECT_NE(c.out.find("exact"), std::string::npos) << c.out;
+    auto grid = read_image(png);
+    EXPECT_EQ(grid.size(2), 5 * 8 + 6 * 2) << name;  // 5 tiles of 8 pixels, 2-pixel padding
+    EXPECT_EQ(grid.size(1), 2 * 8 + 3 * 2) << name;
+    auto b = run_cli("sample " + run + " --complete test:0 --mask bottom-half --out " + png);
+    ASSERT_EQ(b.status, 0) << name << ": " << b.err;
+    EXPECT_NE(b.out.find("approximate"), std::string::npos) << name << ": " << b.out;
+  }
+  // A PNG to complete and an explicit mask PNG (white = observed).
+  auto image = torch::zeros({1, 8, 8}, torch::kUInt8);
+  image.slice(1, 2, 6).slice(2, 2, 6).fill_(255);
+  write_png(dir / "in.png", image);
+  auto mask = torch::zeros({1, 8, 8}, torch::kUInt8);
+  mask.slice(2, 0, 3).fill_(255);
+  write_png(dir / "mask.png", mask);
+  auto m = run_cli("sample " + (dir / "nade") + " --complete " + (dir / "in.png") + " --mask " + (dir / "mask.png") +
+                   " --out " + (dir / "m.png"));
+  EXPECT_EQ(m.status, 0) << m.err;
+  EXPECT_NE(m.out.find("approximate"), std::string::npos) << m.out;  // left columns: not a raster prefix
+
+  std::string run = dir / "nade";
+  expect_error("sample " + run + " --complete test:9999", {"test:9999", "INDEX in [0,"});
+  expect_error("sample " + run + " --complete test:x", {"test:x"});
+  expect_error("sample " + run + " --complete " + (dir / "missing.png"), {"missing.png"});
+  expect_error("sample " + run + " --complete test:0 --mask diagonal", {"--mask 'diagonal'", "top-half"});
+  write_png(dir / "big.png", torch::zeros({1, 9, 8}, torch::kUInt8));
+  expect_error("sample " + run + " --complete " + (dir / "big.png"), {"big.png", "1x9x8"});
+  write_png(dir / "all.png", torch::full({1, 8, 8}, 255, torch::kUInt8));
+  expect_error("sample " + run + " --complete test:0 --mask " + (dir / "all.png"), {"observes every pixel"});
+  expect_error("sample " + run + " --mask top-half", {"--mask", "--complete"});
+  expect_error("train made --data " + data + " --binarize threshold --out " + (dir / "bad") +
+                   " --set model.layers=3",
+               {"layers must be 1 or 2"});
+  expect_error("train nade --data " + data + " --out " + (dir / "bad2"), {"binary pixels", "--binarize"});
 }
 
 TEST_F(Cli, BadInputExitsWith2AndOneLine) {

@@ -1,11 +1,14 @@
-// genzoo sample RUN: a grid of samples from a trained run.
+// genzoo sample RUN: a grid of samples from a trained run, or with
+// --complete, conditional completions of partly observed images.
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "commands.h"
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/data/image.h"
 #include "genzoo/report/png_grid.h"
 #include "genzoo/train/run.h"
 
@@ -16,11 +19,100 @@ struct SampleArgs {
   std::string run, out;
   int64_t n = 64, seed = 0, columns = 0;
   int threads = 0;
+  std::vector<std::string> complete;  // PNG files or test:INDEX
+  std::string mask = "top-half";
+  int64_t per_image = 8;
 };
+
+// One image to complete, in the model's data space [C, H, W].
+torch::Tensor completion_input(const Run& run, const std::string& spec) {
+  const int64_t c = run.spec.channels, h = run.spec.height, w = run.spec.width;
+  if (spec.rfind("test:", 0) == 0) {
+    int64_t index = -1;
+    try {
+      size_t used = 0;
+      index = std::stoll(spec.substr(5), &used);
+      if (used != spec.size() - 5) index = -1;
+    } catch (const std::exception&) {
+      index = -1;
+    }
+    const int64_t n = run.data.test.size(0);
+    if (index < 0 || index >= n)
+      throw Error("--complete '" + spec + "': give test:INDEX with INDEX in [0, " + std::to_string(n) + ")");
+    return run.data.test[index];
+  }
+  auto raw = read_image(spec);  // uint8 [C, H, W]
+  if (raw.size(0) != c || raw.size(1) != h || raw.size(2) != w)
+    throw Error("--complete '" + spec + "' is " + std::to_string(raw.size(0)) + "x" + std::to_string(raw.size(1)) +
+                "x" + std::to_string(raw.size(2)) + " (CxHxW), the run's images are " + std::to_string(c) + "x" +
+                std::to_string(h) + "x" + std::to_string(w));
+  // The same pixel transform as the run's evaluation data (e.g. pixel > 127).
+  return run.transform->for_eval(raw.unsqueeze(0), 1)[0];
+}
+
+// The observed pixels, bool [1, C, H, W]: a named half or a mask PNG (white
+// = observed, black = to be completed).
+torch::Tensor completion_mask(const Run& run, const std::string& spec) {
+  const int64_t c = run.spec.channels, h = run.spec.height, w = run.spec.width;
+  auto m = torch::zeros({1, c, h, w}, torch::kBool);
+  if (spec == "top-half") {
+    m.slice(2, 0, h / 2).fill_(true);
+  } else if (spec == "bottom-half") {
+    m.slice(2, h / 2).fill_(true);
+  } else if (spec == "left-half") {
+    m.slice(3, 0, w / 2).fill_(true);
+  } else if (spec == "right-half") {
+    m.slice(3, w / 2).fill_(true);
+  } else if (spec.size() > 4 && spec.substr(spec.size() - 4) == ".png") {
+    auto raw = read_image(spec);
+    if (raw.size(1) != h || raw.size(2) != w || (raw.size(0) != 1 && raw.size(0) != c))
+      throw Error("--mask '" + spec + "' is " + std::to_string(raw.size(1)) + "x" + std::to_string(raw.size(2)) +
+                  ", the run's images are " + std::to_string(h) + "x" + std::to_string(w));
+    m = (raw > 127).expand({c, h, w}).unsqueeze(0).clone();
+  } else {
+    throw Error("--mask '" + spec + "': use top-half, bottom-half, left-half, right-half or a mask .png");
+  }
+  if (m.all().item<bool>()) throw Error("--mask '" + spec + "' observes every pixel: nothing to complete");
+  return m;
+}
+
+void run_complete(const SampleArgs& a, Run& run) {
+  auto completer = as<Completer>(run.model);
+  if (!completer) throw Error("model '" + run.info->name + "' cannot complete images (no conditional sampler)");
+  if (!run.transform || !run.data.to_display) throw Error("--complete needs an image dataset");
+  auto observed = completion_mask(run, a.mask);  // [1, C, H, W]
+  std::vector<torch::Tensor> inputs;
+  for (const auto& spec : a.complete) inputs.push_back(completion_input(run, spec));
+  seed_everything(static_cast<uint64_t>(a.seed));
+  torch::NoGradGuard no_grad;
+  // Row per input: the observed part (missing pixels grey), K completions, the original.
+  std::vector<torch::Tensor> tiles;
+  for (const auto& x : inputs) {
+    auto shown = run.data.to_display(x.unsqueeze(0));
+    tiles.push_back(torch::where(observed, shown, torch::full_like(shown, 0.5)));
+    auto repeated = x.unsqueeze(0).expand({a.per_image, x.size(0), x.size(1), x.size(2)}).contiguous();
+    tiles.push_back(run.data.to_display(completer->complete(repeated, observed)));
+    tiles.push_back(shown);
+  }
+  std::string out = a.out;
+  if (out.empty()) {
+    ensure_dir(a.run + "/samples");
+    out = a.run + "/samples/completion.png";
+  }
+  save_grid(out, torch::cat(tiles), a.per_image + 2);
+  std::printf("wrote %zu rows (observed | %lld completions | original) to %s\n", inputs.size(),
+              static_cast<long long>(a.per_image), out.c_str());
+  if (completer->completion_is_exact(observed))
+    std::printf("exact: every observed pixel precedes every missing one in the model's order\n");
+  else
+    std::printf("approximate: some observed pixels come after missing ones in the model's order; "
+                "each missing pixel is drawn given the pixels before it only\n");
+}
 
 void run_sample(const SampleArgs& a) {
   apply_threads(a.threads);
   Run run = open_run(a.run);
+  if (!a.complete.empty()) return run_complete(a, run);
   auto sampler = as<Sampler>(run.model);
   if (!sampler) throw Error("model '" + run.info->name + "' cannot sample");
   if (!run.data.to_display) throw Error("samples of '" + run.dataset.name + "' are not images");
@@ -46,6 +138,18 @@ void add_sample_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Random seed")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--columns", args->columns, "Images per row (default: near-square)")
       ->check(CLI::NonNegativeNumber);
+  auto* complete = cmd->add_option("--complete", args->complete,
+                  "Complete these images instead: PNG files of the run's image size, or test:INDEX")
+      ->expected(1, 64);
+  cmd->add_option("--mask", args->mask,
+                  "With --complete, the observed pixels: top-half, bottom-half, left-half, right-half, or a PNG "
+                  "(white = observed)")
+      ->capture_default_str()
+      ->needs(complete);
+  cmd->add_option("--per-image", args->per_image, "With --complete, completions per image")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str()
+      ->needs(complete);
   add_threads_option(cmd, args->threads);
   cmd->callback([args] { run_sample(*args); });
 }

@@ -1,16 +1,9 @@
 #include "genzoo/models/explicit/independent.h"
 
 #include "genzoo/core/error.h"
+#include "genzoo/models/explicit/autoregressive.h"
 
 namespace genzoo {
-
-namespace {
-int64_t numel_of(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  return n;
-}
-}  // namespace
 
 IndependentImpl::IndependentImpl(IndependentOptions options_) : options(std::move(options_)) {
   reset();
@@ -20,7 +13,7 @@ void IndependentImpl::reset() {
   TORCH_CHECK(options.shape().size() == 3, "independent: shape must be {C, H, W}");
   TORCH_CHECK(options.init() == "zero" || options.init() == "marginals",
               "independent: init must be 'zero' or 'marginals', got '", options.init(), "'");
-  logits = register_parameter("logits", torch::zeros({numel_of(options.shape())}));  // [D]
+  logits = register_parameter("logits", torch::zeros({shape_numel(options.shape())}));  // [D]
 }
 
 void IndependentImpl::init_from_marginals(const torch::Tensor& data) {
@@ -51,6 +44,14 @@ torch::Tensor IndependentImpl::sample(int64_t n) {
   std::vector<int64_t> shape{n};
   shape.insert(shape.end(), options.shape().begin(), options.shape().end());
   return torch::bernoulli(probs).reshape(shape);  // [n, C, H, W]
+}
+
+torch::Tensor IndependentImpl::complete(const torch::Tensor& x, const torch::Tensor& observed) {
+  torch::NoGradGuard no_grad;
+  auto flat = flatten_pixels(x, logits.size(0), "independent").to(logits.dtype());  // [N, D]
+  auto keep = flatten_observed(observed, flat.size(0), logits.size(0), "independent");
+  auto draw = torch::bernoulli(torch::sigmoid(logits).expand_as(flat));
+  return torch::where(keep, flat, draw).reshape(x.sizes());
 }
 
 ModelInfo independent_model_info() {

@@ -19,7 +19,7 @@ struct IndependentOptions {
   TORCH_ARG(std::string, init) = "zero";
 };
 
-struct IndependentImpl : torch::nn::Cloneable<IndependentImpl>, Sampler, Density {
+struct IndependentImpl : torch::nn::Cloneable<IndependentImpl>, Sampler, Density, Completer {
   explicit IndependentImpl(IndependentOptions options = {});
   void reset() override;
 
@@ -31,6 +31,10 @@ struct IndependentImpl : torch::nn::Cloneable<IndependentImpl>, Sampler, Density
   torch::Tensor log_prob(const torch::Tensor& x) override;
   /// n independent draws, {0,1} float [n, C, H, W].
   torch::Tensor sample(int64_t n) override;
+  /// Pixels are independent: missing ones are drawn from their marginals,
+  /// which is exactly p(x_missing | x_observed) for any mask.
+  torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) override;
+  bool completion_is_exact(const torch::Tensor&) const override { return true; }
 
   IndependentOptions options;
   torch::Tensor logits;  // [C*H*W]
