@@ -1,0 +1,73 @@
+// Training throughput (images/s) of the autoregressive models: forward,
+// backward and an Adam step on batches of 100 binary 28x28 images, the work
+// bench/peers/autoregressive.py does in PyTorch. Run both with
+// bench/run-autoregressive-speed, which reports the ratio from one run.
+//
+//   genzoo_train_bench MODEL [--threads N] [--seconds S]
+//   MODEL: fvsbn | nade | nade-naive | made
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "genzoo/core/device.h"
+#include "genzoo/core/timer.h"
+#include "genzoo/models/explicit/fvsbn.h"
+#include "genzoo/models/explicit/made.h"
+#include "genzoo/models/explicit/nade.h"
+
+namespace {
+
+genzoo::ModulePtr make_model(const std::string& name) {
+  if (name == "fvsbn") return genzoo::Fvsbn(genzoo::FvsbnOptions()).ptr();
+  if (name == "nade") return genzoo::Nade(genzoo::NadeOptions().hidden(500)).ptr();
+  if (name == "nade-naive") return genzoo::Nade(genzoo::NadeOptions().hidden(500).impl("naive")).ptr();
+  if (name == "made") return genzoo::Made(genzoo::MadeOptions().hidden(500).layers(1).masks(1)).ptr();
+  return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: genzoo_train_bench fvsbn|nade|nade-naive|made [--threads N] [--seconds S]\n");
+    return 2;
+  }
+  const std::string name = argv[1];
+  int threads = 0;
+  double seconds = 10;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
+  }
+  const int used = genzoo::set_threads(threads);
+  torch::manual_seed(0);
+  auto model = make_model(name);
+  if (!model) {
+    std::fprintf(stderr, "genzoo_train_bench: unknown model '%s'\n", name.c_str());
+    return 2;
+  }
+  auto density = genzoo::as<genzoo::Density>(model);
+  model->train();
+  const int64_t batch = 100;
+  auto data = torch::bernoulli(torch::full({10 * batch, 1, 28, 28}, 0.5));
+  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
+  auto step = [&](int64_t i) {
+    auto x = data.slice(0, (i % 10) * batch, (i % 10 + 1) * batch);
+    opt.zero_grad();
+    auto loss = -density->log_prob(x).mean();
+    loss.backward();
+    opt.step();
+  };
+  for (int64_t i = 0; i < 2; ++i) step(i);  // warm-up: allocations, lazy init
+  int64_t steps = 0;
+  auto start = genzoo::Clock::now();
+  while (steps < 3 || genzoo::seconds_since(start) < seconds) step(steps++);
+  const double elapsed = genzoo::seconds_since(start);
+  std::printf("{\"impl\": \"genzoo\", \"model\": \"%s\", \"threads\": %d, \"steps\": %lld, \"seconds\": %.3f, "
+              "\"images_per_s\": %.1f}\n",
+              name.c_str(), used, static_cast<long long>(steps), elapsed, steps * batch / elapsed);
+  return 0;
+}
