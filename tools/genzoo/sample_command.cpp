@@ -66,8 +66,9 @@ torch::Tensor completion_mask(const Run& run, const std::string& spec) {
   } else if (spec.size() > 4 && spec.substr(spec.size() - 4) == ".png") {
     auto raw = read_image(spec);
     if (raw.size(1) != h || raw.size(2) != w || (raw.size(0) != 1 && raw.size(0) != c))
-      throw Error("--mask '" + spec + "' is " + std::to_string(raw.size(1)) + "x" + std::to_string(raw.size(2)) +
-                  ", the run's images are " + std::to_string(h) + "x" + std::to_string(w));
+      throw Error("--mask '" + spec + "' is " + std::to_string(raw.size(0)) + "x" + std::to_string(raw.size(1)) +
+                  "x" + std::to_string(raw.size(2)) + " (CxHxW), the run's images are " + std::to_string(c) + "x" +
+                  std::to_string(h) + "x" + std::to_string(w) + " (a grey mask applies to every channel)");
     m = (raw > 127).expand({c, h, w}).unsqueeze(0).clone();
   } else {
     throw Error("--mask '" + spec + "': use top-half, bottom-half, left-half, right-half or a mask .png");

@@ -28,10 +28,7 @@ torch::Tensor FvsbnImpl::log_prob(const torch::Tensor& x) {
 
 torch::Tensor FvsbnImpl::sample(int64_t n) {
   TORCH_CHECK(n >= 0, "fvsbn: sample count must be >= 0");
-  std::vector<int64_t> shape{n};
-  shape.insert(shape.end(), options.shape().begin(), options.shape().end());
-  auto none = torch::zeros({1, dims()}, torch::kBool);
-  return complete(torch::zeros(shape, bias.options()), none.reshape({1, -1}));
+  return complete(torch::zeros(batch_shape(n, options.shape()), bias.options()), nothing_observed(dims()));
 }
 
 torch::Tensor FvsbnImpl::complete(const torch::Tensor& x, const torch::Tensor& observed) {
@@ -56,12 +53,7 @@ bool FvsbnImpl::completion_is_exact(const torch::Tensor& observed) const {
 }
 
 ModelInfo fvsbn_model_info() {
-  ModelInfo info;
-  info.name = "fvsbn";
-  info.family = "explicit";
-  info.description = "fully visible sigmoid belief net: a logistic regression per pixel (exact log p)";
-  info.objective = "likelihood";
-  info.needs_binary = true;
+  ModelInfo info = binary_density_info("fvsbn", "fully visible sigmoid belief net: a logistic regression per pixel (exact log p)");
   info.create = [](ModelContext& ctx) -> ModulePtr {
     Fvsbn model(FvsbnOptions().shape({ctx.data.channels, ctx.data.height, ctx.data.width}));
     if (ctx.config->get_bool("model.init_marginals", true) && ctx.train_data.defined()) {

@@ -41,9 +41,7 @@ torch::Tensor IndependentImpl::sample(int64_t n) {
   TORCH_CHECK(n >= 0, "independent: sample count must be >= 0");
   torch::NoGradGuard no_grad;
   auto probs = torch::sigmoid(logits).expand({n, logits.size(0)});  // [n, D]
-  std::vector<int64_t> shape{n};
-  shape.insert(shape.end(), options.shape().begin(), options.shape().end());
-  return torch::bernoulli(probs).reshape(shape);  // [n, C, H, W]
+  return torch::bernoulli(probs).reshape(batch_shape(n, options.shape()));  // [n, C, H, W]
 }
 
 torch::Tensor IndependentImpl::complete(const torch::Tensor& x, const torch::Tensor& observed) {
@@ -55,12 +53,7 @@ torch::Tensor IndependentImpl::complete(const torch::Tensor& x, const torch::Ten
 }
 
 ModelInfo independent_model_info() {
-  ModelInfo info;
-  info.name = "independent";
-  info.family = "explicit";
-  info.description = "fully factorised Bernoulli over binary pixels (exact log p)";
-  info.objective = "likelihood";
-  info.needs_binary = true;
+  ModelInfo info = binary_density_info("independent", "fully factorised Bernoulli over binary pixels (exact log p)");
   info.create = [](ModelContext& ctx) -> ModulePtr {
     auto init = ctx.config->get_choice("model.init", "zero", {"zero", "marginals"});
     Independent model(IndependentOptions()

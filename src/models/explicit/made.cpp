@@ -99,9 +99,8 @@ torch::Tensor MadeImpl::generation_order(int64_t mask) const { return orders[mas
 
 torch::Tensor MadeImpl::sample(int64_t n) {
   TORCH_CHECK(n >= 0, "made: sample count must be >= 0");
-  std::vector<int64_t> shape{n};
-  shape.insert(shape.end(), options.shape().begin(), options.shape().end());
-  return complete(torch::zeros(shape, output->weight.options()), torch::zeros({1, dims()}, torch::kBool));
+  return complete(torch::zeros(batch_shape(n, options.shape()), output->weight.options()),
+                  nothing_observed(dims()));
 }
 
 torch::Tensor MadeImpl::complete(const torch::Tensor& x, const torch::Tensor& observed) {
@@ -112,22 +111,23 @@ torch::Tensor MadeImpl::complete(const torch::Tensor& x, const torch::Tensor& ob
   auto keep = flatten_observed(observed, rows, d, "made");
   out = torch::where(keep, out, torch::zeros_like(out));  // missing pixels never inform anything
 
-  // p(m | x_obs) from the observed pixels before the first missing one in
-  // each ordering: their conditionals depend on observed pixels only.
-  torch::Tensor choice;  // [rows] mask per row
-  if (n_masks == 1) {
-    choice = torch::zeros({rows}, torch::kInt64);
-  } else {
+  // The mask of each row. When the observed pixels come first in every
+  // ordering, p_m(x_obs) is the product of their conditionals under m and
+  // the mask is drawn from the posterior p(m | x_obs) ∝ p_m(x_obs): an exact
+  // draw from the mixture's conditional. Otherwise p_m(x_obs) is a marginal
+  // no single pass computes, and the mask is drawn from the prior, uniformly.
+  torch::Tensor choice;  // [rows]
+  if (n_masks > 1 && completion_is_exact(keep)) {
     auto log_w = torch::empty({rows, n_masks}, out.options());
-    const auto big = static_cast<double>(d + 1);
+    const auto kept = keep.to(out.dtype());
     for (int64_t m = 0; m < n_masks; ++m) {
       auto ll = -torch::binary_cross_entropy_with_logits(conditional_logits(out, m), out, {}, {},
                                                          at::Reduction::None);  // [rows, D]
-      auto rank = orders[m].unsqueeze(0).to(out.dtype());                       // [1, D]
-      auto first_missing = torch::where(keep, torch::full_like(out, big), rank).amin(1, true);  // [rows, 1]
-      log_w.select(1, m).copy_((ll * (rank < first_missing).to(out.dtype())).sum(1));
+      log_w.select(1, m).copy_((ll * kept).sum(1));
     }
     choice = torch::multinomial(torch::softmax(log_w, 1), 1).squeeze(1);
+  } else {
+    choice = torch::randint(n_masks, {rows}, torch::kInt64);
   }
 
   auto choice_acc = choice.accessor<int64_t, 1>();
@@ -163,12 +163,7 @@ bool MadeImpl::completion_is_exact(const torch::Tensor& observed) const {
 }
 
 ModelInfo made_model_info() {
-  ModelInfo info;
-  info.name = "made";
-  info.family = "explicit";
-  info.description = "masked autoencoder, mixture over N masks (exact log p)";
-  info.objective = "likelihood";
-  info.needs_binary = true;
+  ModelInfo info = binary_density_info("made", "masked autoencoder, mixture over N masks (exact log p)");
   info.create = [](ModelContext& ctx) -> ModulePtr {
     Config& cfg = *ctx.config;
     Made model(MadeOptions()

@@ -143,9 +143,7 @@ torch::Tensor NadeImpl::log_prob(const torch::Tensor& x) {
 
 torch::Tensor NadeImpl::sample(int64_t n) {
   TORCH_CHECK(n >= 0, "nade: sample count must be >= 0");
-  std::vector<int64_t> shape{n};
-  shape.insert(shape.end(), options.shape().begin(), options.shape().end());
-  return complete(torch::zeros(shape, w.options()), torch::zeros({1, dims()}, torch::kBool));
+  return complete(torch::zeros(batch_shape(n, options.shape()), w.options()), nothing_observed(dims()));
 }
 
 torch::Tensor NadeImpl::complete(const torch::Tensor& x, const torch::Tensor& observed) {
@@ -172,12 +170,7 @@ bool NadeImpl::completion_is_exact(const torch::Tensor& observed) const {
 }
 
 ModelInfo nade_model_info() {
-  ModelInfo info;
-  info.name = "nade";
-  info.family = "explicit";
-  info.description = "neural autoregressive density estimator, O(HD) fused recurrence (exact log p)";
-  info.objective = "likelihood";
-  info.needs_binary = true;
+  ModelInfo info = binary_density_info("nade", "neural autoregressive density estimator, O(HD) fused recurrence (exact log p)");
   info.create = [](ModelContext& ctx) -> ModulePtr {
     Config& cfg = *ctx.config;
     Nade model(NadeOptions()

@@ -140,15 +140,22 @@ GENZOO_INLINE void backward_impl(const T* x, const T* wt, const T* v, const T* g
   }
 }
 
-// Float, the training path, is compiled twice: for x86-64-v3 (AVX2 + FMA,
-// about 3x faster here) and for the baseline, picked at load time.
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void forward_f32(
+// Float, the training path, is compiled twice on x86-64 with GCC: for
+// x86-64-v3 (AVX2 + FMA, about 3x faster here) and for the baseline, picked
+// at load time. Elsewhere once, for the target's default ISA.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GENZOO_FLOAT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GENZOO_FLOAT_CLONES
+#endif
+
+GENZOO_FLOAT_CLONES void forward_f32(
     const float* x, const float* wt, const float* c, const float* v, const float* b, int64_t rows, int64_t dims,
     int64_t hidden, bool relu, float* logits, float* a_end) {
   forward_impl<float>(x, wt, c, v, b, rows, dims, hidden, relu, logits, a_end);
 }
 
-__attribute__((target_clones("arch=x86-64-v3", "default"))) void backward_f32(
+GENZOO_FLOAT_CLONES void backward_f32(
     const float* x, const float* wt, const float* v, const float* g, const float* a_end, int64_t rows,
     int64_t dims, int64_t hidden, bool relu, float* dwt, float* dc, float* dv, float* db, float* dx) {
   backward_impl<float>(x, wt, v, g, a_end, rows, dims, hidden, relu, dwt, dc, dv, db, dx);

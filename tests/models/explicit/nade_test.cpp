@@ -1,5 +1,6 @@
 #include "genzoo/models/explicit/nade.h"
 
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include "autoregressive_checks.h"
@@ -45,18 +46,26 @@ TEST(Nade, FusedLogProbEqualsNaivePerPixelRecomputation) {
 }
 
 TEST(Nade, FusedAndNaiveGiveTheSameGradients) {
+  // Two threads, so that the rows are split into chunks with their own
+  // gradient buffers (ctest runs with OMP_NUM_THREADS=1 otherwise).
+  const int threads_before = at::get_num_threads();
+  at::set_num_threads(2);
   for (const char* act : {"sigmoid", "relu"}) {
     auto fused = random_nade(3, act, "fused", 31);
     auto naive = random_nade(3, act, "naive", 31);
-    auto x = torch::bernoulli(torch::full({40, 1, 4, 4}, 0.5));  // > one row block and two chunks
-    fused->log_prob(x).sum().backward();
-    naive->log_prob(x).sum().backward();
+    auto x = torch::bernoulli(torch::full({40, 1, 4, 4}, 0.5));  // > one 16-row block per chunk
+    auto xf = x.clone().requires_grad_(true), xn = x.clone().requires_grad_(true);
+    (fused->log_prob(xf) * torch::linspace(0.5, 2.0, 40)).sum().backward();
+    (naive->log_prob(xn) * torch::linspace(0.5, 2.0, 40)).sum().backward();
     for (const char* name : {"w", "c", "v", "b"}) {
       auto gf = fused->named_parameters()[name].grad(), gn = naive->named_parameters()[name].grad();
       EXPECT_TRUE(torch::allclose(gf, gn, 1e-4, 1e-4)) << act << " " << name << " differs by "
                                                        << (gf - gn).abs().max().item<double>();
     }
+    EXPECT_TRUE(torch::allclose(xf.grad(), xn.grad(), 1e-4, 1e-4))
+        << act << " dx differs by " << (xf.grad() - xn.grad()).abs().max().item<double>();
   }
+  at::set_num_threads(threads_before);
 }
 
 // The custom backward against central finite differences in double, for the

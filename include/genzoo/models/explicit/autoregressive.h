@@ -5,9 +5,22 @@
 // and computes it from the logits l_i, never from a clipped probability.
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
+#include "genzoo/models/model.h"
+
 namespace genzoo {
+
+/// A registry entry for a likelihood-trained model of binary pixels (family
+/// "explicit"); the caller sets `create`.
+ModelInfo binary_density_info(const std::string& name, const std::string& description);
+
+/// {n, C, H, W} from n and an image shape {C, H, W}.
+std::vector<int64_t> batch_shape(int64_t n, const std::vector<int64_t>& shape);
+
+/// Nothing observed: the mask with which complete() becomes ancestral sampling, [1, D].
+torch::Tensor nothing_observed(int64_t dims);
 
 /// sum_i [x_i log sigmoid(l_i) + (1 - x_i) log sigmoid(-l_i)] over the last
 /// dimension: logits, x [N, D] -> [N].
@@ -15,8 +28,9 @@ torch::Tensor bernoulli_log_prob(const torch::Tensor& logits, const torch::Tenso
 
 /// Logits of the training marginals, logit((sum_n x_ni + 1) / (N + 2)), of
 /// data [N, ...] with D values per row (binary, or grey probabilities for
-/// dynamic binarization): [D] float. Output biases start here, so a model
-/// starts at the independent model's optimum.
+/// dynamic binarization): [D] float. Output biases start here: FVSBN (zero
+/// weights) then starts exactly at the independent model's optimum, NADE and
+/// MADE near it (their random hidden layers add a small offset).
 torch::Tensor marginal_logits(const torch::Tensor& data, int64_t dims);
 
 /// Product of a shape {C, H, W}.

@@ -49,10 +49,10 @@ struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer {
   /// Mixture sampling: a mask per sample, uniformly; then pixel by pixel in
   /// that mask's ordering. {0,1} [n, C, H, W].
   torch::Tensor sample(int64_t n) override;
-  /// Picks each row's mask from the posterior given the observed pixels that
-  /// precede every missing one in that mask's order (exactly p(m | x_obs)
-  /// when the observed pixels come first in every ordering), then samples
-  /// the missing pixels in order.
+  /// Picks each row's mask from the posterior p(m | x_obs) when the observed
+  /// pixels come first in every ordering (then the completion is an exact
+  /// draw from the mixture's conditional), uniformly otherwise; then samples
+  /// the missing pixels in that mask's order.
   torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) override;
   bool completion_is_exact(const torch::Tensor& observed) const override;
 
@@ -64,6 +64,8 @@ struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer {
   MadeOptions options;
   std::vector<torch::nn::Linear> hidden_layers;
   torch::nn::Linear output{nullptr};
+  // Integer buffers: LibTorch's Module::to(dtype) converts every buffer, so
+  // keep a MADE in float32/float64 by constructing it so, never by to().
   torch::Tensor orders;                 // [N, D] int64: m^0(d), the position of pixel d (1..D)
   std::vector<torch::Tensor> degrees;   // per hidden layer, [N, H] int64
   torch::Tensor next_mask;              // [] int64: the training cycle's position
