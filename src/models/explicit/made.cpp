@@ -33,6 +33,7 @@ void MadeImpl::reset() {
     fan_in = h;
   }
   output = register_module("output", torch::nn::Linear(h, d));
+  direct = options.direct() ? register_parameter("direct", torch::zeros({d, d})) : torch::Tensor();
 
   // Degrees, mask by mask, from a generator of their own so that the masks
   // depend only on mask_seed (Section 4: m^l(k) ~ U{min m^{l-1}, ..., D-1}).
@@ -63,8 +64,9 @@ void MadeImpl::reset() {
 
 torch::Tensor MadeImpl::conditional_logits(const torch::Tensor& x, int64_t mask) {
   TORCH_CHECK(mask >= 0 && mask < num_masks(), "made: mask ", mask, " out of range [0, ", num_masks(), ")");
-  auto h = flatten_pixels(x, dims(), "made").to(output->weight.dtype());  // [N, D]
-  auto prev = orders[mask];                                               // [D]
+  auto input = flatten_pixels(x, dims(), "made").to(output->weight.dtype());  // [N, D]
+  auto h = input;
+  auto prev = orders[mask];  // [D]
   for (size_t l = 0; l < hidden_layers.size(); ++l) {
     auto deg = degrees[l][mask];                                                  // [H]
     auto m = (deg.unsqueeze(1) >= prev.unsqueeze(0)).to(h.dtype());              // [H, fan_in]
@@ -72,7 +74,12 @@ torch::Tensor MadeImpl::conditional_logits(const torch::Tensor& x, int64_t mask)
     prev = deg;
   }
   auto m_out = (orders[mask].unsqueeze(1) > prev.unsqueeze(0)).to(h.dtype());  // [D, H]
-  return torch::linear(h, output->weight * m_out, output->bias);              // [N, D]
+  auto logits = torch::linear(h, output->weight * m_out, output->bias);        // [N, D]
+  if (direct.defined()) {
+    auto m_direct = (orders[mask].unsqueeze(1) > orders[mask].unsqueeze(0)).to(h.dtype());  // [D, D]
+    logits = logits + torch::linear(input, direct * m_direct);
+  }
+  return logits;
 }
 
 torch::Tensor MadeImpl::log_prob_mask(const torch::Tensor& x, int64_t mask) {
@@ -172,7 +179,8 @@ ModelInfo made_model_info() {
                    .layers(cfg.get_int("model.layers", 1))
                    .masks(cfg.get_int("model.masks", 1))
                    .ordering(cfg.get_choice("model.ordering", "natural", {"natural", "random"}))
-                   .mask_seed(static_cast<uint64_t>(cfg.get_int("model.mask_seed", 0))));
+                   .mask_seed(static_cast<uint64_t>(cfg.get_int("model.mask_seed", 0)))
+                   .direct(cfg.get_bool("model.direct", false)));
     if (ctx.train_data.defined()) {
       torch::NoGradGuard no_grad;
       model->output->bias.copy_(marginal_logits(ctx.train_data, model->dims()));

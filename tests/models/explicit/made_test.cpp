@@ -10,9 +10,9 @@
 namespace genzoo {
 namespace {
 
-Made random_made(uint64_t seed, int64_t layers, int64_t masks, const std::string& ordering) {
+Made random_made(uint64_t seed, int64_t layers, int64_t masks, const std::string& ordering, bool direct = false) {
   torch::manual_seed(seed);
-  Made m(MadeOptions().shape({1, 4, 4}).hidden(12).layers(layers).masks(masks).ordering(ordering));
+  Made m(MadeOptions().shape({1, 4, 4}).hidden(12).layers(layers).masks(masks).ordering(ordering).direct(direct));
   torch::NoGradGuard g;
   for (auto& p : m->parameters()) p.normal_(0, 1.0);
   m->eval();
@@ -22,16 +22,18 @@ Made random_made(uint64_t seed, int64_t layers, int64_t masks, const std::string
 struct MadeCase {
   int64_t layers;
   const char* ordering;
+  bool direct;
 };
-const MadeCase kCases[] = {{1, "natural"}, {2, "natural"}, {1, "random"}, {2, "random"}};
+const MadeCase kCases[] = {{1, "natural", false}, {2, "natural", false}, {1, "random", false},
+                           {2, "random", false},  {1, "natural", true},  {2, "random", true}};
 
 TEST(Made, EveryMaskAndTheMixtureSumToOne) {
   for (const auto& c : kCases) {
-    auto m = random_made(1, c.layers, 4, c.ordering);
+    auto m = random_made(1, c.layers, 4, c.ordering, c.direct);
     for (int64_t k = 0; k < 4; ++k)
       EXPECT_NEAR(testing::total_probability([&](const torch::Tensor& x) { return m->log_prob_mask(x, k); }),
                   1.0, 1e-4)
-          << c.layers << " layers, " << c.ordering << ", mask " << k;
+          << c.layers << " layers, " << c.ordering << (c.direct ? ", direct" : "") << ", mask " << k;
     EXPECT_NEAR(testing::total_probability([&](const torch::Tensor& x) { return m->log_prob(x); }), 1.0, 1e-4)
         << c.layers << " layers, " << c.ordering << ", mixture";
   }
@@ -39,7 +41,7 @@ TEST(Made, EveryMaskAndTheMixtureSumToOne) {
 
 TEST(Made, EveryMaskIsAutoregressiveInItsOwnOrder) {
   for (const auto& c : kCases) {
-    auto m = random_made(2, c.layers, 3, c.ordering);
+    auto m = random_made(2, c.layers, 3, c.ordering, c.direct);
     for (int64_t k = 0; k < 3; ++k)
       testing::expect_autoregressive([&](const torch::Tensor& x) { return m->conditional_logits(x, k); },
                                      m->orders[k]);
@@ -76,7 +78,7 @@ TEST(Made, MasksDependOnlyOnTheMaskSeed) {
 
 TEST(Made, CompletionNeverChangesObservedPixels) {
   for (const auto& c : kCases) {
-    auto m = random_made(7, c.layers, 4, c.ordering);
+    auto m = random_made(7, c.layers, 4, c.ordering, c.direct);
     testing::expect_completion_keeps_observed(
         [&](const torch::Tensor& x, const torch::Tensor& o) { return m->complete(x, o); });
   }
@@ -145,6 +147,21 @@ TEST(Made, TheTrainingCycleAndTheMasksSurviveACheckpoint) {
   b->train();
   torch::NoGradGuard g;
   EXPECT_TRUE(torch::allclose(b->log_prob(x), a->log_prob_mask(x, 3)));  // the fourth mask comes next
+}
+
+TEST(Made, DirectConnectionsAloneAreAnFvsbnInTheMasksOrder) {
+  // Hidden-to-output weights at zero: the logits are c + (A ⊙ M^A) x, so
+  // pixel i's conditional is a logistic regression on the pixels before it.
+  auto m = random_made(11, 1, 2, "random", /*direct=*/true);
+  torch::NoGradGuard g;
+  m->output->weight.zero_();
+  auto x = torch::bernoulli(torch::full({5, 1, 4, 4}, 0.5));
+  for (int64_t k = 0; k < 2; ++k) {
+    auto r = m->orders[k];
+    auto earlier = (r.unsqueeze(1) > r.unsqueeze(0)).to(torch::kFloat);  // [D, D]
+    auto want = m->output->bias + torch::matmul(x.reshape({5, 16}), (m->direct * earlier).t());
+    EXPECT_TRUE(torch::allclose(m->conditional_logits(x, k), want, 1e-5, 1e-5)) << "mask " << k;
+  }
 }
 
 TEST(Made, RejectsBadOptions) {

@@ -5,6 +5,7 @@
 // have degrees m^0(d) = the position of pixel d in the ordering (1..D), and
 //   hidden mask  M^l[k, k'] = 1[m^l(k) >= m^{l-1}(k')]            (eq. 12)
 //   output mask  M^V[d, k]  = 1[m^0(d) >  m^L(k)]                 (eq. 13)
+//   direct mask  M^A[d, d'] = 1[m^0(d) >  m^0(d')]   (option `direct`)
 // A run holds N such masks (connectivity, and with ordering = "random" also
 // orderings; Section 4). Training uses one mask per mini-batch, cycling
 // through the N; evaluation is the mixture
@@ -33,6 +34,13 @@ struct MadeOptions {
   TORCH_ARG(std::string, ordering) = "natural";
   /// Seed of the degree draws.
   TORCH_ARG(uint64_t, mask_seed) = 0;
+  /// Direct input-to-output connections, masked to earlier pixels in the
+  /// ordering, added to the output logits (the MADE authors' code,
+  /// direct_input_connect = "Output"): every conditional then also has
+  /// FVSBN's linear path, which a hidden layer of a few hundred units cannot
+  /// give every pixel (output i sees pixel i-1 only through units of degree
+  /// exactly i-1).
+  TORCH_ARG(bool, direct) = false;
 };
 
 struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer {
@@ -64,6 +72,7 @@ struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer {
   MadeOptions options;
   std::vector<torch::nn::Linear> hidden_layers;
   torch::nn::Linear output{nullptr};
+  torch::Tensor direct;                 // [D, D] when options.direct(), else undefined
   // Integer buffers: LibTorch's Module::to(dtype) converts every buffer, so
   // keep a MADE in float32/float64 by constructing it so, never by to().
   torch::Tensor orders;                 // [N, D] int64: m^0(d), the position of pixel d (1..D)
