@@ -60,21 +60,25 @@ class Nade(torch.nn.Module):
 
 
 class Made(torch.nn.Module):
-    """One hidden layer of 500 ReLU units, one mask, natural order; the masks
-    are rebuilt from the degrees every step, as genzoo does."""
+    """One hidden layer of 500 ReLU units, one mask, natural order, direct
+    input-to-output connections (the genzoo recipe); the masks are rebuilt
+    from the degrees every step, as genzoo does."""
 
     def __init__(self):
         super().__init__()
         self.hidden = torch.nn.Linear(D, H)
         self.output = torch.nn.Linear(H, D)
+        self.direct = torch.nn.Parameter(torch.zeros(D, D))
         self.order = torch.arange(1, D + 1)
         self.degree = torch.randint(1, D, (H,))
 
     def forward(self, x):
         m1 = (self.degree.unsqueeze(1) >= self.order.unsqueeze(0)).float()
         m2 = (self.order.unsqueeze(1) > self.degree.unsqueeze(0)).float()
+        m3 = (self.order.unsqueeze(1) > self.order.unsqueeze(0)).float()
         h = torch.relu(F.linear(x, self.hidden.weight * m1, self.hidden.bias))
-        return log_prob(F.linear(h, self.output.weight * m2, self.output.bias), x)
+        logits = F.linear(h, self.output.weight * m2, self.output.bias) + F.linear(x, self.direct * m3)
+        return log_prob(logits, x)
 
 
 def main():
