@@ -86,13 +86,14 @@ def main():
     p.add_argument("model", choices=["fvsbn", "nade", "nade-naive", "made"])
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--density", type=float, default=0.31, help="probability of a 1 pixel")
     a = p.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = {"fvsbn": Fvsbn, "made": Made}.get(a.model)
     model = model() if model else Nade(naive=a.model == "nade-naive")
-    data = torch.bernoulli(torch.full((10 * BATCH, D), 0.5))
+    data = torch.bernoulli(torch.full((10 * BATCH, D), a.density))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step(i):
@@ -109,7 +110,7 @@ def main():
         step(steps)
         steps += 1
     elapsed = time.perf_counter() - start
-    print(json.dumps({"impl": "pytorch", "model": a.model, "threads": torch.get_num_threads(),
+    print(json.dumps({"impl": "pytorch", "model": a.model, "threads": torch.get_num_threads(), "density": a.density,
                       "steps": steps, "seconds": round(elapsed, 3),
                       "images_per_s": round(steps * BATCH / elapsed, 1)}))
 

@@ -53,7 +53,7 @@ TEST(Nade, FusedAndNaiveGiveTheSameGradients) {
   for (const char* act : {"sigmoid", "relu"}) {
     auto fused = random_nade(3, act, "fused", 31);
     auto naive = random_nade(3, act, "naive", 31);
-    auto x = torch::bernoulli(torch::full({40, 1, 4, 4}, 0.5));  // > one 16-row block per chunk
+    auto x = torch::bernoulli(torch::full({40, 1, 4, 4}, 0.5));  // two chunks of 20 rows: groups of 8, 8 and 4
     auto xf = x.clone().requires_grad_(true), xn = x.clone().requires_grad_(true);
     (fused->log_prob(xf) * torch::linspace(0.5, 2.0, 40)).sum().backward();
     (naive->log_prob(xn) * torch::linspace(0.5, 2.0, 40)).sum().backward();
