@@ -1,11 +1,30 @@
 #include "genzoo/train/run.h"
 
+#include <tuple>
+
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
+#include "genzoo/core/rng.h"
 #include "genzoo/data/toy2d.h"
 #include "genzoo/train/checkpoint.h"
 
 namespace genzoo {
+
+namespace {
+
+constexpr uint64_t kValidationSeed = 0;
+constexpr uint64_t kValidationStream = 0x76616c6964617465ULL;  // "validate"
+
+// The rows of a training split of n held out for validation (the first
+// `held` of a permutation that depends only on n, so every model and every
+// train.seed sees the same split) and the rows left to train on, each in
+// their original order.
+std::pair<torch::Tensor, torch::Tensor> validation_rows(int64_t n, int64_t held) {
+  auto perm = torch::randperm(n, derived_generator(kValidationSeed, kValidationStream), torch::kInt64);
+  return {std::get<0>(perm.slice(0, 0, held).sort()), std::get<0>(perm.slice(0, held).sort())};
+}
+
+}  // namespace
 
 std::string run_config_path(const std::string& dir) { return dir + "/config.toml"; }
 
@@ -19,11 +38,24 @@ Run build_run(Config config, const std::string& dir) {
   if (data_name.empty()) throw Error("no dataset given: use --data NAME (see 'genzoo data list')");
   run.dataset = load_dataset(data_name);
   const Dataset& ds = run.dataset;
+  const int64_t n_train = ds.train.x.size(0);
+  const int64_t held = c.get_int("train.validation", 0);
+  if (held < 0 || held >= n_train)
+    throw Error("config key 'train.validation' must be in [0, " + std::to_string(n_train) +
+                "): the number of the " + std::to_string(n_train) + " training rows of '" + data_name +
+                "' to hold out, got " + std::to_string(held));
+  torch::Tensor val_rows, train_rows;
+  if (held > 0) std::tie(val_rows, train_rows) = validation_rows(n_train, held);
+  run.train_rows = train_rows;
 
   if (ds.kind == DataKind::Points) {
     run.spec.points = true;
     run.data.train = ds.train.x;  // float [N, 2]
     run.data.test = ds.test.x;
+    if (held > 0) {
+      run.data.validation = ds.train.x.index_select(0, val_rows);
+      run.data.train = ds.train.x.index_select(0, train_rows);
+    }
   } else {
     TransformOptions t;
     t.binarize = parse_binarize(c.get_choice("data.binarize", "none", binarize_names()));
@@ -37,6 +69,11 @@ Run build_run(Config config, const std::string& dir) {
     run.spec.binary = transform->binary();
     run.data.train = transform->prepare(ds.train.x, 0);  // float [N, C, H, W]
     run.data.test = transform->for_eval(ds.test.x, 1);   // float [M, C, H, W]
+    if (held > 0) {
+      // Held-out rows get the evaluation view, as the test split does.
+      run.data.validation = transform->for_eval(ds.train.x.index_select(0, val_rows), 2);
+      run.data.train = run.data.train.index_select(0, train_rows);
+    }
     run.data.batch = [transform](const torch::Tensor& rows, int64_t epoch, int64_t batch) {
       return transform->batch(rows, epoch, batch);
     };
@@ -54,12 +91,16 @@ Run build_run(Config config, const std::string& dir) {
   return run;
 }
 
-Run open_run(const std::string& dir) {
+Run open_run(const std::string& dir, const std::string& which) {
+  if (which != "best" && which != "last")
+    throw Error("the checkpoint to open must be 'best' or 'last', got '" + which + "'");
   if (!file_exists(run_config_path(dir)))
     throw Error("'" + dir + "' is not a genzoo run folder (no config.toml)");
   Run run = build_run(Config::from_file(run_config_path(dir)), dir);
   std::string ckpt = checkpoint_path(dir);
   if (!file_exists(ckpt) && file_exists(previous_checkpoint_path(dir))) ckpt = previous_checkpoint_path(dir);
+  if (which == "best" && file_exists(best_checkpoint_path(dir))) ckpt = best_checkpoint_path(dir);
+  run.checkpoint_file = ckpt;
   run.state = load_checkpoint(ckpt, *run.model, nullptr);
   run.model->eval();
   return run;

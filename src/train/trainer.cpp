@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -115,6 +116,9 @@ TrainerOptions TrainerOptions::from_config(Config& c) {
   if (!(o.checkpoint_seconds > 0)) throw Error("config key 'train.checkpoint_seconds' must be > 0");
   o.eval_batch_size = c.get_int("train.eval_batch_size", o.eval_batch_size);
   if (o.eval_batch_size < 1) throw Error("config key 'train.eval_batch_size' must be >= 1");
+  o.patience = c.get_int("train.patience", o.patience);
+  if (o.patience < 0) throw Error("config key 'train.patience' must be >= 0 (epochs; 0 = no early stopping)");
+  o.select_by = c.get_string("train.select_by", o.select_by);
   return o;
 }
 
@@ -128,6 +132,40 @@ Trainer::Trainer(TrainerOptions options, std::string run_dir, ModulePtr model,
       config_toml_(std::move(config_toml)) {
   if (!data_.train.defined() || data_.train.size(0) == 0)
     throw Error("the training split is empty");
+  if (options_.patience > 0 && !has_validation())
+    throw Error("train.patience needs a validation split: set train.validation to the number of training "
+                "images to hold out");
+}
+
+bool Trainer::has_validation() const { return data_.validation.defined() && data_.validation.size(0) > 0; }
+
+Metrics::const_iterator Trainer::selected(const Metrics& m) const {
+  auto it = std::find_if(m.begin(), m.end(), [&](const auto& kv) { return kv.first == options_.select_by; });
+  if (it == m.end()) {
+    std::string names;
+    for (const auto& kv : m) names += (names.empty() ? "" : ", ") + kv.first;
+    throw Error("train.select_by = '" + options_.select_by + "' is not a held-out metric of this model (it reports: " +
+                (names.empty() ? "none" : names) + ")");
+  }
+  return it;
+}
+
+Metrics Trainer::validate(bool& improved) {
+  improved = false;
+  if (!has_validation()) return {};
+  Metrics m = objective_.evaluate(data_.validation, options_.eval_batch_size);
+  auto it = selected(m);
+  if (!std::isfinite(it->second))
+    throw TrainingDiverged("the validation " + it->first + " became non-finite at step " +
+                           std::to_string(state_.global_step) + "; training stopped, the last good checkpoint in '" +
+                           run_dir_ + "' is kept (lower optim.lr or set train.clip_grad_norm)");
+  if (it->second < state_.best_score) {
+    state_.best_score = it->second;
+    state_.best_epoch = state_.epoch;
+    state_.best_step = state_.global_step;
+    improved = true;
+  }
+  return m;
 }
 
 void Trainer::log_json(const std::string& line) {
@@ -136,7 +174,7 @@ void Trainer::log_json(const std::string& line) {
   if (!out) throw Error("cannot append to '" + run_dir_ + "/metrics.jsonl'");
 }
 
-void Trainer::checkpoint() {
+void Trainer::checkpoint(bool best) {
   // Never save a model that has left the numbers: that would replace the
   // last good checkpoint with a broken one.
   for (const auto& p : model_->named_parameters())
@@ -145,6 +183,9 @@ void Trainer::checkpoint() {
                              std::to_string(state_.global_step) + " (epoch " +
                              std::to_string(state_.epoch + 1) + "); training stopped, the last good checkpoint in '" +
                              run_dir_ + "' is kept (lower optim.lr or set train.clip_grad_norm)");
+  // best.pt first: a crash between the two writes leaves checkpoint.pt at
+  // the previous epoch, which a resume then trains and validates again.
+  if (best) save_best_checkpoint(run_dir_, *model_, state_, config_toml_);
   save_checkpoint(run_dir_, *model_, &objective_, state_, config_toml_);
 }
 
@@ -171,17 +212,23 @@ TrainSummary Trainer::run(bool resume) {
     seed_everything(options_.seed);
     checkpoint();  // step 0: a run that diverges at once still has a good checkpoint
   }
+  // An unknown train.select_by fails now, not after the first epoch.
+  if (has_validation()) selected(objective_.evaluate(data_.validation.slice(0, 0, 1), 1));
   const double elapsed_before = state_.elapsed_seconds;
   BatchSampler sampler(data_.train.size(0), options_.batch_size, options_.seed);
   const int64_t per_epoch = sampler.batches_per_epoch();
 
   auto elapsed = [&] { return elapsed_before + seconds_since(started); };
+  auto patience_ran_out = [&] {
+    return options_.patience > 0 && state_.best_epoch > 0 && state_.batch_in_epoch == 0 &&
+           state_.epoch - state_.best_epoch >= options_.patience;
+  };
   auto budget_spent = [&] {
     if (options_.epochs == 0 && options_.steps == 0 && options_.time_limit == 0) return true;
     if (options_.epochs > 0 && state_.epoch >= options_.epochs) return true;
     if (options_.steps > 0 && state_.global_step >= options_.steps) return true;
     if (options_.time_limit > 0 && elapsed() >= options_.time_limit) return true;
-    return false;
+    return patience_ran_out();
   };
   // Fraction of the tightest budget, and the time it implies is left.
   auto progress_fraction = [&] {
@@ -266,6 +313,10 @@ TrainSummary Trainer::run(bool resume) {
       state_.epoch++;
       state_.batch_in_epoch = 0;
       state_.elapsed_seconds = elapsed();
+      bool improved = false;
+      Metrics val = validate(improved);
+      checkpoint(improved);
+      last_checkpoint = Clock::now();
       nlohmann::json j{{"event", "epoch"},
                        {"epoch", state_.epoch},
                        {"step", state_.global_step},
@@ -273,10 +324,15 @@ TrainSummary Trainer::run(bool resume) {
                        {"train_loss", epoch_loss_sum / std::max<int64_t>(1, epoch_loss_count)}};
       std::string text = "epoch " + std::to_string(state_.epoch) + ": train loss " +
                          std::to_string(epoch_loss_sum / std::max<int64_t>(1, epoch_loss_count));
+      for (const auto& kv : val) {
+        j["val_" + kv.first] = kv.second;
+        text += ", val " + kv.first + " " + std::to_string(kv.second);
+      }
       for (const auto& kv : eval) {
         j["test_" + kv.first] = kv.second;
         text += ", test " + kv.first + " " + std::to_string(kv.second);
       }
+      if (improved) text += " (best)";
       summary.last_eval = eval;
       if (!finite_metrics(eval))
         throw TrainingDiverged("the test score became non-finite after epoch " + std::to_string(state_.epoch) +
@@ -286,8 +342,7 @@ TrainSummary Trainer::run(bool resume) {
       progress.line(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
       epoch_loss_sum = 0;
       epoch_loss_count = 0;
-      checkpoint();  // before the samples: a failing picture must not cost the epoch
-      last_checkpoint = Clock::now();
+      // The checkpoint came first: a failing picture must not cost the epoch.
       if (options_.sample_every > 0 && state_.epoch % options_.sample_every == 0) {
         char name[32];
         std::snprintf(name, sizeof name, "epoch_%04lld", static_cast<long long>(state_.epoch));
@@ -302,9 +357,26 @@ TrainSummary Trainer::run(bool resume) {
 
   state_.elapsed_seconds = elapsed();
   if (state_.global_step != start_step) {
-    if (state_.batch_in_epoch != 0) checkpoint();  // mid-epoch stop (time or step budget)
+    if (state_.batch_in_epoch != 0) {
+      // A mid-epoch stop (time or step budget): the partial epoch's model
+      // competes for best.pt too.
+      bool improved = false;
+      Metrics val = validate(improved);
+      checkpoint(improved);
+      if (!val.empty()) {
+        nlohmann::json j{{"event", "final"}, {"epoch", state_.epoch + static_cast<double>(state_.batch_in_epoch) / per_epoch},
+                         {"step", state_.global_step}, {"elapsed_s", state_.elapsed_seconds}};
+        for (const auto& kv : val) j["val_" + kv.first] = kv.second;
+        log_json(j.dump());
+      }
+    }
     write_samples("final");
   }
+  summary.stopped_early = patience_ran_out();
+  if (summary.stopped_early)
+    progress.line("stopped early: no better validation " + options_.select_by + " in " +
+                  std::to_string(options_.patience) + " epochs (best " + std::to_string(state_.best_score) +
+                  " after epoch " + std::to_string(state_.best_epoch) + ", step " + std::to_string(state_.best_step) + ")");
   summary.state = state_;
   summary.wall_seconds = seconds_since(started);
   return summary;

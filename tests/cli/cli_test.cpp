@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "genzoo/core/files.h"
 #include "genzoo/data/idx.h"
@@ -188,6 +190,43 @@ TEST_F(Cli, AutoregressiveModelsTrainSampleEvaluateAndComplete) {
                    " --set model.layers=3",
                {"layers must be 1 or 2"});
   expect_error("train nade --data " + data + " --out " + (dir / "bad2"), {"binary pixels", "--binarize"});
+}
+
+TEST_F(Cli, ValidationSplitKeepsTheBestCheckpointForEvalAndSample) {
+  std::string run = dir / "val", plain = dir / "plain";
+  auto t = run_cli(train_args(run, "--epochs 3") + " --set train.validation=20 --set train.patience=5");
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.err.find("70 train / 20 validation / 10 test"), std::string::npos) << t.err;
+  EXPECT_NE(t.out.find("best validation nll"), std::string::npos) << t.out;
+  ASSERT_TRUE(file_exists(run + "/best.pt"));
+  // The best validation nll the trainer logged.
+  double logged_best = 1e300;
+  std::stringstream lines(read_file(run + "/metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("val_nll")) logged_best = std::min(logged_best, j["val_nll"].get<double>());
+  }
+  auto eval = [&](const std::string& extra) {
+    auto r = run_cli("eval " + run + " --metrics nll --json " + extra);
+    EXPECT_EQ(r.status, 0) << extra << "\n" << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  auto best = eval(""), last = eval("--checkpoint last"), val = eval("--split validation");
+  EXPECT_EQ(best["checkpoint"], "best.pt");
+  EXPECT_EQ(last["checkpoint"], "checkpoint.pt");
+  EXPECT_EQ(val["checkpoint"], "best.pt");
+  EXPECT_EQ(val["split"], "validation");
+  EXPECT_NEAR(val["nll_nats"].get<double>(), logged_best, 1e-4);
+  ASSERT_EQ(run_cli("sample " + run + " -n 4 --checkpoint last --out " + (dir / "last.png")).status, 0);
+  EXPECT_TRUE(file_exists(dir / "last.png"));
+
+  ASSERT_EQ(run_cli(train_args(plain)).status, 0);
+  expect_error("eval " + plain + " --split validation", {"no validation split", "train.validation"});
+  expect_error("eval " + run + " --checkpoint newest", {"--checkpoint"});
+  expect_error(train_args(dir / "v2") + " --set train.validation=90", {"train.validation", "[0, 90)"});
+  expect_error(train_args(dir / "v3") + " --set train.patience=2", {"train.patience", "train.validation"});
+  expect_error("train --resume --out " + run + " --epochs 4 --set train.validation=10",
+               {"cannot change 'train.validation'"});
 }
 
 TEST_F(Cli, BadInputExitsWith2AndOneLine) {

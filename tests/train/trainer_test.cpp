@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
@@ -151,6 +155,115 @@ TEST(Trainer, BudgetDefaultsToTenEpochsAndAnExplicitZeroTakesNoStep) {
   EXPECT_TRUE(file_exists(dir / "checkpoint.pt"));  // the initial model, loadable by sample/eval
 }
 
+// Loads `file` of a run into a fresh model and returns its logits.
+torch::Tensor logits_in(const std::string& file, TrainerState* state = nullptr) {
+  Independent model(IndependentOptions().shape({1, 4, 4}));
+  auto st = load_checkpoint(file, *model, nullptr);
+  if (state) *state = st;
+  return model->logits.detach().clone();
+}
+
+// Every epoch and final line of metrics.jsonl that carries a validation nll.
+std::vector<double> logged_val_nll(const std::string& dir) {
+  std::vector<double> out;
+  std::stringstream lines(read_file(dir + "/metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("val_nll")) out.push_back(j["val_nll"].get<double>());
+  }
+  return out;
+}
+
+TEST(Trainer, ValidationKeepsTheModelWithTheBestScore) {
+  // Validation rows from the same distribution: the score wanders with SGD
+  // noise, and best.pt must hold the model of its minimum, the partial last
+  // epoch included.
+  Fixture f;
+  f.data.validation = f.transform->for_eval(f.raw.slice(0, 40, 80), 2);
+  testing::TempDir dir;
+  Config c = base_config();
+  c.set("train.steps", int64_t{44});  // 5 epochs of 8 batches and 4 more steps
+  c.set("optim.lr", 0.5);
+  auto t = train(dir.path(), c, f, false);
+  auto logged = logged_val_nll(dir.path());
+  ASSERT_EQ(logged.size(), 6u);  // 5 epochs and the final partial one
+  const double best = *std::min_element(logged.begin(), logged.end());
+  EXPECT_EQ(t.summary.state.best_score, best);
+  ASSERT_TRUE(file_exists(dir / "best.pt"));
+  Independent reloaded(IndependentOptions().shape({1, 4, 4}));
+  TrainerState st = load_checkpoint(dir / "best.pt", *reloaded, nullptr);
+  EXPECT_EQ(st.best_score, best);
+  EXPECT_EQ(st.global_step, t.summary.state.best_step);
+  // best.pt scores exactly what was logged for it.
+  Config probe_config = base_config();
+  LikelihoodObjective probe(reloaded.ptr(), probe_config);
+  EXPECT_NEAR(probe.evaluate(f.data.validation, 1000).front().second, best, 1e-9);
+}
+
+TEST(Trainer, PatienceStopsTrainingWhenValidationStopsImproving) {
+  // Train on all-ones images, validate on all-zeros: every SGD step raises
+  // the logits, so the validation nll rises every epoch and the first epoch
+  // is the best; patience 2 stops the run after epoch 3 of 10.
+  Fixture f;
+  auto ones = torch::full({120, 1, 4, 4}, 255, torch::kUInt8);
+  auto thresholded = std::make_shared<ImageTransform>(TransformOptions{Binarize::Threshold, PixelScale::Unit, false}, 1);
+  f.data.train = thresholded->prepare(ones, 0);
+  f.data.batch = nullptr;
+  f.data.test = torch::Tensor();
+  f.data.validation = thresholded->for_eval(torch::zeros({40, 1, 4, 4}, torch::kUInt8), 2);
+  testing::TempDir dir, one_epoch;
+  Config c = base_config();
+  c.set("train.epochs", int64_t{10});
+  c.set("train.patience", int64_t{2});
+  auto t = train(dir.path(), c, f, false);
+  EXPECT_TRUE(t.summary.stopped_early);
+  EXPECT_EQ(t.summary.state.epoch, 3);
+  EXPECT_EQ(t.summary.state.best_epoch, 1);
+  auto logged = logged_val_nll(dir.path());
+  ASSERT_EQ(logged.size(), 3u);
+  EXPECT_LT(logged[0], logged[1]);
+  EXPECT_LT(logged[1], logged[2]);
+  // best.pt is the model after exactly one epoch; checkpoint.pt after three.
+  Config c1 = base_config();
+  c1.set("train.epochs", int64_t{1});
+  auto after_one = train(one_epoch.path(), c1, f, false);
+  EXPECT_TRUE(torch::equal(logits_in(dir / "best.pt"), after_one.logits));
+  EXPECT_TRUE(torch::equal(logits_in(dir / "checkpoint.pt"), t.logits));
+  EXPECT_FALSE(torch::equal(t.logits, after_one.logits));
+
+  // Resumed with a larger budget, the run knows its patience ran out.
+  Config more = c;
+  more.set("train.epochs", int64_t{20});
+  auto resumed = train(dir.path(), more, f, true);
+  EXPECT_EQ(resumed.summary.state.epoch, 3);
+  EXPECT_TRUE(resumed.summary.stopped_early);
+}
+
+TEST(Trainer, ValidationOptionsNeedASplitAndAKnownMetric) {
+  Fixture f;
+  testing::TempDir dir;
+  Config c = base_config();
+  c.set("train.epochs", int64_t{1});
+  c.set("train.patience", int64_t{3});
+  EXPECT_THROW(train(dir.path(), c, f, false), Error);  // no validation split
+  Config neg = base_config();
+  neg.set("train.patience", int64_t{-1});
+  EXPECT_THROW(TrainerOptions::from_config(neg), Error);
+  f.data.validation = f.data.test;
+  testing::TempDir dir2;
+  Config unknown = base_config();
+  unknown.set("train.epochs", int64_t{1});
+  unknown.set("train.select_by", std::string("fid"));
+  try {
+    train(dir2.path(), unknown, f, false);
+    ADD_FAILURE() << "an unknown train.select_by was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'fid'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nll"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(file_exists(dir2 / "metrics.jsonl"));  // it failed before the first step
+}
+
 TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {
   testing::TempDir dir;
   torch::manual_seed(1);
@@ -159,7 +272,7 @@ TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {
   c.set("optim.lr", 0.1);
   LikelihoodObjective objective(model.ptr(), c);
   objective.step(torch::ones({3, 1, 2, 2}));  // Adam now has moment estimates
-  TrainerState s{4, 2, 17, 12.5};
+  TrainerState s{4, 2, 17, 12.5, 101.25, 3, 15};
   torch::manual_seed(8);
   save_checkpoint(dir.path(), *model, &objective, s, "x = 1\n");
   auto after_save = torch::rand({3});
@@ -173,6 +286,9 @@ TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {
   EXPECT_EQ(r.batch_in_epoch, 2);
   EXPECT_EQ(r.global_step, 17);
   EXPECT_DOUBLE_EQ(r.elapsed_seconds, 12.5);
+  EXPECT_DOUBLE_EQ(r.best_score, 101.25);
+  EXPECT_EQ(r.best_epoch, 3);
+  EXPECT_EQ(r.best_step, 15);
   EXPECT_TRUE(torch::equal(other->logits, model->logits));
   EXPECT_TRUE(torch::equal(torch::rand({3}), after_save));  // RNG restored
   // Same optimizer state: one more identical step gives identical weights.

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "genzoo/train/run.h"
+
 namespace genzoo::cli {
 
 void add_data_command(CLI::App& app);
@@ -23,6 +25,16 @@ std::string find_recipe(const std::string& model, const std::string& dataset);
 /// Adds --threads to a subcommand; call apply_threads() first in its callback.
 void add_threads_option(CLI::App* sub, int& threads);
 void apply_threads(int threads);
+
+/// Adds --checkpoint best|last (default best) to eval and sample.
+void add_checkpoint_option(CLI::App* sub, std::string& which);
+
+/// "best.pt", "checkpoint.pt", ...: the file open_run loaded.
+std::string checkpoint_name(const Run& run);
+
+/// One line on the checkpoint open_run loaded: file, epoch, step, and the
+/// validation score for best.pt.
+std::string describe_checkpoint(const Run& run);
 
 /// Exit status for training that diverged (NaN/inf loss).
 constexpr int kExitDiverged = 3;

@@ -24,7 +24,7 @@ namespace {
 
 
 struct EvalArgs {
-  std::string run, metrics, split = "test", ood;
+  std::string run, metrics, split = "test", ood, checkpoint = "best";
   int64_t samples = 10000, seed = 0;
   bool json = false;
   int threads = 0;
@@ -90,7 +90,8 @@ constexpr double kSampleMemoryBudget = 4e9;  // bytes of generated samples held 
 
 void run_eval(const EvalArgs& a) {
   apply_threads(a.threads);
-  Run run = open_run(a.run);
+  Run run = open_run(a.run, a.checkpoint);
+  std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
   const bool images = run.dataset.kind == DataKind::Images;
   const int64_t dims = run.spec.dims();
   const bool has_modes = run.dataset.name == "ring8" || run.dataset.name == "grid25";
@@ -99,11 +100,17 @@ void run_eval(const EvalArgs& a) {
   // the fixed static draw, for dequantization one fixed noise draw.
   torch::Tensor train_view;
   auto train_eval = [&]() -> const torch::Tensor& {
-    if (!train_view.defined())
-      train_view = run.transform ? run.transform->for_eval(run.dataset.train.x, 0) : run.data.train;
+    if (!train_view.defined()) {
+      // The rows trained on: without those held out for validation.
+      auto raw = run.train_rows.defined() ? run.dataset.train.x.index_select(0, run.train_rows) : run.dataset.train.x;
+      train_view = run.transform ? run.transform->for_eval(raw, 0) : run.data.train;
+    }
     return train_view;
   };
-  const torch::Tensor& data = a.split == "test" ? run.data.test : train_eval();
+  if (a.split == "validation" && !run.data.validation.defined())
+    throw Error("run '" + a.run + "' has no validation split (train it with --set train.validation=N)");
+  const torch::Tensor& data =
+      a.split == "test" ? run.data.test : a.split == "validation" ? run.data.validation : train_eval();
   // Parzen keeps samples and test data in double: only where that fits, and
   // only where a standard error exists.
   const bool parzen_ok = data.size(0) >= 2 && 8.0 * a.samples * dims < kSampleMemoryBudget;
@@ -158,7 +165,7 @@ void run_eval(const EvalArgs& a) {
     try {
       auto old = nlohmann::json::parse(read_file(a.run + "/eval.json"));
       if (old.is_object() && old.value("checkpoint_step", int64_t{-1}) == run.state.global_step &&
-          old.value("split", std::string()) == a.split)
+          old.value("checkpoint", std::string()) == checkpoint_name(run) && old.value("split", std::string()) == a.split)
         j = old;
     } catch (const nlohmann::json::exception&) {
       // a damaged file is rewritten whole
@@ -167,6 +174,7 @@ void run_eval(const EvalArgs& a) {
   j["model"] = run.info->name;
   j["dataset"] = run.dataset.name;
   j["split"] = a.split;
+  j["checkpoint"] = checkpoint_name(run);
   j["checkpoint_step"] = run.state.global_step;
   j["binarize"] = run.config.get_string("data.binarize", "none");
 
@@ -300,7 +308,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--samples", args->samples, "Generated samples for sample metrics")
       ->check(CLI::Range(int64_t{100}, int64_t{100000}))->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed of the generated samples")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--split", args->split, "test|train")->check(CLI::IsMember({"test", "train"}))->capture_default_str();
+  cmd->add_option("--split", args->split, "test|train|validation")
+      ->check(CLI::IsMember({"test", "train", "validation"}))
+      ->capture_default_str();
+  add_checkpoint_option(cmd, args->checkpoint);
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   add_threads_option(cmd, args->threads);
   cmd->callback([args] { run_eval(*args); });

@@ -16,7 +16,7 @@ namespace genzoo::cli {
 
 namespace {
 struct SampleArgs {
-  std::string run, out;
+  std::string run, out, checkpoint = "best";
   int64_t n = 64, seed = 0, columns = 0;
   int threads = 0;
   std::vector<std::string> complete;  // PNG files or test:INDEX
@@ -112,7 +112,8 @@ void run_complete(const SampleArgs& a, Run& run) {
 
 void run_sample(const SampleArgs& a) {
   apply_threads(a.threads);
-  Run run = open_run(a.run);
+  Run run = open_run(a.run, a.checkpoint);
+  std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
   if (!a.complete.empty()) return run_complete(a, run);
   auto sampler = as<Sampler>(run.model);
   if (!sampler) throw Error("model '" + run.info->name + "' cannot sample");
@@ -151,6 +152,7 @@ void add_sample_command(CLI::App& app) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str()
       ->needs(complete);
+  add_checkpoint_option(cmd, args->checkpoint);
   add_threads_option(cmd, args->threads);
   cmd->callback([args] { run_sample(*args); });
 }

@@ -98,7 +98,8 @@ void run_train(const TrainArgs& a) {
     // resuming with any of them changed would not continue it.
     for (const auto& [key, value] : config.values()) {
       bool defining = key.rfind("model.", 0) == 0 || key.rfind("data.", 0) == 0 ||
-                      key == "train.seed" || key == "train.batch_size" || key == "optim.name";
+                      key == "train.seed" || key == "train.batch_size" || key == "optim.name" ||
+                      key == "train.validation";
       auto it = stored.values().find(key);
       if (defining && (it == stored.values().end() || it->second != value))
         throw Error("cannot change '" + key + "' of a run being resumed; start a new run instead");
@@ -117,9 +118,11 @@ void run_train(const TrainArgs& a) {
 
   ensure_dir(dir);
   run.config.save(run_config_path(dir));
-  std::fprintf(stderr, "%s %s on %s (%lld train / %lld test), run folder %s\n",
+  const int64_t n_val = run.data.validation.defined() ? run.data.validation.size(0) : 0;
+  std::fprintf(stderr, "%s %s on %s (%lld train%s / %lld test), run folder %s\n",
                a.resume ? "resuming" : "training", run.info->name.c_str(),
                run.dataset.name.c_str(), static_cast<long long>(run.data.train.size(0)),
+               n_val > 0 ? (" / " + std::to_string(n_val) + " validation").c_str() : "",
                static_cast<long long>(run.data.test.defined() ? run.data.test.size(0) : 0),
                dir.c_str());
   Trainer trainer(options, dir, run.model, *objective, run.data, run.config.to_toml());
@@ -128,6 +131,10 @@ void run_train(const TrainArgs& a) {
               static_cast<long long>(s.state.epoch), static_cast<long long>(s.state.global_step),
               s.state.elapsed_seconds);
   for (const auto& kv : s.last_eval) std::printf(", test %s %.4f", kv.first.c_str(), kv.second);
+  if (s.state.best_epoch > 0 || s.state.best_step > 0)
+    std::printf("; best validation %s %.4f at epoch %lld, step %lld (best.pt)%s", options.select_by.c_str(),
+                s.state.best_score, static_cast<long long>(s.state.best_epoch),
+                static_cast<long long>(s.state.best_step), s.stopped_early ? ", stopped early" : "");
   std::printf("\n");
 }
 

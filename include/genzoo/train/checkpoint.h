@@ -2,9 +2,12 @@
 // Checkpoints: model parameters and buffers, the objective's optimizer state,
 // the trainer's position, the global RNG state and the resolved config, in
 // one torch archive. Written to a temporary file and renamed into place; the
-// previous checkpoint is kept as checkpoint.prev.pt.
+// previous checkpoint is kept as checkpoint.prev.pt. With a validation split
+// (train.validation), the model with the best validation score so far is
+// also kept, as best.pt.
 #include <torch/torch.h>
 
+#include <limits>
 #include <string>
 
 #include "genzoo/train/objective.h"
@@ -16,16 +19,26 @@ struct TrainerState {
   int64_t batch_in_epoch = 0;   // next batch to run within `epoch`
   int64_t global_step = 0;      // optimisation steps done
   double elapsed_seconds = 0;   // training time used, across resumes
+  // Validation: the best score so far (lower is better) and the number of
+  // completed epochs when it was reached (0: no validation score yet).
+  double best_score = std::numeric_limits<double>::infinity();
+  int64_t best_epoch = 0;
+  int64_t best_step = 0;
 };
 
 std::string checkpoint_path(const std::string& run_dir);       // RUN/checkpoint.pt
 std::string previous_checkpoint_path(const std::string& run_dir);  // RUN/checkpoint.prev.pt
+std::string best_checkpoint_path(const std::string& run_dir);      // RUN/best.pt
 
 /// Saves atomically; the existing checkpoint becomes the previous one.
 /// `objective` may be null (model only).
 void save_checkpoint(const std::string& run_dir, torch::nn::Module& model,
                      const Objective* objective, const TrainerState& state,
                      const std::string& config_toml);
+
+/// Saves the model (no optimizer state) as RUN/best.pt, atomically.
+void save_best_checkpoint(const std::string& run_dir, torch::nn::Module& model, const TrainerState& state,
+                          const std::string& config_toml);
 
 /// Loads into `model` (and `objective` unless null) and restores the global
 /// RNG state; returns the trainer position. A missing, truncated or foreign

@@ -8,6 +8,10 @@
 //   data.binarize          none | threshold | static | dynamic   (none)
 //   data.scale             unit | symmetric                      (unit)
 //   data.dequantize        uniform dequantization of grey pixels (false)
+//   train.validation       training rows held out as a validation split (0);
+//                          the same rows for every model and seed, prepared
+//                          like the test split (a fixed draw when binarized
+//                          dynamically)
 #include <torch/torch.h>
 
 #include <memory>
@@ -29,8 +33,10 @@ struct Run {
   std::shared_ptr<ImageTransform> transform;  // null for points
   DataSpec spec;
   TrainData data;
+  torch::Tensor train_rows;  // rows of dataset.train trained on; undefined: all
   ModulePtr model;
   TrainerState state;  // open_run: where the loaded checkpoint stands
+  std::string checkpoint_file;  // open_run: the file loaded
 };
 
 /// Builds dataset, transform, data and a freshly initialised model from
@@ -38,8 +44,10 @@ struct Run {
 Run build_run(Config config, const std::string& dir);
 
 /// Opens an existing run folder: its config.toml, and the model weights of
-/// its checkpoint. genzoo::Error when the folder is not a run.
-Run open_run(const std::string& dir);
+/// a checkpoint: `which` = "best" loads best.pt (the best validation score)
+/// when the run has one and the last checkpoint otherwise; "last" always
+/// loads the last. genzoo::Error when the folder is not a run.
+Run open_run(const std::string& dir, const std::string& which = "best");
 
 /// The run's config file (RUN/config.toml).
 std::string run_config_path(const std::string& dir);

@@ -1,7 +1,8 @@
 #pragma once
 // The generic training loop: budgets (epochs, steps, wall time), seeded
 // batches, per-batch data noise, logging to metrics.jsonl, a progress bar,
-// periodic sample grids, atomic checkpoints, exact resume and a NaN guard.
+// periodic sample grids, atomic checkpoints, exact resume, a NaN guard, and
+// with a validation split: the best model kept (best.pt) and early stopping.
 // The family-specific step lives in the Objective.
 #include <torch/torch.h>
 
@@ -19,6 +20,9 @@ namespace genzoo {
 struct TrainData {
   torch::Tensor train;  // prepared training rows [N, ...]
   torch::Tensor test;   // fixed evaluation rows [M, ...]
+  /// Rows held out of the training split (train.validation), prepared like
+  /// `test`; undefined when there is none.
+  torch::Tensor validation;
   /// Per-batch randomness (dynamic binarization, dequantization) for rows of
   /// batch `batch` of epoch `epoch`; identity when unset.
   std::function<torch::Tensor(const torch::Tensor&, int64_t, int64_t)> batch;
@@ -35,6 +39,11 @@ struct TrainData {
 ///   train.sample_every (epochs, 1; 0 = only at the end), train.sample_count (64),
 ///   train.checkpoint_seconds (300: mid-epoch checkpoints on long epochs),
 ///   train.eval_batch_size (1000).
+/// With a validation split (train.validation > 0, see run.h), after every
+/// epoch and at the end of training the model is scored on it by the
+/// held-out metric train.select_by ("nll", lower is better); the best so far
+/// is saved as RUN/best.pt. train.patience (epochs, 0 = off) stops training
+/// once that many epochs have passed without a better validation score.
 struct TrainerOptions {
   int64_t epochs = 0, steps = 0;
   double time_limit = 0;
@@ -45,6 +54,8 @@ struct TrainerOptions {
   int64_t sample_count = 64;
   double checkpoint_seconds = 300;
   int64_t eval_batch_size = 1000;
+  int64_t patience = 0;
+  std::string select_by = "nll";
   static TrainerOptions from_config(Config& config);
 };
 
@@ -57,6 +68,7 @@ class TrainingDiverged : public std::runtime_error {
 struct TrainSummary {
   TrainerState state;
   Metrics last_eval;      // held-out metrics after the last completed epoch
+  bool stopped_early = false;  // train.patience ran out
   double wall_seconds = 0;  // this invocation
 };
 
@@ -71,7 +83,14 @@ class Trainer {
 
  private:
   void write_samples(const std::string& name);
-  void checkpoint();
+  /// Saves checkpoint.pt, and best.pt first when `best`; refuses non-finite weights.
+  void checkpoint(bool best = false);
+  /// Scores the model on the validation split (empty without one); a better
+  /// score than any before is recorded in the state and sets `improved`.
+  Metrics validate(bool& improved);
+  bool has_validation() const;
+  /// The entry of `m` named by train.select_by; genzoo::Error when absent.
+  Metrics::const_iterator selected(const Metrics& m) const;
   void log_json(const std::string& line);
 
   TrainerOptions options_;
