@@ -135,6 +135,11 @@ Trainer::Trainer(TrainerOptions options, std::string run_dir, ModulePtr model,
   if (options_.patience > 0 && !has_validation())
     throw Error("train.patience needs a validation split: set train.validation to the number of training "
                 "images to hold out");
+  // An unknown train.select_by fails here, before anything is trained or written.
+  if (has_validation()) {
+    RngStateGuard guard;
+    selected(objective_.evaluate(data_.validation.slice(0, 0, 1), 1));
+  }
 }
 
 bool Trainer::has_validation() const { return data_.validation.defined() && data_.validation.size(0) > 0; }
@@ -153,7 +158,11 @@ Metrics::const_iterator Trainer::selected(const Metrics& m) const {
 Metrics Trainer::validate(bool& improved) {
   improved = false;
   if (!has_validation()) return {};
-  Metrics m = objective_.evaluate(data_.validation, options_.eval_batch_size);
+  Metrics m;
+  {
+    RngStateGuard guard;  // scoring must not change training
+    m = objective_.evaluate(data_.validation, options_.eval_batch_size);
+  }
   auto it = selected(m);
   if (!std::isfinite(it->second))
     throw TrainingDiverged("the validation " + it->first + " became non-finite at step " +
@@ -161,7 +170,9 @@ Metrics Trainer::validate(bool& improved) {
                            run_dir_ + "' is kept (lower optim.lr or set train.clip_grad_norm)");
   if (it->second < state_.best_score) {
     state_.best_score = it->second;
-    state_.best_epoch = state_.epoch;
+    // Epochs completed, counting a partial one (a mid-epoch stop) as done,
+    // so that patience counts whole epochs after it.
+    state_.best_epoch = state_.epoch + (state_.batch_in_epoch > 0 ? 1 : 0);
     state_.best_step = state_.global_step;
     improved = true;
   }
@@ -212,8 +223,6 @@ TrainSummary Trainer::run(bool resume) {
     seed_everything(options_.seed);
     checkpoint();  // step 0: a run that diverges at once still has a good checkpoint
   }
-  // An unknown train.select_by fails now, not after the first epoch.
-  if (has_validation()) selected(objective_.evaluate(data_.validation.slice(0, 0, 1), 1));
   const double elapsed_before = state_.elapsed_seconds;
   BatchSampler sampler(data_.train.size(0), options_.batch_size, options_.seed);
   const int64_t per_epoch = sampler.batches_per_epoch();
@@ -313,6 +322,11 @@ TrainSummary Trainer::run(bool resume) {
       state_.epoch++;
       state_.batch_in_epoch = 0;
       state_.elapsed_seconds = elapsed();
+      summary.last_eval = eval;
+      if (!finite_metrics(eval))
+        throw TrainingDiverged("the test score became non-finite after epoch " + std::to_string(state_.epoch) +
+                               "; training stopped, the last good checkpoint in '" + run_dir_ +
+                               "' is kept (lower optim.lr or set train.clip_grad_norm)");
       bool improved = false;
       Metrics val = validate(improved);
       checkpoint(improved);
@@ -333,11 +347,6 @@ TrainSummary Trainer::run(bool resume) {
         text += ", test " + kv.first + " " + std::to_string(kv.second);
       }
       if (improved) text += " (best)";
-      summary.last_eval = eval;
-      if (!finite_metrics(eval))
-        throw TrainingDiverged("the test score became non-finite after epoch " + std::to_string(state_.epoch) +
-                               "; training stopped, the last good checkpoint in '" + run_dir_ +
-                               "' is kept (lower optim.lr or set train.clip_grad_norm)");
       log_json(j.dump());
       progress.line(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
       epoch_loss_sum = 0;
@@ -359,7 +368,9 @@ TrainSummary Trainer::run(bool resume) {
   if (state_.global_step != start_step) {
     if (state_.batch_in_epoch != 0) {
       // A mid-epoch stop (time or step budget): the partial epoch's model
-      // competes for best.pt too.
+      // competes for best.pt too. So a run stopped mid-epoch and resumed has
+      // scored one model more than a run that went through; its weights and
+      // optimizer state are the same.
       bool improved = false;
       Metrics val = validate(improved);
       checkpoint(improved);

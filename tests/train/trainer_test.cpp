@@ -239,6 +239,27 @@ TEST(Trainer, PatienceStopsTrainingWhenValidationStopsImproving) {
   EXPECT_TRUE(resumed.summary.stopped_early);
 }
 
+TEST(Trainer, ValidationStateResumesExactlyFromAnEpochBoundary) {
+  Fixture f;
+  f.data.validation = f.transform->for_eval(f.raw.slice(0, 40, 80), 2);
+  testing::TempDir through, resumed;
+  Config c = base_config();
+  c.set("optim.lr", 0.5);
+  c.set("train.epochs", int64_t{5});
+  c.set("train.patience", int64_t{2});
+  auto a = train(through.path(), c, f, false);
+  Config first = c;
+  first.set("train.epochs", int64_t{2});
+  train(resumed.path(), first, f, false);
+  auto b = train(resumed.path(), c, f, true);
+  EXPECT_TRUE(torch::equal(a.logits, b.logits));
+  EXPECT_EQ(a.summary.state.epoch, b.summary.state.epoch);
+  EXPECT_EQ(a.summary.state.best_score, b.summary.state.best_score);
+  EXPECT_EQ(a.summary.state.best_epoch, b.summary.state.best_epoch);
+  EXPECT_EQ(a.summary.stopped_early, b.summary.stopped_early);
+  EXPECT_TRUE(torch::equal(logits_in(through / "best.pt"), logits_in(resumed / "best.pt")));
+}
+
 TEST(Trainer, ValidationOptionsNeedASplitAndAKnownMetric) {
   Fixture f;
   testing::TempDir dir;
@@ -261,7 +282,9 @@ TEST(Trainer, ValidationOptionsNeedASplitAndAKnownMetric) {
     EXPECT_NE(std::string(e.what()).find("'fid'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("nll"), std::string::npos) << e.what();
   }
-  EXPECT_FALSE(file_exists(dir2 / "metrics.jsonl"));  // it failed before the first step
+  // It failed before anything was trained or written.
+  EXPECT_FALSE(file_exists(dir2 / "metrics.jsonl"));
+  EXPECT_FALSE(file_exists(dir2 / "checkpoint.pt"));
 }
 
 TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {

@@ -101,9 +101,10 @@ void run_eval(const EvalArgs& a) {
   torch::Tensor train_view;
   auto train_eval = [&]() -> const torch::Tensor& {
     if (!train_view.defined()) {
-      // The rows trained on: without those held out for validation.
-      auto raw = run.train_rows.defined() ? run.dataset.train.x.index_select(0, run.train_rows) : run.dataset.train.x;
-      train_view = run.transform ? run.transform->for_eval(raw, 0) : run.data.train;
+      // The rows trained on (without those held out for validation), drawn
+      // as in training: the whole split first, then the rows.
+      train_view = run.transform ? run.transform->for_eval(run.dataset.train.x, 0) : run.data.train;
+      if (run.transform && run.train_rows.defined()) train_view = train_view.index_select(0, run.train_rows);
     }
     return train_view;
   };

@@ -99,7 +99,7 @@ void run_train(const TrainArgs& a) {
     for (const auto& [key, value] : config.values()) {
       bool defining = key.rfind("model.", 0) == 0 || key.rfind("data.", 0) == 0 ||
                       key == "train.seed" || key == "train.batch_size" || key == "optim.name" ||
-                      key == "train.validation";
+                      key == "train.validation" || key == "train.select_by";
       auto it = stored.values().find(key);
       if (defining && (it == stored.values().end() || it->second != value))
         throw Error("cannot change '" + key + "' of a run being resumed; start a new run instead");
@@ -115,6 +115,10 @@ void run_train(const TrainArgs& a) {
   // A resume that cannot load its checkpoint fails here, before the run's
   // config.toml is touched.
   if (a.resume) load_checkpoint(checkpoint_path(dir), *run.model, objective.get());
+  // The trainer checks its options against the data (patience needs a
+  // validation split, train.select_by a metric the model reports) before the
+  // run folder is written.
+  Trainer trainer(options, dir, run.model, *objective, run.data, run.config.to_toml());
 
   ensure_dir(dir);
   run.config.save(run_config_path(dir));
@@ -125,7 +129,6 @@ void run_train(const TrainArgs& a) {
                n_val > 0 ? (" / " + std::to_string(n_val) + " validation").c_str() : "",
                static_cast<long long>(run.data.test.defined() ? run.data.test.size(0) : 0),
                dir.c_str());
-  Trainer trainer(options, dir, run.model, *objective, run.data, run.config.to_toml());
   TrainSummary s = trainer.run(a.resume);
   std::printf("run %s: %lld epochs, %lld steps, %.1f s", dir.c_str(),
               static_cast<long long>(s.state.epoch), static_cast<long long>(s.state.global_step),
