@@ -142,6 +142,11 @@ Trainer::Trainer(TrainerOptions options, std::string run_dir, ModulePtr model,
   }
 }
 
+TrainingDiverged Trainer::diverged(const std::string& what) const {
+  return TrainingDiverged(what + "; training stopped, the last good checkpoint in '" + run_dir_ +
+                          "' is kept (lower optim.lr or set train.clip_grad_norm)");
+}
+
 bool Trainer::has_validation() const { return data_.validation.defined() && data_.validation.size(0) > 0; }
 
 Metrics::const_iterator Trainer::selected(const Metrics& m) const {
@@ -165,9 +170,7 @@ Metrics Trainer::validate(bool& improved) {
   }
   auto it = selected(m);
   if (!std::isfinite(it->second))
-    throw TrainingDiverged("the validation " + it->first + " became non-finite at step " +
-                           std::to_string(state_.global_step) + "; training stopped, the last good checkpoint in '" +
-                           run_dir_ + "' is kept (lower optim.lr or set train.clip_grad_norm)");
+    throw diverged("the validation " + it->first + " became non-finite at step " + std::to_string(state_.global_step));
   if (it->second < state_.best_score) {
     state_.best_score = it->second;
     // Epochs completed, counting a partial one (a mid-epoch stop) as done,
@@ -190,10 +193,8 @@ void Trainer::checkpoint(bool best) {
   // last good checkpoint with a broken one.
   for (const auto& p : model_->named_parameters())
     if (!torch::isfinite(p.value()).all().item<bool>())
-      throw TrainingDiverged("parameter '" + p.key() + "' became non-finite by step " +
-                             std::to_string(state_.global_step) + " (epoch " +
-                             std::to_string(state_.epoch + 1) + "); training stopped, the last good checkpoint in '" +
-                             run_dir_ + "' is kept (lower optim.lr or set train.clip_grad_norm)");
+      throw diverged("parameter '" + p.key() + "' became non-finite by step " + std::to_string(state_.global_step) +
+                     " (epoch " + std::to_string(state_.epoch + 1) + ")");
   // best.pt first: a crash between the two writes leaves checkpoint.pt at
   // the previous epoch, which a resume then trains and validates again.
   if (best) save_best_checkpoint(run_dir_, *model_, state_, config_toml_);
@@ -280,10 +281,8 @@ TrainSummary Trainer::run(bool resume) {
       std::string what = m.front().first + " became " + std::to_string(m.front().second);
       for (const auto& kv : m)
         if (!std::isfinite(kv.second)) what = kv.first + " became " + std::to_string(kv.second);
-      throw TrainingDiverged(what + " at step " + std::to_string(state_.global_step + 1) +
-                             " (epoch " + std::to_string(state_.epoch + 1) +
-                             "); training stopped, the last good checkpoint in '" + run_dir_ +
-                             "' is kept (lower optim.lr or set train.clip_grad_norm)");
+      throw diverged(what + " at step " + std::to_string(state_.global_step + 1) + " (epoch " +
+                     std::to_string(state_.epoch + 1) + ")");
     }
     state_.batch_in_epoch++;
     state_.global_step++;
@@ -324,9 +323,7 @@ TrainSummary Trainer::run(bool resume) {
       state_.elapsed_seconds = elapsed();
       summary.last_eval = eval;
       if (!finite_metrics(eval))
-        throw TrainingDiverged("the test score became non-finite after epoch " + std::to_string(state_.epoch) +
-                               "; training stopped, the last good checkpoint in '" + run_dir_ +
-                               "' is kept (lower optim.lr or set train.clip_grad_norm)");
+        throw diverged("the test score became non-finite after epoch " + std::to_string(state_.epoch));
       bool improved = false;
       Metrics val = validate(improved);
       checkpoint(improved);

@@ -134,7 +134,7 @@ void run_train(const TrainArgs& a) {
               static_cast<long long>(s.state.epoch), static_cast<long long>(s.state.global_step),
               s.state.elapsed_seconds);
   for (const auto& kv : s.last_eval) std::printf(", test %s %.4f", kv.first.c_str(), kv.second);
-  if (s.state.best_epoch > 0 || s.state.best_step > 0)
+  if (std::isfinite(s.state.best_score))
     std::printf("; best validation %s %.4f at epoch %lld, step %lld (best.pt)%s", options.select_by.c_str(),
                 s.state.best_score, static_cast<long long>(s.state.best_epoch),
                 static_cast<long long>(s.state.best_step), s.stopped_early ? ", stopped early" : "");

@@ -19,8 +19,9 @@ struct TrainerState {
   int64_t batch_in_epoch = 0;   // next batch to run within `epoch`
   int64_t global_step = 0;      // optimisation steps done
   double elapsed_seconds = 0;   // training time used, across resumes
-  // Validation: the best score so far (lower is better) and the number of
-  // completed epochs when it was reached (0: no validation score yet).
+  // Validation: the best score so far (lower is better; infinity: none yet),
+  // the epochs done when it was reached (a partial epoch, at a mid-epoch
+  // stop, counts as done) and the step.
   double best_score = std::numeric_limits<double>::infinity();
   int64_t best_epoch = 0;
   int64_t best_step = 0;

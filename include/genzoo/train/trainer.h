@@ -89,6 +89,8 @@ class Trainer {
   /// score than any before is recorded in the state and sets `improved`.
   Metrics validate(bool& improved);
   bool has_validation() const;
+  /// TrainingDiverged for `what`, saying the last good checkpoint is kept.
+  TrainingDiverged diverged(const std::string& what) const;
   /// The entry of `m` named by train.select_by; genzoo::Error when absent.
   Metrics::const_iterator selected(const Metrics& m) const;
   void log_json(const std::string& line);
