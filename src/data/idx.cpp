@@ -2,8 +2,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
@@ -69,33 +71,71 @@ bool is_gzip(const std::string& bytes) {
          static_cast<uint8_t>(bytes[1]) == 0x8b;
 }
 
+// The bytes an IDX file whose first bytes are `head` declares (header +
+// data); 0 while `head` is too short to tell; UINT64_MAX when `head` is no
+// IDX header or its dimensions overflow (parse_idx then reports why).
+uint64_t declared_idx_size(const std::string& head) {
+  const auto* p = reinterpret_cast<const uint8_t*>(head.data());
+  if (head.size() < 4) return 0;
+  const ElementType* type = type_by_code(p[2]);
+  if (p[0] != 0 || p[1] != 0 || !type || p[3] < 1 || p[3] > kMaxDims) return UINT64_MAX;
+  const size_t header = 4 + 4 * static_cast<size_t>(p[3]);
+  if (head.size() < header) return 0;
+  uint64_t total = type->size;
+  for (int d = 0; d < p[3]; ++d) {
+    const uint8_t* q = p + 4 + 4 * d;
+    uint32_t dim = (uint32_t{q[0]} << 24) | (uint32_t{q[1]} << 16) | (uint32_t{q[2]} << 8) | q[3];
+    if (__builtin_mul_overflow(total, uint64_t{dim}, &total)) return UINT64_MAX;
+  }
+  return __builtin_add_overflow(total, uint64_t{header}, &total) ? UINT64_MAX : total;
+}
+
 // Inflates a whole gzip stream (concatenated members too, as `gzip -c a b`
-// produces) in memory.
+// produces) in memory. zlib counts in 32 bits, so the input goes in pieces
+// of at most 1 GiB. The output is capped by the IDX header inside it: once
+// the header has come out, inflating past the size it declares is an error
+// at once (a gzip bomb stops there instead of filling the memory).
 std::string gunzip(const std::string& compressed, const std::string& name) {
+  constexpr size_t kPiece = size_t{1} << 30;
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) fail(name, "cannot initialise zlib");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
+  size_t fed = 0;  // input bytes handed to zlib so far
   std::string out;
-  char buffer[1 << 16];
+  uint64_t declared = 0;  // 0: header not seen yet
+  std::vector<char> buffer(size_t{1} << 16);
+  auto give_up = [&](const std::string& why) {
+    inflateEnd(&zs);
+    fail(name, why);
+  };
   for (;;) {
-    zs.next_out = reinterpret_cast<Bytef*>(buffer);
-    zs.avail_out = sizeof(buffer);
+    if (zs.avail_in == 0 && fed < compressed.size()) {
+      const size_t piece = std::min(kPiece, compressed.size() - fed);
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + fed));
+      zs.avail_in = static_cast<uInt>(piece);
+      fed += piece;
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    zs.avail_out = static_cast<uInt>(buffer.size());
     int rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buffer, sizeof(buffer) - zs.avail_out);
+    try {
+      out.append(buffer.data(), buffer.size() - zs.avail_out);
+    } catch (const std::bad_alloc&) {
+      give_up("inflates to more data than fits in memory (" + std::to_string(out.size()) + " bytes so far)");
+    }
+    if (declared == 0) declared = declared_idx_size(out);
+    if (declared == UINT64_MAX) break;  // not IDX: parse_idx names the problem from the first bytes
+    if (declared != 0 && out.size() > declared)
+      give_up("the gzip data inflate to more than the " + std::to_string(declared) +
+              " bytes its IDX header declares (trailing data, or a gzip bomb)");
+    const bool input_left = zs.avail_in > 0 || fed < compressed.size();
     if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
+      if (!input_left) break;
       if (inflateReset(&zs) != Z_OK) break;  // next member
       continue;
     }
     if (rc == Z_OK) continue;
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-      inflateEnd(&zs);
-      fail(name, "corrupt gzip data: the compressed stream is truncated");
-    }
-    std::string why = zs.msg ? zs.msg : "error " + std::to_string(rc);
-    inflateEnd(&zs);
-    fail(name, "corrupt gzip data: " + why);
+    if (rc == Z_BUF_ERROR && !input_left) give_up("corrupt gzip data: the compressed stream is truncated");
+    give_up("corrupt gzip data: " + (zs.msg ? std::string(zs.msg) : "error " + std::to_string(rc)));
   }
   inflateEnd(&zs);
   return out;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "genzoo/core/error.h"
 
@@ -19,10 +20,16 @@ torch::Tensor importance_log_likelihood(const ImportanceModel& model, const torc
   auto acc = torch::full({n}, -std::numeric_limits<double>::infinity(), torch::kFloat64);  // [N]
   for (int64_t done = 0; done < k; done += chunk) {
     const int64_t m = std::min(chunk, k - done);
-    auto [z, log_q] = model.propose(x, m);                                     // [m, N, ...], [m, N]
-    auto log_w = (model.log_joint(x, z).to(torch::kFloat64) - log_q.to(torch::kFloat64));  // [m, N]
-    TORCH_CHECK(log_w.dim() == 2 && log_w.size(0) == m && log_w.size(1) == n,
-                "importance sampling: log weights must be [k, N], got ", log_w.sizes());
+    auto [z, log_q] = model.propose(x, m);  // [m, N, ...], [m, N]
+    auto log_joint = model.log_joint(x, z);  // [m, N]
+    // Each is checked before they are combined: a [N] or [m, 1] term would
+    // broadcast silently against the other.
+    const std::vector<int64_t> want{m, n};
+    TORCH_CHECK(log_q.sizes() == want, "importance sampling: log q(z|x) must be [k, N] = [", m, ", ", n, "], got ",
+                log_q.sizes());
+    TORCH_CHECK(log_joint.sizes() == want, "importance sampling: log p(x, z) must be [k, N] = [", m, ", ", n,
+                "], got ", log_joint.sizes());
+    auto log_w = log_joint.to(torch::kFloat64) - log_q.to(torch::kFloat64);  // [m, N]
     acc = torch::logaddexp(acc, torch::logsumexp(log_w, 0));
   }
   return acc - std::log(static_cast<double>(k));  // [N]

@@ -161,6 +161,21 @@ TEST(Idx, CorruptGzip) {
 
 TEST(Idx, EmptyFile) { expect_idx_error("", "empty file"); }
 
+TEST(Idx, AGzipBombStopsAtTheSizeItsHeaderDeclares) {
+  // A 2x2x2 uint8 header (8 bytes of data), then 64 MiB of zeros: about 64
+  // KB compressed. Inflation stops as soon as it passes the 24 bytes the
+  // header declares, instead of inflating everything first.
+  std::string raw = bytes_of({0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8});
+  raw.append(size_t{64} << 20, '\0');
+  const std::string bomb = gzip_bytes(raw);
+  ASSERT_LT(bomb.size(), size_t{1} << 20);
+  expect_idx_error(bomb, "more than the 24 bytes its IDX header declares");
+  // The same header with its 8 bytes and nothing more inflates and parses.
+  auto t = parse_idx(gzip_bytes(raw.substr(0, 24)), "exact");
+  EXPECT_EQ(t.sizes(), (std::vector<int64_t>{2, 2, 2}));
+  EXPECT_EQ(t.sum().item<int64_t>(), 36);
+}
+
 TEST(Idx, MissingFile) {
   TempDir dir;
   try {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <memory>
 
 #include "genzoo/core/error.h"
@@ -72,8 +73,11 @@ TEST(Importance, ExactWithTheTruePosteriorForAnyK) {
   LinearGaussian lg;
   auto x = torch::randn({20, 3}, derived_generator(1, 1), torch::kFloat64);
   auto truth = lg.log_marginal(x);
-  auto est = importance_log_likelihood(lg.with_posterior(derived_generator(1, 2)), x, 1);
-  EXPECT_LT((est - truth).abs().max().item<double>(), 1e-9);
+  // K = 1 is the ELBO; K = 7 with chunks of 3 combines three chunks (3, 3, 1).
+  for (auto [k, chunk] : {std::pair<int64_t, int64_t>{1, 500}, {7, 3}, {64, 64}, {100, 30}}) {
+    auto est = importance_log_likelihood(lg.with_posterior(derived_generator(1, 2 + k)), x, k, chunk);
+    EXPECT_LT((est - truth).abs().max().item<double>(), 1e-9) << "K = " << k << ", chunk " << chunk;
+  }
 }
 
 TEST(Importance, TightensTowardsTheTruthAsKGrowsWithAPoorProposal) {
@@ -123,6 +127,26 @@ TEST(Importance, BadArgumentsAreErrors) {
   EXPECT_THROW(importance_log_likelihood(lg.with_prior(derived_generator(0, 0)), x, 0), Error);
   EXPECT_THROW(importance_log_likelihood(lg.with_prior(derived_generator(0, 0)), x, 10, 0), Error);
   EXPECT_THROW(importance_log_likelihood(ImportanceModel{}, x, 10), Error);
+  // A log q or log p(x, z) of the wrong shape is refused before the two are
+  // combined: [k, 1] or [N] would broadcast silently against [k, N].
+  auto with_log_q = [&](std::function<torch::Tensor(int64_t)> log_q) {
+    ImportanceModel m = lg.with_prior(derived_generator(0, 1));
+    auto propose = m.propose;
+    m.propose = [propose, log_q](const torch::Tensor& xs, int64_t k) {
+      auto [z, lq] = propose(xs, k);
+      return std::make_pair(z, log_q(k));
+    };
+    return m;
+  };
+  EXPECT_THROW(importance_log_likelihood(with_log_q([](int64_t k) { return torch::zeros({k, 1}, torch::kFloat64); }), x, 4),
+               c10::Error);
+  EXPECT_THROW(importance_log_likelihood(with_log_q([](int64_t) { return torch::zeros({2}, torch::kFloat64); }), x, 4),
+               c10::Error);
+  ImportanceModel short_joint = lg.with_prior(derived_generator(0, 2));
+  short_joint.log_joint = [](const torch::Tensor& xs, const torch::Tensor& z) {
+    return torch::zeros({z.size(0), 1}, torch::kFloat64);
+  };
+  EXPECT_THROW(importance_log_likelihood(short_joint, x, 4), c10::Error);
 }
 
 }  // namespace

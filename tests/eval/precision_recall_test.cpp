@@ -58,6 +58,24 @@ TEST(PrecisionRecall, HandBuiltCase) {
   }
 }
 
+TEST(PrecisionRecall, TheNeighbourhoodRadiusDecidesRecall) {
+  // The sets of HandBuiltCase with k = 2. Real radii: 2, 1, 1, 2; fake
+  // radii (2nd neighbour among 0.5, 1.2, 20, 21): 19.5, 18.8, 18.8, 19.8.
+  // Precision: 0.5 is within 2 of real 0 and 1.2 within 1 of real 1; 20
+  // and 21 are 17+ from every real point -> 1/2. Recall: every real point
+  // lies within 19.5 of fake 0.5 -> 1, where k = 1 gave 1/2.
+  auto real = column({0, 1, 2, 3}), fake = column({0.5, 1.2, 20, 21});
+  EXPECT_TRUE(torch::allclose(kth_neighbour_radius(fake, 2), column({19.5, 18.8, 18.8, 19.8}).squeeze(1), 0, 1e-9));
+  auto pr = precision_recall(real, fake, 2);
+  EXPECT_DOUBLE_EQ(pr.precision, 0.5);
+  EXPECT_DOUBLE_EQ(pr.recall, 1.0);
+  // 4.5 is 1.5 from real 3, whose radius is 1 at k = 1 (outside) and 2 at
+  // k = 2 (inside); it is 2.5 from real 2, whose radius is 1 at both.
+  auto shifted = column({0, 1, 2, 4.5});
+  EXPECT_DOUBLE_EQ(precision_recall(real, shifted, 1).precision, 0.75);
+  EXPECT_DOUBLE_EQ(precision_recall(real, shifted, 2).precision, 1.0);
+}
+
 TEST(PrecisionRecall, RejectsBadInput) {
   auto x = pr_normal(4, 2, 4);
   EXPECT_THROW(precision_recall(x, x, 4), Error);  // k must be < N
