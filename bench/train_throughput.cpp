@@ -25,7 +25,7 @@ namespace {
 genzoo::ModulePtr make_model(const std::string& name) {
   if (name == "fvsbn") return genzoo::Fvsbn(genzoo::FvsbnOptions()).ptr();
   if (name == "nade") return genzoo::Nade(genzoo::NadeOptions().hidden(500)).ptr();
-  if (name == "nade-naive") return genzoo::Nade(genzoo::NadeOptions().hidden(500).impl("naive")).ptr();
+  if (name == "nade-naive") return genzoo::Nade(genzoo::NadeOptions().hidden(500).impl(genzoo::NadeImplementation::Naive)).ptr();
   if (name == "made")
     return genzoo::Made(genzoo::MadeOptions().hidden(500).layers(1).masks(1).direct(true)).ptr();
   return nullptr;

@@ -25,6 +25,11 @@ torch::Generator derived_generator(uint64_t seed, uint64_t stream, uint64_t inde
   return at::make_generator<at::CPUGeneratorImpl>(mix_seed(seed, stream, index));
 }
 
+torch::Tensor random_subset(int64_t n, int64_t k, uint64_t seed, uint64_t stream) {
+  TORCH_CHECK(n >= 0 && k >= 0 && k <= n, "random_subset: need 0 <= k <= n, got k = ", k, ", n = ", n);
+  return torch::randperm(n, derived_generator(seed, stream), torch::kInt64).slice(0, 0, k);
+}
+
 torch::Tensor global_rng_state() {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());

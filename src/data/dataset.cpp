@@ -15,6 +15,7 @@
 #include "genzoo/data/idx.h"
 #include "genzoo/data/image.h"
 #include "genzoo/data/toy2d.h"
+#include "genzoo/data/transforms.h"
 
 namespace genzoo {
 
@@ -203,14 +204,16 @@ bool is_image_file(const fs::path& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
-Dataset load_folder(const std::string& spec, const std::string& dir) {
+// Every PNG/JPEG file of `dir`, sorted by name, as uint8 [N, C, H, W];
+// `who` starts the error messages.
+torch::Tensor read_image_folder(const std::string& who, const std::string& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw Error("dataset '" + spec + "': '" + dir + "' is not a folder");
+  if (!fs::is_directory(dir, ec)) throw Error(who + ": '" + dir + "' is not a folder");
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
     if (it->is_regular_file(ec) && is_image_file(it->path())) files.push_back(it->path());
-  if (ec) throw Error("dataset '" + spec + "': cannot list '" + dir + "': " + ec.message());
-  if (files.empty()) throw Error("dataset '" + spec + "': folder '" + dir + "' has no PNG or JPEG files");
+  if (ec) throw Error(who + ": cannot list '" + dir + "': " + ec.message());
+  if (files.empty()) throw Error(who + ": folder '" + dir + "' has no PNG or JPEG files");
   std::sort(files.begin(), files.end(),
             [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
 
@@ -219,11 +222,19 @@ Dataset load_folder(const std::string& spec, const std::string& dir) {
   for (const auto& f : files) {
     images.push_back(read_image(f.string()));  // [C, H, W]
     if (images.back().sizes() != images.front().sizes())
-      throw Error("dataset '" + spec + "': '" + f.string() + "' is " +
-                  shape_string(images.back().sizes()) + " (CxHxW) but '" + files.front().string() +
-                  "' is " + shape_string(images.front().sizes()) + "; all images must match");
+      throw Error(who + ": '" + f.string() + "' is " + shape_string(images.back().sizes()) +
+                  " (CxHxW) but '" + files.front().string() + "' is " + shape_string(images.front().sizes()) +
+                  "; all images must match");
   }
-  return split_every_tenth(spec, torch::stack(images), {}, "folder '" + dir + "'");  // [N, C, H, W]
+  return torch::stack(images);  // [N, C, H, W]
+}
+
+Dataset load_folder(const std::string& spec, const std::string& dir) {
+  return split_every_tenth(spec, read_image_folder("dataset '" + spec + "'", dir), {}, "folder '" + dir + "'");
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string toy_description(const std::string& name) {
@@ -371,6 +382,37 @@ Dataset load_dataset(const std::string& spec) {
     return load_folder(spec, spec.substr(7));
   }
   throw Error(unknown_dataset_message(spec));
+}
+
+torch::Tensor load_image_set(const std::string& spec) {
+  if (spec.rfind("folder:", 0) == 0) {
+    if (spec.size() == 7) throw Error("--images '" + spec + "': expected folder:DIR");
+    return to_unit(read_image_folder("--images '" + spec + "'", spec.substr(7)));
+  }
+  std::string path = spec.rfind("idx:", 0) == 0 ? spec.substr(4) : spec;
+  if (spec.rfind("idx:", 0) != 0 && !ends_with(spec, ".idx") && !ends_with(spec, ".idx.gz"))
+    throw Error("--images '" + spec + "': give idx:FILE, folder:DIR or a file ending in .idx or .idx.gz");
+  if (path.empty()) throw Error("--images '" + spec + "': expected idx:FILE");
+  const std::string what = "--images '" + path + "'";
+  if (!file_exists(path)) throw Error(what + ": no such file");
+  auto t = read_idx(path);
+  if (t.dim() != 3 && t.dim() != 4)
+    throw Error(what + ": expected images [N, H, W] or [N, C, H, W], got " + std::to_string(t.dim()) +
+                " dimensions (" + shape_string(t.sizes()) + ")");
+  if (t.dim() == 3) t = t.unsqueeze(1);
+  if (t.size(1) != 1 && t.size(1) != 3)
+    throw Error(what + ": " + std::to_string(t.size(1)) + " channels; genzoo reads grey (1) or RGB (3) images");
+  if (t.scalar_type() == torch::kUInt8) return to_unit(t);
+  if (t.scalar_type() != torch::kFloat32 && t.scalar_type() != torch::kFloat64)
+    throw Error(what + ": " + c10::toString(t.scalar_type()) +
+                " pixels; expected uint8 (0..255) or float32/float64 in [0, 1]");
+  auto x = t.to(torch::kFloat32);
+  if (!torch::isfinite(x).all().item<bool>()) throw Error(what + ": holds non-finite pixel values");
+  const double lo = x.min().item<double>(), hi = x.max().item<double>();
+  if (lo < 0 || hi > 1)
+    throw Error(what + ": float pixels must lie in [0, 1], found values in [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "]");
+  return x;
 }
 
 void convert_mnist_json(const std::string& digits_dir, const std::string& out_dir) {

@@ -100,6 +100,21 @@ ImageTransform::ImageTransform(TransformOptions options, uint64_t seed)
     throw Error("dequantization needs binarize none and pixel scale unit (got binarize " +
                 binarize_name(options_.binarize) + ", scale " + pixel_scale_name(options_.scale) +
                 ")");
+  if (options_.levels != 0 && options_.levels != 256)
+    throw Error("config key 'data.levels' must be 0 (no levels) or 256 (whole grey levels 0..255), got " +
+                std::to_string(options_.levels));
+  if (options_.levels != 0 &&
+      (options_.binarize != Binarize::None || options_.scale != PixelScale::Unit || options_.dequantize))
+    throw Error("data.levels = 256 keeps whole grey levels: it needs binarize none, pixel scale unit and no "
+                "dequantization (got binarize " +
+                binarize_name(options_.binarize) + ", scale " + pixel_scale_name(options_.scale) +
+                (options_.dequantize ? ", dequantize" : "") + ")");
+}
+
+torch::Tensor ImageTransform::to_display(const torch::Tensor& x) const {
+  if (options_.levels != 0) return x / 255;
+  if (options_.binarize == Binarize::None && options_.scale == PixelScale::Symmetric) return (x + 1) / 2;
+  return x;
 }
 
 // Binarized pixels are {0, 1} whatever the scale: PixelScale applies to grey values.
@@ -107,6 +122,7 @@ torch::Tensor ImageTransform::prepare(const torch::Tensor& raw, int64_t split_id
   check_raw(raw, "ImageTransform::prepare");
   switch (options_.binarize) {
     case Binarize::None:
+      if (options_.levels != 0) return raw.to(torch::kFloat32);  // 0..255
       return options_.scale == PixelScale::Unit ? to_unit(raw) : to_symmetric(raw);
     case Binarize::Threshold: return binarize_threshold(raw);
     case Binarize::Static: return static_draw(raw, split_id);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
 #include "genzoo/eval/neighbours.h"
 
 namespace genzoo {
@@ -73,6 +74,14 @@ std::vector<double> default_parzen_sigmas() {
   std::vector<double> s;
   for (int i = 0; i < 10; ++i) s.push_back(std::pow(10.0, -1.0 + i / 9.0));
   return s;
+}
+
+RowSplit parzen_sigma_rows(int64_t n, uint64_t seed) {
+  constexpr uint64_t kSigmaStream = 0x7061727a656e5f73ULL;  // "parzen_s"
+  TORCH_CHECK(n >= 2, "parzen_sigma_rows: need at least 2 rows, got ", n);
+  const int64_t k = std::min<int64_t>(1000, n / 2);
+  auto perm = torch::randperm(n, derived_generator(seed, kSigmaStream), torch::kInt64);  // [n]
+  return {std::get<0>(perm.slice(0, 0, k).sort()), std::get<0>(perm.slice(0, k).sort())};
 }
 
 ParzenResult parzen_evaluate(const torch::Tensor& centres, const torch::Tensor& validation,

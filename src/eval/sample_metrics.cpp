@@ -1,7 +1,7 @@
 #include "genzoo/eval/sample_metrics.h"
 
-
 #include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
 #include "genzoo/core/timer.h"
 #include "genzoo/eval/classifier_score.h"
 #include "genzoo/eval/frechet.h"
@@ -11,49 +11,63 @@
 
 namespace genzoo {
 
-NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference,
-                            const torch::Tensor& generated, const FeatureMetricsRequest& r) {
-  NamedValues out;
+namespace {
+constexpr uint64_t kReferenceStream = 0x6e6e5f7265666572ULL;  // "nn_refer"
+}
+
+FeatureSets feature_sets(FeatureNet& net, const torch::Tensor& reference, const torch::Tensor& generated) {
+  FeatureSets f;
   auto start = Clock::now();
-  auto real_f = extract_features(net, reference);   // [N, F]
-  auto fake_f = extract_features(net, generated);   // [M, F]
-  out.emplace_back("seconds_features", seconds_since(start));
-  out.emplace_back("reference_count", static_cast<double>(reference.size(0)));
-  out.emplace_back("generated_count", static_cast<double>(generated.size(0)));
-  if (r.fid) {
-    start = Clock::now();
-    out.emplace_back("fid", frechet_distance(gaussian_stats(real_f), gaussian_stats(fake_f)));
-    out.emplace_back("seconds_fid", seconds_since(start));
-  }
-  if (r.kid) {
-    start = Clock::now();
-    KidResult k = kernel_inception_distance(real_f, fake_f, r.kid_subsets, r.kid_subset_size, r.seed);
-    out.emplace_back("kid", k.mean);
-    out.emplace_back("kid_std", k.std);
-    out.emplace_back("kid_subset_size", static_cast<double>(k.subset_size));
-    out.emplace_back("seconds_kid", seconds_since(start));
-  }
-  if (r.precision_recall) {
-    start = Clock::now();
-    PrecisionRecall pr = precision_recall(real_f, fake_f, r.pr_k);
-    out.emplace_back("precision", pr.precision);
-    out.emplace_back("recall", pr.recall);
-    out.emplace_back("seconds_pr", seconds_since(start));
-  }
-  if (r.classifier_score) {
-    start = Clock::now();
+  f.real = extract_features(net, reference);  // [N, F]
+  f.fake = extract_features(net, generated);  // [M, F]
+  {
     // In eval mode dropout is the identity: the logits are head(features),
     // so the features already computed give p(y|x) without a second pass.
-    torch::Tensor probs;
-    {
-      torch::NoGradGuard no_grad;
-      probs = torch::softmax(net->head->forward(fake_f), 1);  // [M, K]
-    }
-    ClassifierScore cs = classifier_score(probs, r.cs_splits);
-    out.emplace_back("classifier_score", cs.mean);
-    out.emplace_back("classifier_score_std", cs.std);
-    out.emplace_back("seconds_cs", seconds_since(start));
+    torch::NoGradGuard no_grad;
+    f.fake_probs = torch::softmax(net->head->forward(f.fake), 1);  // [M, K]
   }
+  f.seconds = seconds_since(start);
+  return f;
+}
+
+NamedValues fid_values(const FeatureSets& f) {
+  auto start = Clock::now();
+  const double fid = frechet_distance(gaussian_stats(f.real), gaussian_stats(f.fake));
+  return {{"fid", fid}, {"seconds_fid", seconds_since(start)}};
+}
+
+NamedValues kid_values(const FeatureSets& f, const FeatureMetricsRequest& r) {
+  auto start = Clock::now();
+  KidResult k = kernel_inception_distance(f.real, f.fake, r.kid_subsets, r.kid_subset_size, r.seed);
+  return {{"kid", k.mean},
+          {"kid_std", k.std},
+          {"kid_subset_size", static_cast<double>(k.subset_size)},
+          {"seconds_kid", seconds_since(start)}};
+}
+
+NamedValues precision_recall_values(const FeatureSets& f, const FeatureMetricsRequest& r) {
+  auto start = Clock::now();
+  PrecisionRecall pr = precision_recall(f.real, f.fake, r.pr_k);
+  return {{"precision", pr.precision}, {"recall", pr.recall}, {"seconds_pr", seconds_since(start)}};
+}
+
+NamedValues classifier_score_values(const FeatureSets& f, const FeatureMetricsRequest& r) {
+  auto start = Clock::now();
+  ClassifierScore cs = classifier_score(f.fake_probs, r.cs_splits);
+  return {{"classifier_score", cs.mean}, {"classifier_score_std", cs.std}, {"seconds_cs", seconds_since(start)}};
+}
+
+NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference, const torch::Tensor& generated,
+                            const FeatureMetricsRequest& r) {
+  FeatureSets f = feature_sets(net, reference, generated);
+  NamedValues out{{"seconds_features", f.seconds},
+                  {"reference_count", static_cast<double>(reference.size(0))},
+                  {"generated_count", static_cast<double>(generated.size(0))}};
+  auto add = [&](const NamedValues& v) { out.insert(out.end(), v.begin(), v.end()); };
+  if (r.fid) add(fid_values(f));
+  if (r.kid) add(kid_values(f, r));
+  if (r.precision_recall) add(precision_recall_values(f, r));
+  if (r.classifier_score) add(classifier_score_values(f, r));
   return out;
 }
 
@@ -77,6 +91,14 @@ NamedValues memorisation(const torch::Tensor& generated, const torch::Tensor& tr
     save_grid(figure_path, torch::stack(tiles), k + 1);  // a row: sample, then its neighbours
   }
   return out;
+}
+
+double memorisation_reference(const torch::Tensor& real, const torch::Tensor& training, int64_t count,
+                              uint64_t seed) {
+  if (count < 1 || real.size(0) == 0) throw Error("memorisation_reference: no real images");
+  auto rows = random_subset(real.size(0), std::min(count, real.size(0)), seed, kReferenceStream);  // [k]
+  Neighbours nn = nearest_neighbours(real.index_select(0, rows), training, 1);
+  return nn.distances.select(1, 0).mean().item<double>();
 }
 
 }  // namespace genzoo

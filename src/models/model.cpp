@@ -2,11 +2,9 @@
 
 #include <sstream>
 
+#include <algorithm>
+
 #include "genzoo/core/error.h"
-#include "genzoo/models/explicit/fvsbn.h"
-#include "genzoo/models/explicit/independent.h"
-#include "genzoo/models/explicit/made.h"
-#include "genzoo/models/explicit/nade.h"
 
 namespace genzoo {
 
@@ -38,52 +36,123 @@ void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchi
 }
 
 
-std::vector<std::string> capabilities(const ModulePtr& model) {
-  std::vector<std::string> caps;
-  if (as<Sampler>(model)) caps.push_back("sample");
-  if (as<Density>(model)) caps.push_back("density");
-  if (as<Completer>(model)) caps.push_back("complete");
-  if (as<Energy>(model)) caps.push_back("energy");
-  if (as<Latent>(model)) caps.push_back("latent");
-  return caps;
-}
-
-const std::vector<ModelInfo>& model_registry() {
-  static const std::vector<ModelInfo> registry = [] {
-    std::vector<ModelInfo> r;
-    r.push_back(independent_model_info());
-    r.push_back(fvsbn_model_info());
-    r.push_back(nade_model_info());
-    r.push_back(made_model_info());
-    return r;
-  }();
-  return registry;
-}
-
-std::vector<std::string> model_names() {
-  std::vector<std::string> names;
-  for (const auto& m : model_registry()) names.push_back(m.name);
+const EnumNames<Capability>& capability_names() {
+  static const EnumNames<Capability> names{{Capability::Sample, "sample"},   {Capability::Density, "density"},
+                                           {Capability::Complete, "complete"}, {Capability::Energy, "energy"},
+                                           {Capability::Latent, "latent"},   {Capability::Autoregressive, "autoregressive"}};
   return names;
 }
 
-const ModelInfo& find_model(const std::string& name) {
-  for (const auto& m : model_registry())
-    if (m.name == name) return m;
-  throw Error("unknown model '" + name + "' (choose from " + join(model_names()) + ")");
+bool has_capability(const Capabilities& caps, Capability c) {
+  return std::find(caps.begin(), caps.end(), c) != caps.end();
 }
 
-ModulePtr create_model(const std::string& name, ModelContext& ctx) {
-  const ModelInfo& info = find_model(name);
-  if (ctx.data.points && info.needs_binary)
-    throw Error("model '" + name + "' models binary images, not 2-D points");
-  if (info.needs_binary && !ctx.data.binary)
-    throw Error("model '" + name +
-                "' models binary pixels: add --binarize threshold|static|dynamic");
+std::string capability_list(const Capabilities& caps) {
+  std::vector<std::string> names;
+  for (auto c : caps) names.emplace_back(capability_names().name(c));
+  return join(names, ",");
+}
+
+Capabilities implemented_capabilities(const ModulePtr& model) {
+  Capabilities caps;
+  if (as<Sampler>(model)) caps.push_back(Capability::Sample);
+  if (as<Density>(model)) caps.push_back(Capability::Density);
+  if (as<Completer>(model)) caps.push_back(Capability::Complete);
+  if (as<Energy>(model)) caps.push_back(Capability::Energy);
+  if (as<Latent>(model)) caps.push_back(Capability::Latent);
+  if (as<Autoregressive>(model)) caps.push_back(Capability::Autoregressive);
+  return caps;
+}
+
+const EnumNames<PixelFormat>& pixel_format_names() {
+  static const EnumNames<PixelFormat> names{{PixelFormat::Binary, "binary"},
+                                            {PixelFormat::Levels256, "levels256"},
+                                            {PixelFormat::Unit, "unit"},
+                                            {PixelFormat::Symmetric, "symmetric"},
+                                            {PixelFormat::Points, "points"}};
+  return names;
+}
+
+namespace {
+
+// What each format is, and the flags that give it.
+const char* format_description(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::Binary: return "binary pixels";
+    case PixelFormat::Levels256: return "256 grey levels";
+    case PixelFormat::Unit: return "grey pixels in [0,1]";
+    case PixelFormat::Symmetric: return "grey pixels in [-1,1]";
+    case PixelFormat::Points: return "2-D points";
+  }
+  return "?";
+}
+
+const char* format_fix(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::Binary: return "add --binarize threshold|static|dynamic";
+    case PixelFormat::Levels256: return "--set data.levels=256 (without --binarize)";
+    case PixelFormat::Unit: return "leave out --binarize (data.scale = unit)";
+    case PixelFormat::Symmetric: return "--set data.scale=symmetric (without --binarize)";
+    case PixelFormat::Points: return "use a 2-D point dataset (ring8, grid25, moons, swissroll, checkerboard)";
+  }
+  return "?";
+}
+
+std::string size_text(int64_t h, int64_t w) { return std::to_string(h) + "x" + std::to_string(w); }
+
+}  // namespace
+
+std::string data_mismatch(const ModelInfo& info, const DataSpec& spec) {
+  const auto& formats = info.accepts.formats;
+  const std::string who = "model '" + info.name + "'";
+  const bool wants_points = std::find(formats.begin(), formats.end(), PixelFormat::Points) != formats.end();
+  const bool wants_images = std::any_of(formats.begin(), formats.end(), [](PixelFormat f) { return f != PixelFormat::Points; });
+  if (spec.points() && !wants_points) return who + " models images, not 2-D points: use an image dataset";
+  if (!spec.points() && !wants_images) return who + " models 2-D points, not images: " + format_fix(PixelFormat::Points);
+  if (std::find(formats.begin(), formats.end(), spec.format) == formats.end()) {
+    std::vector<std::string> what, fixes;
+    for (auto f : formats) {
+      if (f == PixelFormat::Points) continue;
+      what.emplace_back(format_description(f));
+      fixes.emplace_back(format_fix(f));
+    }
+    return who + " models " + join(what, " or ") + ": " + join(fixes, ", or ") + " (the data have " +
+           format_description(spec.format) + ")";
+  }
+  if (spec.points()) return "";
+  const auto& ch = info.accepts.channels;
+  if (!ch.empty() && std::find(ch.begin(), ch.end(), spec.channels) == ch.end()) {
+    std::vector<std::string> names;
+    for (auto c : ch) names.push_back(std::to_string(c));
+    return who + " needs images with " + join(names, " or ") + " channels, the data have " +
+           std::to_string(spec.channels);
+  }
+  const auto& sizes = info.accepts.sizes;
+  if (!sizes.empty() && std::find(sizes.begin(), sizes.end(), std::make_pair(spec.height, spec.width)) == sizes.end()) {
+    std::vector<std::string> names;
+    for (const auto& [h, w] : sizes) names.push_back(size_text(h, w));
+    return who + " needs " + join(names, " or ") + " images, the data are " + size_text(spec.height, spec.width);
+  }
+  return "";
+}
+
+ModulePtr create_model(const ModelInfo& info, ModelContext& ctx) {
+  std::string mismatch = data_mismatch(info, ctx.data);
+  if (!mismatch.empty()) throw Error(mismatch);
   try {
     return info.create(ctx);
   } catch (const c10::Error& e) {
-    throw Error("model '" + name + "': " + e.what_without_backtrace());
+    throw Error("model '" + info.name + "': " + e.what_without_backtrace());
   }
+}
+
+torch::Tensor draw_samples(Sampler& sampler, int64_t n, int64_t chunk) {
+  TORCH_CHECK(n >= 0 && chunk >= 1, "draw_samples: needs n >= 0 and chunk >= 1");
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < n; i += chunk) parts.push_back(sampler.sample(std::min(chunk, n - i)).detach());
+  if (parts.empty()) return sampler.sample(0).detach();
+  return parts.size() == 1 ? parts.front() : torch::cat(parts);
 }
 
 }  // namespace genzoo

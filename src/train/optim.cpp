@@ -21,10 +21,21 @@ double in_unit_interval(Config& c, const std::string& key, double fallback) {
 }
 }  // namespace
 
+const EnumNames<OptimizerKind>& optimizer_names() {
+  static const EnumNames<OptimizerKind> names{{OptimizerKind::Adam, "adam"}, {OptimizerKind::Sgd, "sgd"}};
+  return names;
+}
+
+const EnumNames<LrSchedule>& schedule_names() {
+  static const EnumNames<LrSchedule> names{
+      {LrSchedule::Constant, "constant"}, {LrSchedule::Step, "step"}, {LrSchedule::Exponential, "exponential"}};
+  return names;
+}
+
 OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p) {
   OptimizerSpec s;
-  s.name = c.get_choice(p + ".name", s.name, {"adam", "sgd"});
-  s.lr = positive(c, p + ".lr", s.name == "sgd" ? 0.1 : 1e-3);
+  s.name = c.get_enum(p + ".name", s.name, optimizer_names());
+  s.lr = positive(c, p + ".lr", s.name == OptimizerKind::Sgd ? 0.1 : 1e-3);
   // Parameters are float32: a larger step cannot even be represented.
   if (s.lr > std::numeric_limits<float>::max())
     throw Error("config key '" + p + ".lr' is beyond the float range: " + std::to_string(s.lr));
@@ -35,22 +46,25 @@ OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p) {
   s.weight_decay = c.get_double(p + ".weight_decay", s.weight_decay);
   if (!(s.weight_decay >= 0) || !std::isfinite(s.weight_decay))
     throw Error("config key '" + p + ".weight_decay' must be a finite number >= 0");
-  s.schedule = c.get_choice(p + ".schedule", s.schedule, {"constant", "step", "exponential"});
-  s.gamma = positive(c, p + ".gamma", s.schedule == "exponential" ? 0.95 : 0.1);
+  s.schedule = c.get_enum(p + ".schedule", s.schedule, schedule_names());
+  s.gamma = positive(c, p + ".gamma", s.schedule == LrSchedule::Exponential ? 0.95 : 0.1);
   s.step_epochs = c.get_int(p + ".step_epochs", s.step_epochs);
   if (s.step_epochs < 1) throw Error("config key '" + p + ".step_epochs' must be >= 1");
   return s;
 }
 
 double OptimizerSpec::lr_at(int64_t epoch) const {
-  if (schedule == "step") return lr * std::pow(gamma, static_cast<double>(epoch / step_epochs));
-  if (schedule == "exponential") return lr * std::pow(gamma, static_cast<double>(epoch));
+  switch (schedule) {
+    case LrSchedule::Step: return lr * std::pow(gamma, static_cast<double>(epoch / step_epochs));
+    case LrSchedule::Exponential: return lr * std::pow(gamma, static_cast<double>(epoch));
+    case LrSchedule::Constant: break;
+  }
   return lr;
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& s,
                                                         std::vector<torch::Tensor> params) {
-  if (s.name == "sgd")
+  if (s.name == OptimizerKind::Sgd)
     return std::make_unique<torch::optim::SGD>(
         params, torch::optim::SGDOptions(s.lr).momentum(s.momentum).weight_decay(s.weight_decay));
   return std::make_unique<torch::optim::Adam>(

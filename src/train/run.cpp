@@ -33,7 +33,9 @@ Run build_run(Config config, const std::string& dir) {
   run.dir = dir;
   run.config = std::move(config);
   Config& c = run.config;
-  run.info = &find_model(c.get_string("model.name", ""));
+  const RegisteredModel& entry = find_model(c.get_string("model.name", ""));
+  run.info = &entry.model;
+  run.objective = &entry.objective;
   const std::string data_name = c.get_string("data.name", "");
   if (data_name.empty()) throw Error("no dataset given: use --data NAME (see 'genzoo data list')");
   run.dataset = load_dataset(data_name);
@@ -49,7 +51,8 @@ Run build_run(Config config, const std::string& dir) {
   run.train_rows = train_rows;
 
   if (ds.kind == DataKind::Points) {
-    run.spec.points = true;
+    run.spec.format = PixelFormat::Points;
+    if (auto why = data_mismatch(*run.info, run.spec); !why.empty()) throw Error(why);
     run.data.train = ds.train.x;  // float [N, 2]
     run.data.test = ds.test.x;
     if (held > 0) {
@@ -61,12 +64,18 @@ Run build_run(Config config, const std::string& dir) {
     t.binarize = parse_binarize(c.get_choice("data.binarize", "none", binarize_names()));
     t.scale = parse_pixel_scale(c.get_choice("data.scale", "unit", {"unit", "symmetric"}));
     t.dequantize = c.get_bool("data.dequantize", false);
+    t.levels = c.get_int("data.levels", 0);
     auto transform = std::make_shared<ImageTransform>(t, static_cast<uint64_t>(c.get_int("train.seed", 0)));
     run.transform = transform;
     run.spec.channels = ds.channels;
     run.spec.height = ds.height;
     run.spec.width = ds.width;
-    run.spec.binary = transform->binary();
+    run.spec.format = transform->binary()                      ? PixelFormat::Binary
+                      : t.levels != 0                          ? PixelFormat::Levels256
+                      : t.scale == PixelScale::Symmetric       ? PixelFormat::Symmetric
+                                                               : PixelFormat::Unit;
+    // Before the data are prepared: a wrong pairing costs no time.
+    if (auto why = data_mismatch(*run.info, run.spec); !why.empty()) throw Error(why);
     run.data.train = transform->prepare(ds.train.x, 0);  // float [N, C, H, W]
     run.data.test = transform->for_eval(ds.test.x, 1);   // float [M, C, H, W]
     if (held > 0) {
@@ -77,17 +86,14 @@ Run build_run(Config config, const std::string& dir) {
     run.data.batch = [transform](const torch::Tensor& rows, int64_t epoch, int64_t batch) {
       return transform->batch(rows, epoch, batch);
     };
-    const bool symmetric = t.scale == PixelScale::Symmetric;
-    run.data.to_display = [symmetric](const torch::Tensor& x) {
-      return symmetric ? (x + 1) / 2 : x;
-    };
+    run.data.to_display = [transform](const torch::Tensor& x) { return transform->to_display(x); };
   }
 
   ModelContext ctx;
   ctx.config = &c;
   ctx.data = run.spec;
   ctx.train_data = run.data.train;
-  run.model = create_model(run.info->name, ctx);
+  run.model = create_model(*run.info, ctx);
   return run;
 }
 

@@ -7,7 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <zlib.h>
+
 #include "genzoo/core/files.h"
+#include "genzoo/data/dataset.h"
 #include "genzoo/data/idx.h"
 #include "genzoo/data/image.h"
 #include "test_support.h"
@@ -227,6 +230,176 @@ TEST_F(Cli, ValidationSplitKeepsTheBestCheckpointForEvalAndSample) {
   expect_error(train_args(dir / "v3") + " --set train.patience=2", {"train.patience", "train.validation"});
   expect_error("train --resume --out " + run + " --epochs 4 --set train.validation=10",
                {"cannot change 'train.validation'"});
+}
+
+// JSON printed by a command that succeeded.
+nlohmann::json json_of(const testing::CliResult& r, const std::string& what) {
+  EXPECT_EQ(r.status, 0) << what << "\nstderr: " << r.err;
+  try {
+    return nlohmann::json::parse(r.out);
+  } catch (const nlohmann::json::exception& e) {
+    ADD_FAILURE() << what << ": not JSON: " << r.out;
+    return nlohmann::json::object();
+  }
+}
+
+TEST_F(Cli, ParzenChoosesSigmaOnHeldOutRowsNeverOnScoredOnes) {
+  std::string plain = dir / "plain", val = dir / "val";
+  ASSERT_EQ(run_cli(train_args(plain)).status, 0);
+  ASSERT_EQ(run_cli(train_args(val) + " --set train.validation=20").status, 0);
+  // With a validation split: sigma on it, the test split scored.
+  auto v = json_of(run_cli("eval " + val + " --metrics parzen --samples 100 --json --threads 1"), "val");
+  EXPECT_NE(v["parzen_sigma_rows"].get<std::string>().find("validation split (20 rows)"), std::string::npos) << v;
+  EXPECT_EQ(v["parzen_scored"], 10);
+  // Without one, scoring the training split: sigma on 45 random training
+  // rows, and the other 45 scored.
+  auto t = json_of(run_cli("eval " + plain + " --metrics parzen --split train --samples 100 --json --threads 1"), "train");
+  EXPECT_EQ(t["parzen_scored"], 45);
+  EXPECT_NE(t["parzen_sigma_rows"].get<std::string>().find("45 random training rows"), std::string::npos) << t;
+  EXPECT_NE(t["parzen_sigma_rows"].get<std::string>().find("not scored"), std::string::npos) << t;
+}
+
+TEST_F(Cli, CompareGivesEachDifferenceWithItsPairedStandardError) {
+  std::string a = dir / "a", b = dir / "b", grey = dir / "grey";
+  ASSERT_EQ(run_cli(train_args(a, "--epochs 3")).status, 0);
+  ASSERT_EQ(run_cli("train fvsbn --data " + data + " --binarize threshold --out " + b +
+                    " --epochs 3 --set train.batch_size=10 --threads 1").status, 0);
+  auto c = json_of(run_cli("compare " + a + " " + b + " --json --threads 1"), "compare");
+  ASSERT_EQ(c["runs"].size(), 2u);
+  ASSERT_EQ(c["differences"].size(), 1u);
+  EXPECT_EQ(c["examples"], 10);
+  // The runs' NLLs are those eval reports, and the difference is theirs.
+  auto ea = json_of(run_cli("eval " + a + " --metrics nll --json --threads 1"), "eval a");
+  auto eb = json_of(run_cli("eval " + b + " --metrics nll --json --threads 1"), "eval b");
+  EXPECT_NEAR(c["runs"][0]["nll"].get<double>(), ea["nll_nats"].get<double>(), 1e-9);
+  EXPECT_NEAR(c["runs"][1]["stderr"].get<double>(), eb["nll_stderr"].get<double>(), 1e-9);
+  const auto& d = c["differences"][0];
+  EXPECT_NEAR(d["nll_a_minus_b"].get<double>(), ea["nll_nats"].get<double>() - eb["nll_nats"].get<double>(), 1e-9);
+  EXPECT_GT(d["paired_stderr"].get<double>(), 0.0);
+  // A run against itself differs by exactly 0 with no spread.
+  auto same = json_of(run_cli("compare " + a + " " + a + " --json --threads 1"), "same");
+  EXPECT_EQ(same["differences"][0]["nll_a_minus_b"], 0.0);
+  EXPECT_EQ(same["differences"][0]["paired_stderr"], 0.0);
+  // Runs that score different images are not paired.
+  ASSERT_EQ(run_cli("train independent --data " + data + " --binarize static --out " + grey +
+                    " --epochs 1 --set train.batch_size=10 --threads 1").status, 0);
+  expect_error("compare " + a + " " + grey, {"different test images"});
+  expect_error("compare " + a, {"at least two runs"});
+}
+
+TEST_F(Cli, EvalScoresImagesMadeElsewhereAndNamesEveryBadInput) {
+  // Images of the right size, as uint8 and as float in [0, 1].
+  auto imgs = read_idx(dir / "images.idx");  // uint8 [100, 8, 8]
+  write_idx(dir / "u8.idx", imgs.slice(0, 0, 100));
+  write_idx(dir / "f32.idx.gz", (imgs.to(torch::kFloat32) / 255).unsqueeze(1));
+  auto u8 = json_of(run_cli("eval --images idx:" + (dir / "u8.idx") + " --data " + data + " --json --threads 1"), "u8");
+  auto f32 = json_of(run_cli("eval --images " + (dir / "f32.idx.gz") + " --data " + data + " --json --threads 1"), "f32");
+  EXPECT_EQ(u8["images_count"], 100);
+  for (const char* key : {"parzen_mean", "nn_distance_mean"}) {
+    ASSERT_TRUE(u8.contains(key)) << u8;
+    EXPECT_NEAR(u8[key].get<double>(), f32[key].get<double>(), 1e-9) << key;
+  }
+  EXPECT_FALSE(u8.contains("nll_nats"));
+  // A folder of PNGs.
+  ensure_dir(dir / "pngs");
+  for (int64_t i = 0; i < 100; ++i) write_png(dir / ("pngs/" + std::to_string(1000 + i) + ".png"), imgs[i].unsqueeze(0));
+  auto folder = json_of(run_cli("eval --images folder:" + (dir / "pngs") + " --data " + data + " --metrics neighbours --json --threads 1"), "folder");
+  EXPECT_NEAR(folder["nn_distance_mean"].get<double>(), u8["nn_distance_mean"].get<double>(), 1e-9);
+
+  const std::string img = " --data " + data;
+  write_idx(dir / "small.idx", torch::zeros({120, 10, 10}, torch::kUInt8));
+  expect_error("eval --images " + (dir / "small.idx") + img, {"1x10x10", "1x8x8"});
+  write_idx(dir / "rgb.idx", torch::zeros({120, 3, 8, 8}, torch::kUInt8));
+  expect_error("eval --images " + (dir / "rgb.idx") + img, {"3x8x8", "1x8x8"});
+  write_idx(dir / "bright.idx", torch::full({120, 1, 8, 8}, 1.5f));
+  expect_error("eval --images " + (dir / "bright.idx") + img, {"bright.idx", "[0, 1]"});
+  write_idx(dir / "few.idx", torch::zeros({50, 8, 8}, torch::kUInt8));
+  expect_error("eval --images " + (dir / "few.idx") + img, {"holds 50 images", "at least 100"});
+  write_idx(dir / "ints.idx", torch::zeros({120, 8, 8}, torch::kInt32));
+  expect_error("eval --images " + (dir / "ints.idx") + img, {"ints.idx", "pixels; expected uint8"});
+  testing::write_bytes(dir / "text.idx", "this is not an image file\n");
+  expect_error("eval --images " + (dir / "text.idx") + img, {"text.idx", "bad magic"});
+  expect_error("eval --images " + (dir / "notes.txt") + img, {"notes.txt", "idx:FILE"});
+  expect_error("eval --images " + (dir / "missing.idx") + img, {"missing.idx", "no such file"});
+  expect_error("eval --images " + (dir / "u8.idx"), {"--data"});
+  expect_error("eval --images " + (dir / "u8.idx") + img + " --metrics nll", {"nll", "trained run"});
+  expect_error("eval --images " + (dir / "u8.idx") + img + " --metrics fid", {"fid", "feature network"});
+  ASSERT_EQ(run_cli(train_args(dir / "run")).status, 0);
+  expect_error("eval " + (dir / "run") + " --images " + (dir / "u8.idx") + img, {"RUN", "--images", "not both"});
+  expect_error("eval", {"RUN", "--images"});
+}
+
+TEST_F(Cli, SampleWritesIdxThatEvalReadsBackExactly) {
+  std::string run = dir / "run";
+  ASSERT_EQ(run_cli(train_args(run)).status, 0);
+  auto s = run_cli("sample " + run + " -n 150 --seed 4 --out " + (dir / "s.idx"));
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto x = read_idx(dir / "s.idx");
+  EXPECT_EQ(x.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(x.sizes(), (std::vector<int64_t>{150, 1, 8, 8}));
+  EXPECT_TRUE(((x == 0) | (x == 1)).all().item<bool>());  // binarized samples, exactly
+  // The same draw as `eval RUN` makes with the same seed: the same metrics.
+  auto from_run = json_of(run_cli("eval " + run + " --metrics neighbours --samples 150 --seed 4 --json --threads 1"), "run");
+  auto from_file = json_of(run_cli("eval --images " + (dir / "s.idx") + " --data " + data +
+                                   " --binarize threshold --metrics neighbours --seed 4 --json --threads 1"), "file");
+  EXPECT_EQ(from_run["nn_distance_mean"], from_file["nn_distance_mean"]);
+  expect_error("sample " + run + " -n 5000 --out " + (dir / "big.png"), {"4,096", ".idx"});
+  expect_error("sample " + run + " --out " + (dir / "s.jpg"), {"s.jpg", ".png", ".idx"});
+}
+
+TEST_F(Cli, ExternalImagesScoreTheSameFidAsTheRunAndTheBaseline) {
+  // The shipped mnist-10k feature network and data (scripts/get-data).
+  const std::string test_images = data_dir() + "/mnist-10k/test-images.idx.gz";
+  if (!file_exists(test_images)) GTEST_SKIP() << "mnist-10k is not installed (scripts/get-data mnist-10k)";
+  // The test split against itself: FID 0.
+  auto self = json_of(run_cli("eval --images idx:" + test_images + " --data mnist-10k --metrics fid --json --threads 1"), "self");
+  EXPECT_LT(std::abs(self["fid"].get<double>()), 1e-4) << self;
+  EXPECT_EQ(self["generated_count"], 2000);
+  // Training images saved by the baseline score the baseline's FID.
+  auto base = json_of(run_cli("data baseline mnist-10k -n 1000 --save-samples " + (dir / "train.idx") + " --json"), "baseline");
+  auto again = json_of(run_cli("eval --images " + (dir / "train.idx") + " --data mnist-10k --metrics fid --json --threads 1"), "again");
+  EXPECT_NEAR(again["fid"].get<double>(), base["fid"].get<double>(), 1e-9 * base["fid"].get<double>());
+  EXPECT_GT(base["fid"].get<double>(), 0.0);
+  // A run's samples written as IDX score the FID `eval RUN` reports.
+  std::string run = dir / "mnist";
+  ASSERT_EQ(run_cli("train independent --data mnist-10k --binarize threshold --steps 20 --out " + run +
+                    " --set train.sample_every=0 --threads 1").status, 0);
+  auto from_run = json_of(run_cli("eval " + run + " --metrics fid --samples 300 --seed 3 --json --threads 1"), "run");
+  ASSERT_EQ(run_cli("sample " + run + " -n 300 --seed 3 --out " + (dir / "s.idx")).status, 0);
+  auto from_file = json_of(run_cli("eval --images " + (dir / "s.idx") +
+                                   " --data mnist-10k --binarize threshold --metrics fid --json --threads 1"), "file");
+  EXPECT_NEAR(from_file["fid"].get<double>(), from_run["fid"].get<double>(), 1e-9 * from_run["fid"].get<double>());
+}
+
+TEST_F(Cli, ModelsListFromMetadataAndDataMismatchesSayTheFix) {
+  auto m = run_cli("models");
+  ASSERT_EQ(m.status, 0) << m.err;
+  for (auto name : {"independent", "fvsbn", "nade", "made"}) EXPECT_NE(m.out.find(name), std::string::npos);
+  EXPECT_NE(m.out.find("sample,density,complete,autoregressive"), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find("binary"), std::string::npos) << m.out;
+  expect_error("train nade --data " + data + " --set data.levels=256",
+               {"binary pixels", "--binarize threshold|static|dynamic", "256 grey levels"});
+  expect_error("train nade --data " + data + " --set data.scale=symmetric", {"binary pixels", "[-1,1]"});
+  expect_error("train nade --data ring8", {"images, not 2-D points"});
+  expect_error("train independent --data " + data + " --binarize threshold --set data.levels=256",
+               {"data.levels", "binarize none"});
+  expect_error("train independent --data " + data + " --binarize threshold --set data.levels=16", {"data.levels", "256"});
+  expect_error(train_args(dir / "r") + " --set train.clip_grad_norm=nan", {"train.clip_grad_norm"});
+  expect_error(train_args(dir / "r2") + " --set train.select_by=fid", {"train.select_by", "'fid'", "nll"});
+}
+
+TEST_F(Cli, AGzipBombIsABadInputNotACrash) {
+  // A header for 2 images of 8x8, then 256 MiB of zeros, about 250 KB compressed.
+  const std::string path = dir / "bomb.idx.gz";
+  gzFile f = gzopen(path.c_str(), "wb9");
+  ASSERT_NE(f, nullptr);
+  const unsigned char header[] = {0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 8};
+  gzwrite(f, header, sizeof header);
+  std::string zeros(size_t{1} << 20, '\0');
+  for (int i = 0; i < 256; ++i) gzwrite(f, zeros.data(), static_cast<unsigned>(zeros.size()));
+  gzclose(f);
+  expect_error("train independent --data idx:" + path + " --binarize threshold --out " + (dir / "bomb"),
+               {"bomb.idx.gz", "header declares"});
 }
 
 TEST_F(Cli, BadInputExitsWith2AndOneLine) {

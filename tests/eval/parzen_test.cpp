@@ -95,6 +95,24 @@ TEST(Parzen, RecoversTheMeanLogDensityOfAGaussian) {
                 parzen_log_density(centres, validation, r.sigmas[i]).mean().item<double>(), 1e-12);
 }
 
+TEST(Parzen, SigmaRowsAreARandomSubsetDisjointFromTheRest) {
+  // A training split stored by class, as mnist-10k's is: the last 1,000 of
+  // 8,000 rows would hold 1 or 2 classes; a random 1,000 holds all 10.
+  auto labels = torch::arange(8000, torch::kInt64).div(800, "floor");  // [8000], 0..9 in blocks
+  RowSplit rows = parzen_sigma_rows(8000, 0);
+  ASSERT_EQ(rows.held.size(0), 1000);
+  ASSERT_EQ(rows.rest.size(0), 7000);
+  EXPECT_EQ(std::get<0>(at::_unique(labels.index_select(0, rows.held))).size(0), 10);
+  EXPECT_EQ(std::get<0>(at::_unique(labels.slice(0, 7000))).size(0), 2);  // what "the last 1,000" gave
+  // Disjoint, and together every row once.
+  auto all = std::get<0>(torch::cat({rows.held, rows.rest}).sort());
+  EXPECT_TRUE(torch::equal(all, torch::arange(8000, torch::kInt64)));
+  // Small splits keep half their rows to score; the draw is seeded.
+  EXPECT_EQ(parzen_sigma_rows(90, 0).held.size(0), 45);
+  EXPECT_TRUE(torch::equal(parzen_sigma_rows(500, 3).held, parzen_sigma_rows(500, 3).held));
+  EXPECT_FALSE(torch::equal(parzen_sigma_rows(500, 3).held, parzen_sigma_rows(500, 4).held));
+}
+
 TEST(Parzen, RejectsBadInput) {
   auto c = parzen_normal(10, 2, 6), v = parzen_normal(5, 2, 7);
   EXPECT_THROW(parzen_log_density(c, v, 0.0), Error);

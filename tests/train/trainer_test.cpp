@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -12,6 +14,7 @@
 #include "genzoo/data/transforms.h"
 #include "genzoo/models/explicit/independent.h"
 #include "genzoo/train/checkpoint.h"
+#include "genzoo/train/objectives/likelihood.h"
 #include "test_support.h"
 
 namespace genzoo {
@@ -143,7 +146,7 @@ TEST(Trainer, TimeLimitStopsTheRun) {
 
 TEST(Trainer, BudgetDefaultsToTenEpochsAndAnExplicitZeroTakesNoStep) {
   Config none;
-  EXPECT_EQ(TrainerOptions::from_config(none).epochs, 10);
+  EXPECT_EQ(TrainerOptions::from_config(none).budget.epochs, 10);
   Fixture f;
   testing::TempDir dir;
   Config zero = base_config();
@@ -286,6 +289,93 @@ TEST(Trainer, ValidationOptionsNeedASplitAndAKnownMetric) {
   EXPECT_FALSE(file_exists(dir2 / "checkpoint.pt"));
 }
 
+TEST(Trainer, SelectByAndClippingAreValidatedWithoutAValidationSplit) {
+  // No validation split: train.select_by is still checked against what the
+  // objective reports, before anything is trained.
+  Fixture f;
+  testing::TempDir dir;
+  Config c = base_config();
+  c.set("train.epochs", int64_t{1});
+  c.set("train.select_by", std::string("fid"));
+  try {
+    train(dir.path(), c, f, false);
+    ADD_FAILURE() << "train.select_by = fid was accepted without a validation split";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'fid'"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(file_exists(dir / "checkpoint.pt"));
+  // A clipping norm that is not a finite number >= 0 would silently turn
+  // clipping off.
+  for (double bad : {std::nan(""), -1.0, std::numeric_limits<double>::infinity()}) {
+    Config clip = base_config();
+    clip.set("train.clip_grad_norm", bad);
+    Independent model(IndependentOptions().shape({1, 4, 4}));
+    EXPECT_THROW(LikelihoodObjective(model.ptr(), clip), Error) << bad;
+  }
+}
+
+TEST(Trainer, AStepMayTakeSeveralBatchesAndEpochsRollOverInsideIt) {
+  // An objective that takes 3 batches per step (as k = 2 discriminator
+  // updates and one generator update would) on 8 batches per epoch: steps
+  // end after batches 3, 6, 9 (= epoch 2, batch 1), ... The trainer counts
+  // steps, ends an epoch when its last batch was taken, even inside a step,
+  // and logs every metric the objective returns.
+  struct ThreeBatches : Objective {
+    explicit ThreeBatches(ModulePtr m) : model(std::move(m)) {}
+    Metrics step(BatchSource& batches) override {
+      double rows = 0;
+      for (int i = 0; i < 3; ++i) rows += static_cast<double>(batches.next().size(0));
+      ++steps;
+      return {{"d_loss", rows}, {"g_loss", -rows}};
+    }
+    Metrics evaluate(const torch::Tensor& data, int64_t) override { return {{"score", 1.0}}; }
+    std::vector<std::string> held_out_metrics() const override { return {"score"}; }
+    std::vector<std::string> progress_metrics() const override { return {"d_loss", "g_loss"}; }
+    void begin_epoch(int64_t epoch) override { epochs_begun.push_back(epoch); }
+    void begin_step(int64_t done) override { steps_begun.push_back(done); }
+    void save(torch::serialize::OutputArchive&) const override {}
+    void load(torch::serialize::InputArchive&) override {}
+    ModulePtr model;
+    int64_t steps = 0;
+    std::vector<int64_t> epochs_begun, steps_begun;
+  };
+  Fixture f;
+  testing::TempDir dir;
+  Config c = base_config();
+  c.set("train.steps", int64_t{6});  // 18 batches: 2 epochs of 8 and 2 more
+  c.set("train.log_every", int64_t{1});
+  c.set("train.select_by", std::string("score"));
+  Independent model(IndependentOptions().shape({1, 4, 4}));
+  ThreeBatches objective(model.ptr());
+  Trainer trainer(TrainerOptions::from_config(c), dir.path(), model.ptr(), objective, f.data, c.to_toml());
+  auto s = trainer.run(false);
+  EXPECT_EQ(s.state.global_step, 6);
+  EXPECT_EQ(objective.steps, 6);
+  EXPECT_EQ(s.state.epoch, 2);
+  EXPECT_EQ(s.state.batch_in_epoch, 2);
+  EXPECT_EQ(objective.steps_begun, (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
+  // begin_epoch comes before the first step that starts in an epoch; the
+  // last step started in epoch 1 and ended in epoch 2.
+  EXPECT_EQ(objective.epochs_begun, (std::vector<int64_t>{0, 1}));
+  // Two epoch lines, each with both losses' means; step lines carry both.
+  int epochs = 0, steps = 0;
+  std::stringstream lines(read_file(dir / "metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "epoch") {
+      ++epochs;
+      EXPECT_TRUE(j.contains("train_d_loss") && j.contains("train_g_loss")) << line;
+      EXPECT_EQ(j["test_score"], 1.0);
+    }
+    if (j["event"] == "step") {
+      ++steps;
+      EXPECT_TRUE(j.contains("d_loss") && j.contains("g_loss")) << line;
+    }
+  }
+  EXPECT_EQ(epochs, 2);
+  EXPECT_EQ(steps, 6);
+}
+
 TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {
   testing::TempDir dir;
   torch::manual_seed(1);
@@ -293,7 +383,8 @@ TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {
   Config c;
   c.set("optim.lr", 0.1);
   LikelihoodObjective objective(model.ptr(), c);
-  objective.step(torch::ones({3, 1, 2, 2}));  // Adam now has moment estimates
+  FixedBatch ones(torch::ones({3, 1, 2, 2}));
+  objective.step(ones);  // Adam now has moment estimates
   TrainerState s{4, 2, 17, 12.5, 101.25, 3, 15};
   torch::manual_seed(8);
   save_checkpoint(dir.path(), *model, &objective, s, "x = 1\n");
@@ -314,8 +405,9 @@ TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {
   EXPECT_TRUE(torch::equal(other->logits, model->logits));
   EXPECT_TRUE(torch::equal(torch::rand({3}), after_save));  // RNG restored
   // Same optimizer state: one more identical step gives identical weights.
-  objective.step(torch::zeros({3, 1, 2, 2}));
-  other_objective.step(torch::zeros({3, 1, 2, 2}));
+  FixedBatch zeros(torch::zeros({3, 1, 2, 2}));
+  objective.step(zeros);
+  other_objective.step(zeros);
   EXPECT_TRUE(torch::equal(other->logits, model->logits));
 }
 

@@ -15,6 +15,7 @@ void add_models_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 void add_featurenet_command(CLI::App& app);
 
 /// The recipe configs/<model>-<dataset>.toml when one exists (searched in

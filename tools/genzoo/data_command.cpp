@@ -5,14 +5,12 @@
 #include "commands.h"
 #include "genzoo/core/error.h"
 #include "genzoo/core/rng.h"
-#include "genzoo/core/timer.h"
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/transforms.h"
-#include "genzoo/eval/parzen.h"
-#include "genzoo/eval/sample_metrics.h"
+#include "genzoo/data/idx.h"
 #include "genzoo/report/png_grid.h"
+#include "metric_table.h"
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 namespace genzoo::cli {
@@ -45,45 +43,45 @@ void add_data_command(CLI::App& app) {
 
   auto* baseline = data->add_subcommand(
       "baseline", "Score the test split against training images: the floor of FID/KID/PR, a memorising model's Parzen");
-  static std::string base_name, base_binarize = "none";
+  static std::string base_name, base_binarize = "none", base_save;
   static int64_t base_n = 10000;
   static bool base_json = false;
   baseline->add_option("DATASET", base_name, "fashion-mnist or mnist-10k")->required();
   baseline->add_option("-n", base_n, "Training images used as 'samples'")
       ->check(CLI::Range(int64_t{1000}, int64_t{60000}))->capture_default_str();
   baseline->add_option("--binarize", base_binarize, "none|threshold|static|dynamic")->capture_default_str();
+  baseline->add_option("--save-samples", base_save,
+                       "Also write the training images used as samples to FILE.idx (float32 in [0,1]), for genzoo "
+                       "eval --images");
   baseline->add_flag("--json", base_json, "Print JSON");
   baseline->callback([] {
     Dataset ds = load_dataset(base_name);
     if (ds.kind != DataKind::Images) throw Error("'" + base_name + "' holds 2-D points, not images");
     ImageTransform t({parse_binarize(base_binarize), PixelScale::Unit, false}, 0);
     auto train = t.for_eval(ds.train.x, 0);  // [N, C, H, W] in [0,1]
-    auto test = t.for_eval(ds.test.x, 1);
     // A seeded random subset: a split stored in class order (mnist-10k) would
-    // otherwise hand over whole classes. The validation images are disjoint.
+    // otherwise hand over whole classes. The Parzen sigma rows are disjoint.
     int64_t n = std::min(base_n, train.size(0) - 1000);
     auto order = torch::randperm(train.size(0), derived_generator(0, 0x62617365), torch::kInt64);  // [N]
-    auto as_samples = train.index_select(0, order.slice(0, 0, n));
-    auto validation = train.index_select(0, order.slice(0, n, n + 1000));
+    EvalContext ctx;
+    ctx.dataset = base_name;
+    ctx.dims = ds.dims();
+    ctx.requested = n;
+    ctx.to_view = [](const torch::Tensor& x) { return x; };
+    ctx.reference_view = t.for_eval(ds.test.x, 1);
+    ctx.samples_view = train.index_select(0, order.slice(0, 0, n));
+    ctx.training_view = [train] { return train; };
+    ctx.choose_parzen_rows = [train, order, n](EvalContext& c) {
+      c.parzen_sigma_view = train.index_select(0, order.slice(0, n, n + 1000));
+      c.parzen_sigma_rows = "1000 other random training images (seed 0)";
+      c.parzen_scored_view = c.reference_view;
+    };
+    if (!base_save.empty()) write_idx(base_save, ctx.samples_view.contiguous());
     nlohmann::json j{{"dataset", base_name}, {"binarize", base_binarize}, {"reference", "test split"},
                      {"samples", std::to_string(n) + " random training images (seed 0)"}};
-    auto start = Clock::now();
-    FeatureNet net = load_feature_net(base_name);
-    j["feature_net"] = feature_net_info(base_name).id;
-    FeatureMetricsRequest req;
-    for (const auto& [k, v] : feature_metrics(net, test, as_samples, req)) j[k] = v;
-    j["seconds_feature_metrics"] = seconds_since(start);
-    start = Clock::now();
-    ParzenResult p = parzen_evaluate(as_samples.flatten(1), validation.flatten(1), test.flatten(1));
-    j["parzen_mean"] = p.mean;
-    j["parzen_stderr"] = p.stderr_mean;
-    j["parzen_sigma"] = p.sigma;
-    j["seconds_parzen"] = seconds_since(start);
-    if (base_json) {
-      std::printf("%s\n", j.dump(2).c_str());
-    } else {
-      for (const auto& [k, v] : j.items()) std::printf("  %-24s %s\n", k.c_str(), v.dump().c_str());
-    }
+    run_metrics(ctx, select_metrics(ctx, "fid,kid,pr,cs,parzen"), j);
+    if (!base_save.empty()) j["samples_file"] = base_save;
+    print_results(j, base_json, base_name + ": test split against training images");
   });
 
   auto* preview = data->add_subcommand("preview", "Write a grid of the first training images as PNG");

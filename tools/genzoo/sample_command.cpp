@@ -1,5 +1,6 @@
-// genzoo sample RUN: a grid of samples from a trained run, or with
-// --complete, conditional completions of partly observed images.
+// genzoo sample RUN: a grid of samples from a trained run (or the samples
+// themselves as IDX), or with --complete, conditional completions of partly
+// observed images.
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/data/idx.h"
 #include "genzoo/data/image.h"
 #include "genzoo/report/png_grid.h"
 #include "genzoo/train/run.h"
@@ -110,17 +112,34 @@ void run_complete(const SampleArgs& a, Run& run) {
                 "each missing pixel is drawn given the pixels before it only\n");
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 void run_sample(const SampleArgs& a) {
+  const bool as_idx = ends_with(a.out, ".idx") || ends_with(a.out, ".idx.gz");
+  if (!a.out.empty() && !as_idx && !ends_with(a.out, ".png"))
+    throw Error("--out '" + a.out + "': write a grid (.png) or the samples themselves (.idx, .idx.gz)");
+  if (as_idx && !a.complete.empty()) throw Error("--complete writes a grid: give --out FILE.png");
   apply_threads(a.threads);
   Run run = open_run(a.run, a.checkpoint);
   std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
   if (!a.complete.empty()) return run_complete(a, run);
   auto sampler = as<Sampler>(run.model);
   if (!sampler) throw Error("model '" + run.info->name + "' cannot sample");
+  if (!as_idx && a.n > 4096) throw Error("-n " + std::to_string(a.n) + ": a grid holds at most 4,096 images; write more with --out FILE.idx");
   if (!run.data.to_display) throw Error("samples of '" + run.dataset.name + "' are not images");
   seed_everything(static_cast<uint64_t>(a.seed));
-  torch::NoGradGuard no_grad;
-  auto images = run.data.to_display(sampler->sample(a.n));  // [n, C, H, W] in [0,1]
+  auto images = run.data.to_display(draw_samples(*sampler, a.n));  // [n, C, H, W] in [0,1]
+  if (as_idx) {
+    // Float pixels in [0, 1], exactly what `genzoo eval` scores: `genzoo
+    // eval --images FILE` reads them back without loss.
+    write_idx(a.out, images.to(torch::kFloat32).contiguous());
+    std::printf("wrote %lld samples [%lld, %lld, %lld, %lld] (float32 in [0, 1]) to %s\n", static_cast<long long>(a.n),
+                static_cast<long long>(images.size(0)), static_cast<long long>(images.size(1)),
+                static_cast<long long>(images.size(2)), static_cast<long long>(images.size(3)), a.out.c_str());
+    return;
+  }
   std::string out = a.out;
   if (out.empty()) {
     ensure_dir(a.run + "/samples");
@@ -135,8 +154,12 @@ void add_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArgs>();
   auto* cmd = app.add_subcommand("sample", "Draw samples from a trained run into a PNG grid");
   cmd->add_option("RUN", args->run, "Run folder")->required();
-  cmd->add_option("-n", args->n, "Number of samples")->check(CLI::Range(1, 4096))->capture_default_str();
-  cmd->add_option("--out", args->out, "PNG file (default RUN/samples/sample.png)");
+  cmd->add_option("-n", args->n, "Number of samples (up to 4,096 in a grid, 100,000 in an IDX file)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--out", args->out,
+                  "FILE.png: a grid (default RUN/samples/sample.png); FILE.idx or FILE.idx.gz: the samples as "
+                  "float32 [N, C, H, W] in [0, 1], for genzoo eval --images");
   cmd->add_option("--seed", args->seed, "Random seed")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--columns", args->columns, "Images per row (default: near-square)")
       ->check(CLI::NonNegativeNumber);

@@ -11,6 +11,7 @@
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/train/checkpoint.h"
+#include "genzoo/train/registry.h"
 #include "genzoo/train/run.h"
 
 namespace genzoo::cli {
@@ -110,7 +111,7 @@ void run_train(const TrainArgs& a) {
   seed_everything(static_cast<uint64_t>(config.get_int("train.seed", 0)));
   Run run = build_run(config, dir);
   TrainerOptions options = TrainerOptions::from_config(run.config);
-  auto objective = make_objective(run.info->objective, run.model, run.config);
+  auto objective = run.objective->create(run.model, run.config);
   run.config.check_all_used();
   // A resume that cannot load its checkpoint fails here, before the run's
   // config.toml is touched.

@@ -13,6 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include "genzoo/core/enum_names.h"
+
 namespace genzoo {
 
 using ConfigValue = std::variant<bool, int64_t, double, std::string>;
@@ -42,6 +44,13 @@ class Config {
   /// A string that must be one of `choices`.
   std::string get_choice(const std::string& key, const std::string& fallback,
                          const std::vector<std::string>& choices);
+  /// An enumerated option: the name stored under `key` (default: the name
+  /// of `fallback`) looked up in `names`; an unknown name is a genzoo::Error
+  /// listing the choices.
+  template <typename E>
+  E get_enum(const std::string& key, E fallback, const EnumNames<E>& names) {
+    return *names.find(get_choice(key, names.name(fallback), names.names()));
+  }
 
   /// Throws genzoo::Error if a key was set but no component ever read it.
   void check_all_used() const;

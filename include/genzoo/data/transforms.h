@@ -40,6 +40,10 @@ struct TransformOptions {
   Binarize binarize = Binarize::None;
   PixelScale scale = PixelScale::Unit;
   bool dequantize = false;  // only with Binarize::None and PixelScale::Unit
+  /// 256: pixels stay whole grey levels 0..255 (as float), for models with a
+  /// 256-way softmax per pixel; 0: no levels (the scale applies). Only with
+  /// Binarize::None, PixelScale::Unit and no dequantization.
+  int64_t levels = 0;
 };
 
 /// Applies TransformOptions in two stages: `prepare` once per split (the
@@ -64,6 +68,8 @@ class ImageTransform {
   const TransformOptions& options() const { return options_; }
   /// True when the model sees {0,1} pixels.
   bool binary() const { return options_.binarize != Binarize::None; }
+  /// Model-space pixels -> float images in [0, 1] (grids, feature metrics).
+  torch::Tensor to_display(const torch::Tensor& x) const;
 
  private:
   TransformOptions options_;

@@ -20,8 +20,24 @@ struct LikelihoodResult {
 
 double bits_per_dim(double nll_nats, int64_t dims, bool dequantized);
 
-/// Evaluates -log p over `data` [N, ...] in batches, without gradients.
+/// -log p(x_n) for every row of `data` [N, ...], in batches of
+/// `batch_size`, without gradients: double [N], nats.
+torch::Tensor per_example_nll(Density& model, const torch::Tensor& data, int64_t batch_size = 1000);
+
+/// Evaluates -log p over `data` [N, ...] in batches, without gradients:
+/// the mean of per_example_nll and its standard error sd / sqrt(N) (sd with
+/// divisor N - 1).
 LikelihoodResult evaluate_likelihood(Density& model, const torch::Tensor& data,
                                      int64_t batch_size = 1000, bool dequantized = false);
+
+/// The difference of two models' mean NLL on the same examples, with the
+/// paired standard error: d_n = a_n - b_n, mean(d) and sd(d) / sqrt(N).
+/// Far smaller than either score's own standard error when the two models
+/// find the same examples hard (the between-example spread cancels).
+struct PairedDifference {
+  double mean = 0, stderr_mean = 0;
+  int64_t examples = 0;
+};
+PairedDifference paired_difference(const torch::Tensor& a, const torch::Tensor& b);
 
 }  // namespace genzoo

@@ -27,6 +27,16 @@ struct ParzenResult {
 /// logspace(-1, 0, 10): 0.1 ... 1.
 std::vector<double> default_parzen_sigmas();
 
+/// Rows of a split of n to choose sigma on when there is no validation
+/// split: `held` = min(1000, n / 2) seeded random rows (random_subset with
+/// `seed`), `rest` the others; both sorted. Random, not the last rows: a
+/// split stored by class (mnist-10k) would otherwise choose sigma on one or
+/// two classes. When the split itself is scored, score `rest` only.
+struct RowSplit {
+  torch::Tensor held, rest;  // int64 [k], [n - k]
+};
+RowSplit parzen_sigma_rows(int64_t n, uint64_t seed);
+
 ParzenResult parzen_evaluate(const torch::Tensor& centres, const torch::Tensor& validation,
                              const torch::Tensor& test,
                              const std::vector<double>& sigmas = default_parzen_sigmas());

@@ -1,7 +1,8 @@
 #pragma once
-// The feature-space comparisons of generated images with reference images,
-// in one call, so `genzoo eval RUN` and `genzoo data baseline` measure the
-// same way. Images are float [N, C, H, W] in [0, 1].
+// The feature-space comparisons of generated images with reference images.
+// Features are extracted once (FeatureSets) and shared by every metric, so
+// `genzoo eval RUN`, `genzoo eval --images` and `genzoo data baseline`
+// measure the same way. Images are float [N, C, H, W] in [0, 1].
 #include <torch/torch.h>
 
 #include <string>
@@ -22,8 +23,27 @@ struct FeatureMetricsRequest {
   uint64_t seed = 0;
 };
 
-/// fid, kid (+ kid_std), precision, recall, classifier_score (+ _std), and the
-/// sample counts they used, as named values.
+/// The penultimate-layer features of both image sets, and the network's
+/// class probabilities of the generated ones.
+struct FeatureSets {
+  torch::Tensor real;        // [N, F]
+  torch::Tensor fake;        // [M, F]
+  torch::Tensor fake_probs;  // [M, K] p(y | x) of the generated images
+  double seconds = 0;        // time to extract them
+};
+FeatureSets feature_sets(FeatureNet& net, const torch::Tensor& reference, const torch::Tensor& generated);
+
+/// fid (+ seconds_fid).
+NamedValues fid_values(const FeatureSets& f);
+/// kid, kid_std, kid_subset_size (+ seconds_kid).
+NamedValues kid_values(const FeatureSets& f, const FeatureMetricsRequest& request);
+/// precision, recall (+ seconds_pr).
+NamedValues precision_recall_values(const FeatureSets& f, const FeatureMetricsRequest& request);
+/// classifier_score, classifier_score_std (+ seconds_cs).
+NamedValues classifier_score_values(const FeatureSets& f, const FeatureMetricsRequest& request);
+
+/// All of the above that `request` asks for, with seconds_features,
+/// reference_count and generated_count first.
 NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference,
                             const torch::Tensor& generated, const FeatureMetricsRequest& request);
 
@@ -33,5 +53,12 @@ NamedValues feature_metrics(FeatureNet& net, const torch::Tensor& reference,
 /// generated image followed by its `k` nearest training images.
 NamedValues memorisation(const torch::Tensor& generated, const torch::Tensor& training, int64_t k,
                          int64_t figure_rows, const std::string& figure_path);
+
+/// What "not a copy" looks like: the mean distance from `count` real
+/// images, a seeded random subset of `real` (random_subset with `seed`), to
+/// their nearest training image. Random, not the first `count`: a split
+/// stored by class would otherwise measure a few classes only.
+double memorisation_reference(const torch::Tensor& real, const torch::Tensor& training, int64_t count,
+                              uint64_t seed);
 
 }  // namespace genzoo

@@ -1,15 +1,29 @@
 #pragma once
 // Models are torch::nn::Modules that implement the capability interfaces that
 // are true of them. Callers ask with as<Density>(model) and get nullptr when
-// the model cannot do it.
+// the model cannot do it. What a model can do and which data it accepts are
+// also stated as data in its ModelInfo, so the CLI can list, check and
+// explain models without building one.
+//
+// Gradient mode belongs to the model. Callers (genzoo sample, genzoo eval,
+// the trainer's sample grids) draw through draw_samples(), which runs
+// Sampler::sample under torch::NoGradGuard; they call Completer::complete
+// under NoGradGuard too, and never under InferenceMode (tensors made there
+// cannot enter autograd). A sampler that needs gradients with respect to
+// its input (Langevin dynamics on dE/dx) turns them on itself, for the
+// input only, with sampling/input_gradient.h, and returns detached tensors.
+// Density::log_prob and Energy::energy run in the caller's mode: training
+// differentiates them, evaluation calls them under NoGradGuard.
 #include <torch/torch.h>
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "genzoo/core/config.h"
+#include "genzoo/core/enum_names.h"
 
 namespace genzoo {
 
@@ -30,7 +44,7 @@ struct Density {
 
 struct Energy {
   virtual ~Energy() = default;
-  /// Unnormalised -log p(x), [N].
+  /// Unnormalised -log p(x), [N], differentiable in x.
   virtual torch::Tensor energy(const torch::Tensor& x) = 0;
 };
 
@@ -52,8 +66,23 @@ struct Completer {
 
 struct Latent {
   virtual ~Latent() = default;
+  /// The posterior mean of z given x.
   virtual torch::Tensor encode(const torch::Tensor& x) = 0;
+  /// The decoder's mean of x given z.
   virtual torch::Tensor decode(const torch::Tensor& z) = 0;
+};
+
+/// A model that factorises p(x) by the chain rule in one or more fixed
+/// orderings (MADE has one per mask): the conditionals of ordering k
+/// depend only on the pixels before them in that ordering.
+struct Autoregressive {
+  virtual ~Autoregressive() = default;
+  virtual int64_t orderings() const { return 1; }
+  /// The parameters of every conditional p(x_i | x_<i) under ordering k,
+  /// differentiable in x: [N, D] (Bernoulli logits) or [N, D, K].
+  virtual torch::Tensor conditionals(const torch::Tensor& x, int64_t ordering) = 0;
+  /// rank[d]: when pixel d is generated under ordering k (smaller = earlier), int64 [D].
+  virtual torch::Tensor generation_rank(int64_t ordering) const = 0;
 };
 
 using ModulePtr = std::shared_ptr<torch::nn::Module>;
@@ -63,12 +92,38 @@ std::shared_ptr<Capability> as(const ModulePtr& model) {
   return std::dynamic_pointer_cast<Capability>(model);
 }
 
+enum class Capability { Sample, Density, Complete, Energy, Latent, Autoregressive };
+/// "sample", "density", "complete", "energy", "latent", "autoregressive".
+const EnumNames<Capability>& capability_names();
+using Capabilities = std::vector<Capability>;
+bool has_capability(const Capabilities& caps, Capability c);
+/// "sample,density,complete" in the order of `caps`.
+std::string capability_list(const Capabilities& caps);
+/// The capability interfaces `model` implements, in enum order.
+Capabilities implemented_capabilities(const ModulePtr& model);
+
+/// How pixels reach a model (set by data.binarize, data.levels, data.scale).
+///   binary     {0,1} (any --binarize)
+///   levels256  grey levels as whole numbers 0..255 (data.levels = 256)
+///   unit       grey values in [0,1] (the default; [0,1) with data.dequantize)
+///   symmetric  grey values in [-1,1] (data.scale = symmetric)
+///   points     2-D points [N, 2] (toy data)
+enum class PixelFormat { Binary, Levels256, Unit, Symmetric, Points };
+const EnumNames<PixelFormat>& pixel_format_names();
+
 /// What a model is built for: the data's shape and how pixels are presented.
 struct DataSpec {
   int64_t channels = 1, height = 28, width = 28;
-  bool points = false;   // toy 2-D data: x is [N, 2]
-  bool binary = false;   // pixels are {0,1}
-  int64_t dims() const { return points ? 2 : channels * height * width; }
+  PixelFormat format = PixelFormat::Unit;
+  bool points() const { return format == PixelFormat::Points; }
+  int64_t dims() const { return points() ? 2 : channels * height * width; }
+};
+
+/// The data a model accepts.
+struct DataNeeds {
+  std::vector<PixelFormat> formats;  // accepted pixel formats
+  std::vector<int64_t> channels;     // accepted channel counts; empty = any
+  std::vector<std::pair<int64_t, int64_t>> sizes;  // accepted H x W; empty = images of any size
 };
 
 /// Everything a factory may use to build a model.
@@ -80,34 +135,39 @@ struct ModelContext {
   torch::Tensor train_data;
 };
 
+/// A model as data: what the registry lists and `genzoo models` prints,
+/// available without building the model.
 struct ModelInfo {
   std::string name;
   std::string family;       // "explicit", "latent", "adversarial", "energy"
   std::string description;  // one line
-  std::string objective;    // training objective: "likelihood", ...
-  bool needs_binary = false;
+  /// What the built module implements; the contract suite checks that the
+  /// two agree.
+  Capabilities capabilities;
+  DataNeeds accepts;
   std::function<ModulePtr(ModelContext&)> create;
 };
+
+/// "" when `info` accepts data of `spec`, else the one line that says how
+/// to fix the call ("model 'nade' models binary pixels: add --binarize
+/// threshold|static|dynamic").
+std::string data_mismatch(const ModelInfo& info, const DataSpec& spec);
+
+/// Builds the model after checking data_mismatch; a failed option check
+/// inside the factory (TORCH_CHECK) becomes a genzoo::Error naming the model.
+ModulePtr create_model(const ModelInfo& info, ModelContext& ctx);
+
+/// n samples, drawn `chunk` at a time under torch::NoGradGuard and
+/// concatenated: [n, ...] in the model's data space. The one way samples
+/// are drawn by `genzoo sample`, `genzoo eval` and the trainer's grids, so
+/// a sampler that works in one works in all, and one seed gives the same
+/// samples in each.
+torch::Tensor draw_samples(Sampler& sampler, int64_t n, int64_t chunk = 1000);
 
 /// Loads parameters and buffers saved by Module::save into `module`, like
 /// Module::load but rejecting any missing tensor or shape/dtype mismatch with
 /// a genzoo::Error ("has no parameter 'x'", "stores 'x' as [3] ...").
 void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
                          const std::string& prefix = "");
-
-/// Capability names the module implements: "sample", "density", "complete",
-/// "energy", "latent".
-std::vector<std::string> capabilities(const ModulePtr& model);
-
-/// The registry (built once, explicitly: no static-initialisation tricks that
-/// a static library's linker would drop).
-const std::vector<ModelInfo>& model_registry();
-std::vector<std::string> model_names();
-/// genzoo::Error listing the registered names when `name` is unknown.
-const ModelInfo& find_model(const std::string& name);
-
-/// Builds a model, checking it suits the data (e.g. binary models on binary
-/// pixels) with a genzoo::Error that says how to fix the call.
-ModulePtr create_model(const std::string& name, ModelContext& ctx);
 
 }  // namespace genzoo

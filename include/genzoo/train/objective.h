@@ -1,8 +1,12 @@
 #pragma once
 // An Objective owns a model family's training step: its optimizer(s), its
-// loss, its gradient clipping. The generic Trainer drives any Objective.
+// loss, its gradient clipping, and how many batches one step takes. The
+// generic Trainer drives any Objective. One file per family's objective
+// lives in train/objectives/ (likelihood.h now); train/registry.h pairs
+// every model with its objective.
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -10,47 +14,77 @@
 
 #include "genzoo/core/config.h"
 #include "genzoo/models/model.h"
-#include "genzoo/train/optim.h"
 
 namespace genzoo {
 
 /// Named scalars, in display order.
 using Metrics = std::vector<std::pair<std::string, double>>;
 
+/// The training batches, in the trainer's epoch order, as an objective
+/// consumes them. Each next() is the next mini-batch of the shuffled
+/// training split with its per-batch noise (dynamic binarization,
+/// dequantization) applied, and advances the run's position; an objective
+/// that needs k batches for one step (k discriminator updates per
+/// generator update, Goodfellow et al. 2014, Algorithm 1) calls it k times.
+/// When a step needs more batches than the epoch has left, the next epoch
+/// begins inside the step.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual torch::Tensor next() = 0;
+};
+
+/// The same batch every time (tests, and probes of one fixed batch).
+class FixedBatch : public BatchSource {
+ public:
+  explicit FixedBatch(torch::Tensor batch) : batch_(std::move(batch)) {}
+  torch::Tensor next() override {
+    ++taken_;
+    return batch_;
+  }
+  int64_t taken() const { return taken_; }
+
+ private:
+  torch::Tensor batch_;
+  int64_t taken_ = 0;
+};
+
 class Objective {
  public:
   virtual ~Objective() = default;
-  /// One optimisation step on a batch in the model's data space. Returns
-  /// named scalars, "loss" first.
-  virtual Metrics step(const torch::Tensor& batch) = 0;
-  /// Held-out scores over a whole split, without gradients.
+  /// One optimisation step: what train.steps counts and what the trainer's
+  /// step number is. Takes its batches from `batches` (the likelihood
+  /// objective takes one). Returns named scalars of the step.
+  virtual Metrics step(BatchSource& batches) = 0;
+  /// Held-out scores over a whole split [N, ...], without gradients;
+  /// lower is better for every one of them.
   virtual Metrics evaluate(const torch::Tensor& data, int64_t batch_size) = 0;
-  /// Called before the first step of every epoch (learning-rate schedule).
-  virtual void begin_epoch(int64_t epoch) = 0;
+  /// The names evaluate() returns, known before any training:
+  /// train.select_by must be one of them.
+  virtual std::vector<std::string> held_out_metrics() const = 0;
+  /// The names of step()'s scalars the progress line shows (a GAN shows
+  /// both its losses); the trainer logs all of them to metrics.jsonl.
+  virtual std::vector<std::string> progress_metrics() const = 0;
+  /// Called before the first step that starts in each epoch (learning-rate
+  /// schedules).
+  virtual void begin_epoch(int64_t epoch) {}
+  /// Called before every step with the number of steps done so far
+  /// (per-step schedules: warm-ups, annealing).
+  virtual void begin_step(int64_t steps_done) {}
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
 };
 
-/// Maximum likelihood: minimise -mean log p(x) with one optimizer.
-/// Reads optim.* and train.clip_grad_norm (0 = no clipping).
-class LikelihoodObjective : public Objective {
- public:
-  LikelihoodObjective(ModulePtr model, Config& config);
-  Metrics step(const torch::Tensor& batch) override;
-  Metrics evaluate(const torch::Tensor& data, int64_t batch_size) override;
-  void begin_epoch(int64_t epoch) override;
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
+/// Builds an objective for a model from the config (optim.*, train.*).
+using ObjectiveFactory = std::function<std::unique_ptr<Objective>(ModulePtr model, Config& config)>;
 
- private:
-  ModulePtr model_;
-  std::shared_ptr<Density> density_;
-  OptimizerSpec spec_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  double clip_grad_norm_ = 0;
+/// An objective by name, for the registry and `genzoo models`.
+struct ObjectiveInfo {
+  std::string name;  // "likelihood", ...
+  ObjectiveFactory create;
 };
 
-/// The objective a registry entry names ("likelihood", ...).
-std::unique_ptr<Objective> make_objective(const std::string& name, ModulePtr model, Config& config);
+/// train.clip_grad_norm (0 = off), validated: a finite number >= 0.
+double clip_grad_norm_from_config(Config& config);
 
 }  // namespace genzoo

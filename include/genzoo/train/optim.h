@@ -19,10 +19,17 @@
 
 namespace genzoo {
 
+enum class OptimizerKind { Adam, Sgd };
+/// "adam", "sgd".
+const EnumNames<OptimizerKind>& optimizer_names();
+enum class LrSchedule { Constant, Step, Exponential };
+/// "constant", "step", "exponential".
+const EnumNames<LrSchedule>& schedule_names();
+
 struct OptimizerSpec {
-  std::string name = "adam";
+  OptimizerKind name = OptimizerKind::Adam;
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, momentum = 0.0, weight_decay = 0.0;
-  std::string schedule = "constant";
+  LrSchedule schedule = LrSchedule::Constant;
   double gamma = 0.1;
   int64_t step_epochs = 10;
 

@@ -8,6 +8,7 @@
 //   data.binarize          none | threshold | static | dynamic   (none)
 //   data.scale             unit | symmetric                      (unit)
 //   data.dequantize        uniform dequantization of grey pixels (false)
+//   data.levels            0 | 256: whole grey levels 0..255 for 256-way models (0)
 //   train.validation       training rows held out as a validation split (0);
 //                          the same rows for every model and seed, prepared
 //                          like the test split (a fixed draw when binarized
@@ -21,6 +22,7 @@
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/transforms.h"
 #include "genzoo/models/model.h"
+#include "genzoo/train/registry.h"
 #include "genzoo/train/trainer.h"
 
 namespace genzoo {
@@ -28,7 +30,8 @@ namespace genzoo {
 struct Run {
   std::string dir;
   Config config;
-  const ModelInfo* info = nullptr;
+  const ModelInfo* info = nullptr;  // the registry's entry
+  const ObjectiveInfo* objective = nullptr;
   Dataset dataset;
   std::shared_ptr<ImageTransform> transform;  // null for points
   DataSpec spec;
@@ -40,7 +43,9 @@ struct Run {
 };
 
 /// Builds dataset, transform, data and a freshly initialised model from
-/// `config` (which must name model.name and data.name).
+/// `config` (which must name model.name and data.name). A model that does
+/// not accept the data fails before the data are prepared, with the fix
+/// (data_mismatch).
 Run build_run(Config config, const std::string& dir);
 
 /// Opens an existing run folder: its config.toml, and the model weights of

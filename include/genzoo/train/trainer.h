@@ -7,10 +7,15 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "genzoo/core/config.h"
+#include "genzoo/core/timer.h"
+#include "genzoo/data/batches.h"
 #include "genzoo/models/model.h"
+#include "genzoo/report/progress.h"
+#include "genzoo/train/budget.h"
 #include "genzoo/train/checkpoint.h"
 #include "genzoo/train/objective.h"
 
@@ -34,19 +39,24 @@ struct TrainData {
 /// Budget and bookkeeping, read from the config:
 ///   train.epochs, train.steps, train.time_limit (seconds; 0 = none; the run
 ///   stops at the first budget reached; with none of the keys present,
-///   train.epochs = 10; all present and zero: no step is taken),
+///   train.epochs = 10; all present and zero: no step is taken). A step is
+///   one Objective::step: one batch for the likelihood objective, k + 1 for
+///   an adversarial one with k discriminator updates per generator update;
+///   an epoch is one pass over the training split, however the steps
+///   divide it.
 ///   train.batch_size (100), train.seed (0), train.log_every (steps, 100),
 ///   train.sample_every (epochs, 1; 0 = only at the end), train.sample_count (64),
 ///   train.checkpoint_seconds (300: mid-epoch checkpoints on long epochs),
 ///   train.eval_batch_size (1000).
 /// With a validation split (train.validation > 0, see run.h), after every
 /// epoch and at the end of training the model is scored on it by the
-/// held-out metric train.select_by ("nll", lower is better); the best so far
-/// is saved as RUN/best.pt. train.patience (epochs, 0 = off) stops training
-/// once that many epochs have passed without a better validation score.
+/// held-out metric train.select_by (one of the objective's
+/// held_out_metrics(), "nll" for likelihood; lower is better); the best so
+/// far is saved as RUN/best.pt. train.patience (epochs, 0 = off) stops
+/// training once that many epochs have passed without a better validation
+/// score.
 struct TrainerOptions {
-  int64_t epochs = 0, steps = 0;
-  double time_limit = 0;
+  Budget budget;
   int64_t batch_size = 100;
   uint64_t seed = 0;
   int64_t log_every = 100;
@@ -72,8 +82,32 @@ struct TrainSummary {
   double wall_seconds = 0;  // this invocation
 };
 
+/// The trainer's BatchSource: the batches of the shuffled training split
+/// (BatchSampler order), each with its per-batch noise, advancing the run's
+/// position `state` (epoch, batch_in_epoch) as they are taken.
+class EpochBatches : public BatchSource {
+ public:
+  EpochBatches(const TrainData& data, int64_t batch_size, uint64_t seed, TrainerState& state);
+  torch::Tensor next() override;
+  int64_t per_epoch() const { return sampler_.batches_per_epoch(); }
+  /// Examples handed out so far.
+  int64_t examples() const { return examples_; }
+  /// Epoch boundaries crossed inside next(): by a step that took more
+  /// batches than its epoch had left.
+  int64_t rollovers() const { return rollovers_; }
+
+ private:
+  const TrainData& data_;
+  BatchSampler sampler_;
+  TrainerState& state_;
+  int64_t examples_ = 0, rollovers_ = 0;
+};
+
 class Trainer {
  public:
+  /// Checks the options against the objective and the data (train.select_by
+  /// one of the objective's held-out metrics, train.patience only with a
+  /// validation split) before anything is trained or written.
   Trainer(TrainerOptions options, std::string run_dir, ModulePtr model, Objective& objective,
           TrainData data, std::string config_toml);
 
@@ -82,16 +116,30 @@ class Trainer {
   TrainSummary run(bool resume);
 
  private:
+  // The steps of run(), in the order they happen.
+  void start(bool resume);             // restore a checkpoint, or seed and save the step-0 one
+  bool budget_spent() const;           // a limit reached, or train.patience ran out
+  Metrics train_step();                // one Objective::step, refused when not finite
+  void report_step(const Metrics& m);  // progress line, metrics.jsonl, the epoch's means
+  bool epoch_finished() const;         // the step took the epoch's last batch
+  void end_epoch();                    // test and validation scores, best.pt, checkpoint, log, samples
+  bool checkpoint_due() const;         // train.checkpoint_seconds since the last checkpoint
+  void save_mid_epoch();
+  TrainSummary finish();               // a partial epoch's validation, the final samples, the summary
+
+  double elapsed() const;  // training seconds across resumes
+  bool patience_ran_out() const;
   void write_samples(const std::string& name);
   /// Saves checkpoint.pt, and best.pt first when `best`; refuses non-finite weights.
   void checkpoint(bool best = false);
   /// Scores the model on the validation split (empty without one); a better
-  /// score than any before is recorded in the state and sets `improved`.
-  Metrics validate(bool& improved);
+  /// score than any before is recorded in the state with `epochs_done`
+  /// (a partial epoch counts as done) and sets `improved`.
+  Metrics validate(int64_t epochs_done, bool& improved);
   bool has_validation() const;
   /// TrainingDiverged for `what`, saying the last good checkpoint is kept.
   TrainingDiverged diverged(const std::string& what) const;
-  /// The entry of `m` named by train.select_by; genzoo::Error when absent.
+  /// The entry of `m` named by train.select_by.
   Metrics::const_iterator selected(const Metrics& m) const;
   void log_json(const std::string& line);
 
@@ -102,6 +150,17 @@ class Trainer {
   TrainData data_;
   std::string config_toml_;
   TrainerState state_;
+
+  // This invocation of run().
+  TrainSummary summary_;
+  std::unique_ptr<EpochBatches> batches_;
+  std::unique_ptr<Progress> progress_;
+  Clock::time_point started_, last_checkpoint_, window_start_;
+  double elapsed_before_ = 0, start_fraction_ = 0, rate_ = 0;
+  int64_t start_step_ = 0, window_examples_start_ = 0, rollovers_before_step_ = 0, begun_epoch_ = -1;
+  bool at_epoch_boundary_ = true;
+  Metrics epoch_sums_;            // per metric of step(): the sum over this epoch's steps
+  int64_t epoch_step_count_ = 0;  // steps in this epoch (of this invocation)
 };
 
 }  // namespace genzoo

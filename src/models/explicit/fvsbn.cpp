@@ -46,6 +46,16 @@ torch::Tensor FvsbnImpl::complete(const torch::Tensor& x, const torch::Tensor& o
   return out.reshape(x.sizes());
 }
 
+torch::Tensor FvsbnImpl::conditionals(const torch::Tensor& x, int64_t ordering) {
+  TORCH_CHECK(ordering == 0, "fvsbn: has one ordering, got ", ordering);
+  return conditional_logits(x);
+}
+
+torch::Tensor FvsbnImpl::generation_rank(int64_t ordering) const {
+  TORCH_CHECK(ordering == 0, "fvsbn: has one ordering, got ", ordering);
+  return torch::arange(bias.size(0), torch::kInt64);
+}
+
 bool FvsbnImpl::completion_is_exact(const torch::Tensor& observed) const {
   const int64_t d = bias.size(0);
   auto keep = flatten_observed(observed, observed.size(0), d, "fvsbn");
@@ -53,10 +63,15 @@ bool FvsbnImpl::completion_is_exact(const torch::Tensor& observed) const {
 }
 
 ModelInfo fvsbn_model_info() {
-  ModelInfo info = binary_density_info("fvsbn", "fully visible sigmoid belief net: a logistic regression per pixel (exact log p)");
+  ModelInfo info = binary_density_info(
+      "fvsbn", "fully visible sigmoid belief net: a logistic regression per pixel (exact log p)",
+      {Capability::Sample, Capability::Density, Capability::Complete, Capability::Autoregressive});
   info.create = [](ModelContext& ctx) -> ModulePtr {
-    Fvsbn model(FvsbnOptions().shape({ctx.data.channels, ctx.data.height, ctx.data.width}));
-    if (ctx.config->get_bool("model.init_marginals", true) && ctx.train_data.defined()) {
+    const FvsbnOptions defaults;
+    Fvsbn model(FvsbnOptions()
+                    .shape({ctx.data.channels, ctx.data.height, ctx.data.width})
+                    .init_marginals(ctx.config->get_bool("model.init_marginals", defaults.init_marginals())));
+    if (model->options.init_marginals() && ctx.train_data.defined()) {
       torch::NoGradGuard no_grad;
       model->bias.copy_(marginal_logits(ctx.train_data, model->dims()));
     }

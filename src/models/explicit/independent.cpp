@@ -5,14 +5,17 @@
 
 namespace genzoo {
 
+const EnumNames<IndependentInit>& independent_init_names() {
+  static const EnumNames<IndependentInit> names{{IndependentInit::Zero, "zero"}, {IndependentInit::Marginals, "marginals"}};
+  return names;
+}
+
 IndependentImpl::IndependentImpl(IndependentOptions options_) : options(std::move(options_)) {
   reset();
 }
 
 void IndependentImpl::reset() {
   TORCH_CHECK(options.shape().size() == 3, "independent: shape must be {C, H, W}");
-  TORCH_CHECK(options.init() == "zero" || options.init() == "marginals",
-              "independent: init must be 'zero' or 'marginals', got '", options.init(), "'");
   logits = register_parameter("logits", torch::zeros({shape_numel(options.shape())}));  // [D]
 }
 
@@ -53,13 +56,15 @@ torch::Tensor IndependentImpl::complete(const torch::Tensor& x, const torch::Ten
 }
 
 ModelInfo independent_model_info() {
-  ModelInfo info = binary_density_info("independent", "fully factorised Bernoulli over binary pixels (exact log p)");
+  ModelInfo info = binary_density_info("independent", "fully factorised Bernoulli over binary pixels (exact log p)",
+                                       {Capability::Sample, Capability::Density, Capability::Complete});
   info.create = [](ModelContext& ctx) -> ModulePtr {
-    auto init = ctx.config->get_choice("model.init", "zero", {"zero", "marginals"});
+    const IndependentOptions defaults;
+    auto init = ctx.config->get_enum("model.init", defaults.init(), independent_init_names());
     Independent model(IndependentOptions()
                           .shape({ctx.data.channels, ctx.data.height, ctx.data.width})
                           .init(init));
-    if (init == "marginals" && ctx.train_data.defined()) model->init_from_marginals(ctx.train_data);
+    if (init == IndependentInit::Marginals && ctx.train_data.defined()) model->init_from_marginals(ctx.train_data);
     return model.ptr();
   };
   return info;

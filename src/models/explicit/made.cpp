@@ -11,6 +11,11 @@ namespace {
 constexpr uint64_t kMadeMaskStream = 0x4d414445;  // "MADE"
 }
 
+const EnumNames<MadeOrdering>& made_ordering_names() {
+  static const EnumNames<MadeOrdering> names{{MadeOrdering::Natural, "natural"}, {MadeOrdering::Random, "random"}};
+  return names;
+}
+
 MadeImpl::MadeImpl(MadeOptions options_) : options(std::move(options_)) { reset(); }
 
 void MadeImpl::reset() {
@@ -20,8 +25,6 @@ void MadeImpl::reset() {
               options.layers());
   TORCH_CHECK(options.masks() >= 1 && options.masks() <= 4096, "made: masks must be in [1, 4096], got ",
               options.masks());
-  TORCH_CHECK(options.ordering() == "natural" || options.ordering() == "random",
-              "made: ordering must be 'natural' or 'random', got '", options.ordering(), "'");
   const int64_t d = shape_numel(options.shape()), h = options.hidden(), n = options.masks();
   TORCH_CHECK(d >= 2, "made: needs at least 2 pixels");
 
@@ -43,7 +46,7 @@ void MadeImpl::reset() {
   for (int64_t m = 0; m < n; ++m) {
     auto gen = derived_generator(options.mask_seed(), kMadeMaskStream, static_cast<uint64_t>(m));
     torch::Tensor ranks;
-    if (options.ordering() == "natural") {
+    if (options.ordering() == MadeOrdering::Natural) {
       ranks = torch::arange(1, d + 1, torch::kInt64);
     } else {
       ranks = torch::randperm(d, gen, torch::kInt64) + 1;  // pixel d is generated ranks[d]-th
@@ -100,6 +103,15 @@ torch::Tensor MadeImpl::log_prob(const torch::Tensor& x) {
   for (int64_t m = 0; m < num_masks(); ++m) per_mask.push_back(log_prob_mask(x, m));
   // log (1/N sum_m p_m(x)): a mixture of the N models, not an average of logits.
   return torch::logsumexp(torch::stack(per_mask), 0) - std::log(static_cast<double>(num_masks()));
+}
+
+torch::Tensor MadeImpl::conditionals(const torch::Tensor& x, int64_t ordering) {
+  return conditional_logits(x, ordering);
+}
+
+torch::Tensor MadeImpl::generation_rank(int64_t ordering) const {
+  TORCH_CHECK(ordering >= 0 && ordering < num_masks(), "made: ordering ", ordering, " out of range [0, ", num_masks(), ")");
+  return orders[ordering];
 }
 
 torch::Tensor MadeImpl::generation_order(int64_t mask) const { return orders[mask].argsort(); }
@@ -170,17 +182,22 @@ bool MadeImpl::completion_is_exact(const torch::Tensor& observed) const {
 }
 
 ModelInfo made_model_info() {
-  ModelInfo info = binary_density_info("made", "masked autoencoder, mixture over N masks (exact log p)");
+  ModelInfo info = binary_density_info(
+      "made", "masked autoencoder, mixture over N masks (exact log p)",
+      {Capability::Sample, Capability::Density, Capability::Complete, Capability::Autoregressive});
   info.create = [](ModelContext& ctx) -> ModulePtr {
     Config& cfg = *ctx.config;
+    const MadeOptions defaults;
+    const int64_t mask_seed = cfg.get_int("model.mask_seed", static_cast<int64_t>(defaults.mask_seed()));
+    TORCH_CHECK(mask_seed >= 0, "mask_seed must be >= 0, got ", mask_seed);
     Made model(MadeOptions()
                    .shape({ctx.data.channels, ctx.data.height, ctx.data.width})
-                   .hidden(cfg.get_int("model.hidden", 500))
-                   .layers(cfg.get_int("model.layers", 1))
-                   .masks(cfg.get_int("model.masks", 1))
-                   .ordering(cfg.get_choice("model.ordering", "natural", {"natural", "random"}))
-                   .mask_seed(static_cast<uint64_t>(cfg.get_int("model.mask_seed", 0)))
-                   .direct(cfg.get_bool("model.direct", false)));
+                   .hidden(cfg.get_int("model.hidden", defaults.hidden()))
+                   .layers(cfg.get_int("model.layers", defaults.layers()))
+                   .masks(cfg.get_int("model.masks", defaults.masks()))
+                   .ordering(cfg.get_enum("model.ordering", defaults.ordering(), made_ordering_names()))
+                   .mask_seed(static_cast<uint64_t>(mask_seed))
+                   .direct(cfg.get_bool("model.direct", defaults.direct())));
     if (ctx.train_data.defined()) {
       torch::NoGradGuard no_grad;
       model->output->bias.copy_(marginal_logits(ctx.train_data, model->dims()));

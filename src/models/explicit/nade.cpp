@@ -107,15 +107,22 @@ torch::Tensor nade_fused_logits(const torch::Tensor& x, const torch::Tensor& w, 
   return NadeRecurrence::apply(x, w, c, v, b, relu, x.requires_grad());
 }
 
+const EnumNames<NadeActivation>& nade_activation_names() {
+  static const EnumNames<NadeActivation> names{{NadeActivation::Sigmoid, "sigmoid"}, {NadeActivation::Relu, "relu"}};
+  return names;
+}
+
+const EnumNames<NadeImplementation>& nade_implementation_names() {
+  static const EnumNames<NadeImplementation> names{{NadeImplementation::Fused, "fused"},
+                                                   {NadeImplementation::Naive, "naive"}};
+  return names;
+}
+
 NadeImpl::NadeImpl(NadeOptions options_) : options(std::move(options_)) { reset(); }
 
 void NadeImpl::reset() {
   TORCH_CHECK(options.shape().size() == 3, "nade: shape must be {C, H, W}");
   TORCH_CHECK(options.hidden() > 0, "nade: hidden must be > 0, got ", options.hidden());
-  TORCH_CHECK(options.activation() == "sigmoid" || options.activation() == "relu",
-              "nade: activation must be 'sigmoid' or 'relu', got '", options.activation(), "'");
-  TORCH_CHECK(options.impl() == "fused" || options.impl() == "naive",
-              "nade: impl must be 'fused' or 'naive', got '", options.impl(), "'");
   const int64_t d = shape_numel(options.shape()), h = options.hidden();
   // Uniform with the fan-in scale of each layer: a_i sums up to D inputs,
   // the output dot product H hidden units.
@@ -128,8 +135,8 @@ void NadeImpl::reset() {
 
 torch::Tensor NadeImpl::conditional_logits(const torch::Tensor& x) {
   auto flat = flatten_pixels(x, dims(), "nade").to(w.dtype());  // [N, D]
-  const bool relu = options.activation() == "relu";
-  if (options.impl() == "fused") return nade_fused_logits(flat, w, c, v, b, relu);
+  const bool relu = options.activation() == NadeActivation::Relu;
+  if (options.impl() == NadeImplementation::Fused) return nade_fused_logits(flat, w, c, v, b, relu);
   // a_i = c + sum_{j<i} W_:j x_j for all i at once: an exclusive cumulative
   // sum over pixels of the [N, H, D] contributions.
   auto contrib = flat.unsqueeze(1) * w.unsqueeze(0);                  // [N, H, D]
@@ -151,7 +158,7 @@ torch::Tensor NadeImpl::complete(const torch::Tensor& x, const torch::Tensor& ob
   const int64_t d = dims();
   auto out = flatten_pixels(x, d, "nade").to(w.dtype()).clone();  // [N, D]
   auto keep = flatten_observed(observed, out.size(0), d, "nade");
-  const bool relu = options.activation() == "relu";
+  const bool relu = options.activation() == NadeActivation::Relu;
   auto wt = w.t().contiguous();                                     // [D, H]
   auto a = c.unsqueeze(0).expand({out.size(0), c.size(0)}).clone();  // [N, H]
   for (int64_t i = 0; i < d; ++i) {
@@ -164,20 +171,33 @@ torch::Tensor NadeImpl::complete(const torch::Tensor& x, const torch::Tensor& ob
   return out.reshape(x.sizes());
 }
 
+torch::Tensor NadeImpl::conditionals(const torch::Tensor& x, int64_t ordering) {
+  TORCH_CHECK(ordering == 0, "nade: has one ordering, got ", ordering);
+  return conditional_logits(x);
+}
+
+torch::Tensor NadeImpl::generation_rank(int64_t ordering) const {
+  TORCH_CHECK(ordering == 0, "nade: has one ordering, got ", ordering);
+  return torch::arange(b.size(0), torch::kInt64);
+}
+
 bool NadeImpl::completion_is_exact(const torch::Tensor& observed) const {
   const int64_t d = b.size(0);
   return observed_first(flatten_observed(observed, observed.size(0), d, "nade"), torch::arange(d));
 }
 
 ModelInfo nade_model_info() {
-  ModelInfo info = binary_density_info("nade", "neural autoregressive density estimator, O(HD) fused recurrence (exact log p)");
+  ModelInfo info = binary_density_info(
+      "nade", "neural autoregressive density estimator, O(HD) fused recurrence (exact log p)",
+      {Capability::Sample, Capability::Density, Capability::Complete, Capability::Autoregressive});
   info.create = [](ModelContext& ctx) -> ModulePtr {
     Config& cfg = *ctx.config;
+    const NadeOptions defaults;
     Nade model(NadeOptions()
                    .shape({ctx.data.channels, ctx.data.height, ctx.data.width})
-                   .hidden(cfg.get_int("model.hidden", 500))
-                   .activation(cfg.get_choice("model.activation", "sigmoid", {"sigmoid", "relu"}))
-                   .impl(cfg.get_choice("model.impl", "fused", {"fused", "naive"})));
+                   .hidden(cfg.get_int("model.hidden", defaults.hidden()))
+                   .activation(cfg.get_enum("model.activation", defaults.activation(), nade_activation_names()))
+                   .impl(cfg.get_enum("model.impl", defaults.impl(), nade_implementation_names())));
     if (ctx.train_data.defined()) {
       torch::NoGradGuard no_grad;
       model->b.copy_(marginal_logits(ctx.train_data, model->dims()));

@@ -1,5 +1,5 @@
 // Links the installed library and calls into it: prints the registered models.
-#include <genzoo/models/model.h>
+#include <genzoo/train/registry.h>
 
 #include <iostream>
 

@@ -39,7 +39,7 @@ TEST(Independent, ProbabilitiesOfAllBinaryImagesSumToOne) {
 }
 
 TEST(Independent, MarginalInitIsAddOneSmoothed) {
-  Independent m(IndependentOptions().shape({1, 1, 2}).init("marginals"));
+  Independent m(IndependentOptions().shape({1, 1, 2}).init(IndependentInit::Marginals));
   auto data = torch::tensor({1.f, 0.f, 1.f, 0.f, 0.f, 0.f}).reshape({3, 1, 1, 2});
   m->init_from_marginals(data);
   auto p = torch::sigmoid(m->logits);

@@ -9,15 +9,13 @@
 #include <vector>
 
 #include "genzoo/models/model.h"
+#include "genzoo/models/shapes.h"
 
 namespace genzoo {
 
-/// A registry entry for a likelihood-trained model of binary pixels (family
-/// "explicit"); the caller sets `create`.
-ModelInfo binary_density_info(const std::string& name, const std::string& description);
-
-/// {n, C, H, W} from n and an image shape {C, H, W}.
-std::vector<int64_t> batch_shape(int64_t n, const std::vector<int64_t>& shape);
+/// The ModelInfo of an explicit-density model of binary images of any size
+/// and channel count, with `capabilities`; the caller sets `create`.
+ModelInfo binary_density_info(const std::string& name, const std::string& description, Capabilities capabilities);
 
 /// Nothing observed: the mask with which complete() becomes ancestral sampling, [1, D].
 torch::Tensor nothing_observed(int64_t dims);
@@ -32,17 +30,6 @@ torch::Tensor bernoulli_log_prob(const torch::Tensor& logits, const torch::Tenso
 /// weights) then starts exactly at the independent model's optimum, NADE and
 /// MADE near it (their random hidden layers add a small offset).
 torch::Tensor marginal_logits(const torch::Tensor& data, int64_t dims);
-
-/// Product of a shape {C, H, W}.
-int64_t shape_numel(const std::vector<int64_t>& shape);
-
-/// x [N, C, H, W] -> [N, D] after checking it holds D values per row;
-/// `who` names the model in the error.
-torch::Tensor flatten_pixels(const torch::Tensor& x, int64_t dims, const char* who);
-
-/// The observed-pixel mask broadcast to x's rows: bool [N, D]. `observed` may
-/// be [N, C, H, W] or [1, C, H, W] (one mask for every row).
-torch::Tensor flatten_observed(const torch::Tensor& observed, int64_t rows, int64_t dims, const char* who);
 
 /// True when in every row every observed pixel comes before every missing one
 /// in `order` (order[k] = the pixel generated k-th): observed [N, D] bool.

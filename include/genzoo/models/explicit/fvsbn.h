@@ -16,9 +16,12 @@ namespace genzoo {
 struct FvsbnOptions {
   /// Shape of one image {C, H, W}.
   TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
+  /// Start the output biases at the logits of the training marginals (the
+  /// factory's model.init_marginals; needs training data).
+  TORCH_ARG(bool, init_marginals) = true;
 };
 
-struct FvsbnImpl : torch::nn::Cloneable<FvsbnImpl>, Sampler, Density, Completer {
+struct FvsbnImpl : torch::nn::Cloneable<FvsbnImpl>, Sampler, Density, Completer, Autoregressive {
   explicit FvsbnImpl(FvsbnOptions options = {});
   void reset() override;
 
@@ -30,6 +33,9 @@ struct FvsbnImpl : torch::nn::Cloneable<FvsbnImpl>, Sampler, Density, Completer 
   torch::Tensor sample(int64_t n) override;
   torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) override;
   bool completion_is_exact(const torch::Tensor& observed) const override;
+  /// One ordering, raster order: conditional_logits and rank d.
+  torch::Tensor conditionals(const torch::Tensor& x, int64_t ordering) override;
+  torch::Tensor generation_rank(int64_t ordering) const override;
 
   int64_t dims() const { return bias.size(0); }
 
@@ -39,7 +45,7 @@ struct FvsbnImpl : torch::nn::Cloneable<FvsbnImpl>, Sampler, Density, Completer 
 };
 TORCH_MODULE(Fvsbn);
 
-/// Registry entry: output biases start at the training marginals.
+/// Registry entry (reads model.init_marginals).
 ModelInfo fvsbn_model_info();
 
 }  // namespace genzoo

@@ -11,12 +11,17 @@
 
 namespace genzoo {
 
+/// Initial logits: zero (p = 1/2 everywhere) or the add-one smoothed
+/// training marginals (already the closed-form optimum).
+enum class IndependentInit { Zero, Marginals };
+/// "zero", "marginals".
+const EnumNames<IndependentInit>& independent_init_names();
+
 struct IndependentOptions {
   /// Shape of one image {C, H, W}; the model has C*H*W logits.
   TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
-  /// Initial logits: "zero" (p = 1/2 everywhere) or "marginals" (the add-one
-  /// smoothed training marginals, which is already the closed-form optimum).
-  TORCH_ARG(std::string, init) = "zero";
+  /// Initial logits (config: model.init); marginals needs training data.
+  TORCH_ARG(IndependentInit, init) = IndependentInit::Zero;
 };
 
 struct IndependentImpl : torch::nn::Cloneable<IndependentImpl>, Sampler, Density, Completer {

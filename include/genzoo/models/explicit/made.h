@@ -20,6 +20,12 @@
 
 namespace genzoo {
 
+/// natural: raster order for every mask; random: one ordering per mask
+/// (order-agnostic training).
+enum class MadeOrdering { Natural, Random };
+/// "natural", "random".
+const EnumNames<MadeOrdering>& made_ordering_names();
+
 struct MadeOptions {
   /// Shape of one image {C, H, W}.
   TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
@@ -29,9 +35,8 @@ struct MadeOptions {
   TORCH_ARG(int64_t, layers) = 1;
   /// Number of masks N (1 = a single fixed connectivity).
   TORCH_ARG(int64_t, masks) = 1;
-  /// "natural" (raster order for every mask) or "random" (one ordering per
-  /// mask: order-agnostic training).
-  TORCH_ARG(std::string, ordering) = "natural";
+  /// Config: model.ordering.
+  TORCH_ARG(MadeOrdering, ordering) = MadeOrdering::Natural;
   /// Seed of the degree draws.
   TORCH_ARG(uint64_t, mask_seed) = 0;
   /// Direct input-to-output connections, masked to earlier pixels in the
@@ -43,7 +48,7 @@ struct MadeOptions {
   TORCH_ARG(bool, direct) = false;
 };
 
-struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer {
+struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer, Autoregressive {
   explicit MadeImpl(MadeOptions options = {});
   void reset() override;
 
@@ -63,6 +68,10 @@ struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer {
   /// the missing pixels in that mask's order.
   torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) override;
   bool completion_is_exact(const torch::Tensor& observed) const override;
+  /// One ordering per mask: conditional_logits(x, mask) and orders[mask].
+  int64_t orderings() const override { return num_masks(); }
+  torch::Tensor conditionals(const torch::Tensor& x, int64_t ordering) override;
+  torch::Tensor generation_rank(int64_t ordering) const override;
 
   int64_t dims() const { return orders.size(1); }
   int64_t num_masks() const { return orders.size(0); }
@@ -82,8 +91,8 @@ struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer {
 TORCH_MODULE(Made);
 
 /// Registry entry (reads model.hidden, model.layers, model.masks,
-/// model.ordering, model.mask_seed); output biases start at the training
-/// marginals.
+/// model.ordering, model.mask_seed, model.direct); output biases start at
+/// the training marginals.
 ModelInfo made_model_info();
 
 }  // namespace genzoo

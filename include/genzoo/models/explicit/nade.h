@@ -18,18 +18,28 @@
 
 namespace genzoo {
 
+/// The hidden units' nonlinearity: sigmoid as in the paper, or relu.
+enum class NadeActivation { Sigmoid, Relu };
+/// "sigmoid", "relu".
+const EnumNames<NadeActivation>& nade_activation_names();
+/// fused: the O(HD) loop with its own backward; naive: the [N, H, D]
+/// tensor and autograd (for tests and speed comparisons).
+enum class NadeImplementation { Fused, Naive };
+/// "fused", "naive".
+const EnumNames<NadeImplementation>& nade_implementation_names();
+
 struct NadeOptions {
   /// Shape of one image {C, H, W}.
   TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
   /// Hidden units H (the paper: 500).
   TORCH_ARG(int64_t, hidden) = 500;
-  /// "sigmoid" as in the paper, or "relu".
-  TORCH_ARG(std::string, activation) = "sigmoid";
-  /// "fused" (O(HD) loop, custom backward) or "naive" ([N, H, D] tensor, autograd).
-  TORCH_ARG(std::string, impl) = "fused";
+  /// Config: model.activation.
+  TORCH_ARG(NadeActivation, activation) = NadeActivation::Sigmoid;
+  /// Config: model.impl.
+  TORCH_ARG(NadeImplementation, impl) = NadeImplementation::Fused;
 };
 
-struct NadeImpl : torch::nn::Cloneable<NadeImpl>, Sampler, Density, Completer {
+struct NadeImpl : torch::nn::Cloneable<NadeImpl>, Sampler, Density, Completer, Autoregressive {
   explicit NadeImpl(NadeOptions options = {});
   void reset() override;
 
@@ -42,6 +52,9 @@ struct NadeImpl : torch::nn::Cloneable<NadeImpl>, Sampler, Density, Completer {
   torch::Tensor sample(int64_t n) override;
   torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) override;
   bool completion_is_exact(const torch::Tensor& observed) const override;
+  /// One ordering, raster order: conditional_logits and rank d.
+  torch::Tensor conditionals(const torch::Tensor& x, int64_t ordering) override;
+  torch::Tensor generation_rank(int64_t ordering) const override;
 
   int64_t dims() const { return b.size(0); }
 

@@ -1,0 +1,34 @@
+#include "genzoo/train/registry.h"
+
+#include "genzoo/core/error.h"
+#include "genzoo/models/explicit/fvsbn.h"
+#include "genzoo/models/explicit/independent.h"
+#include "genzoo/models/explicit/made.h"
+#include "genzoo/models/explicit/nade.h"
+#include "genzoo/train/objectives/likelihood.h"
+
+namespace genzoo {
+
+const std::vector<RegisteredModel>& model_registry() {
+  static const std::vector<RegisteredModel> registry{
+      {independent_model_info(), likelihood_objective()},
+      {fvsbn_model_info(), likelihood_objective()},
+      {nade_model_info(), likelihood_objective()},
+      {made_model_info(), likelihood_objective()},
+  };
+  return registry;
+}
+
+std::vector<std::string> model_names() {
+  std::vector<std::string> names;
+  for (const auto& m : model_registry()) names.push_back(m.model.name);
+  return names;
+}
+
+const RegisteredModel& find_model(const std::string& name) {
+  for (const auto& m : model_registry())
+    if (m.model.name == name) return m;
+  throw Error("unknown model '" + name + "' (choose from " + join(model_names()) + ")");
+}
+
+}  // namespace genzoo

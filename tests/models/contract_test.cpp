@@ -1,0 +1,300 @@
+// The contract every registered model keeps, checked for each one built from
+// a Config through the registry at a tiny size. A new model joins with one
+// line in contract_cases(); a registered model without a line fails
+// EveryRegisteredModelIsInTheSuite.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "explicit/autoregressive_checks.h"
+#include "genzoo/core/config.h"
+#include "genzoo/core/rng.h"
+#include "genzoo/sampling/energy.h"
+#include "genzoo/train/checkpoint.h"
+#include "genzoo/train/registry.h"
+#include "test_support.h"
+
+namespace genzoo {
+namespace {
+
+struct ContractCase {
+  std::string model;
+  /// Keys that make the model tiny (every one must be read by the factory).
+  std::vector<std::pair<std::string, ConfigValue>> config;
+};
+
+// One line per registered model.
+const std::vector<ContractCase>& contract_cases() {
+  static const std::vector<ContractCase> cases{
+      {"independent", {{"model.init", std::string("marginals")}}},
+      {"fvsbn", {}},
+      {"nade", {{"model.hidden", int64_t{6}}}},
+      {"made",
+       {{"model.hidden", int64_t{12}},
+        {"model.layers", int64_t{2}},
+        {"model.masks", int64_t{2}},
+        {"model.ordering", std::string("random")},
+        {"model.direct", true}}},
+  };
+  return cases;
+}
+
+// gtest names a failing case by this, not by its bytes.
+void PrintTo(const ContractCase& c, std::ostream* os) { *os << c.model; }
+
+constexpr int64_t kH = 3, kW = 3;  // 9 pixels: 512 binary images to enumerate
+
+class Contract : public ::testing::TestWithParam<ContractCase> {
+ protected:
+  const RegisteredModel& entry() const { return find_model(GetParam().model); }
+  const ModelInfo& info() const { return entry().model; }
+
+  Config config() const {
+    Config c;
+    for (const auto& [k, v] : GetParam().config) c.set(k, v);
+    return c;
+  }
+
+  DataSpec spec() const {
+    DataSpec s;
+    s.format = info().accepts.formats.front();
+    s.channels = info().accepts.channels.empty() ? 1 : info().accepts.channels.front();
+    if (!info().accepts.sizes.empty()) std::tie(s.height, s.width) = info().accepts.sizes.front();
+    else s.height = kH, s.width = kW;
+    return s;
+  }
+
+  /// n examples of the data the model takes: [n, C, H, W] (or [n, 2]).
+  torch::Tensor data(int64_t n, uint64_t seed) const {
+    const DataSpec s = spec();
+    auto gen = derived_generator(seed, 0xC0);
+    if (s.points()) return torch::randn({n, 2}, gen);
+    auto u = torch::rand({n, s.channels, s.height, s.width}, gen);
+    switch (s.format) {
+      case PixelFormat::Binary: return (u < 0.4).to(torch::kFloat);
+      case PixelFormat::Levels256: return (u * 256).floor().clamp_max(255);
+      case PixelFormat::Unit: return u;
+      case PixelFormat::Symmetric: return u * 2 - 1;
+      case PixelFormat::Points: break;
+    }
+    return u;
+  }
+
+  /// A model built through the registry from the case's config, with
+  /// training data for data-dependent initialisation.
+  ModulePtr build(uint64_t seed, Config& c) const {
+    torch::manual_seed(seed);
+    ModelContext ctx;
+    ctx.config = &c;
+    ctx.data = spec();
+    ctx.train_data = data(20, 99);
+    return create_model(info(), ctx);
+  }
+
+  /// Parameters moved off their initial values (zero weights would make
+  /// causality and round trips pass vacuously).
+  static void randomise(const ModulePtr& m, uint64_t seed) {
+    torch::NoGradGuard g;
+    auto gen = derived_generator(seed, 0xC1);
+    for (auto& p : m->parameters()) p.copy_(torch::randn(p.sizes(), gen) * 0.5);
+  }
+
+  void expect_in_range(const torch::Tensor& x) const {
+    ASSERT_TRUE(torch::isfinite(x).all().item<bool>());
+    switch (spec().format) {
+      case PixelFormat::Binary: EXPECT_TRUE(((x == 0) | (x == 1)).all().item<bool>()); break;
+      case PixelFormat::Levels256:
+        EXPECT_TRUE((x == x.round()).all().item<bool>());
+        EXPECT_GE(x.min().item<double>(), 0);
+        EXPECT_LE(x.max().item<double>(), 255);
+        break;
+      case PixelFormat::Unit:
+        EXPECT_GE(x.min().item<double>(), 0);
+        EXPECT_LE(x.max().item<double>(), 1);
+        break;
+      case PixelFormat::Symmetric:
+        EXPECT_GE(x.min().item<double>(), -1);
+        EXPECT_LE(x.max().item<double>(), 1);
+        break;
+      case PixelFormat::Points: break;
+    }
+  }
+};
+
+TEST(ContractSuite, EveryRegisteredModelIsInTheSuite) {
+  for (const auto& name : model_names()) {
+    auto it = std::find_if(contract_cases().begin(), contract_cases().end(),
+                           [&](const ContractCase& c) { return c.model == name; });
+    EXPECT_NE(it, contract_cases().end()) << "model '" << name
+                                          << "' is registered but has no line in contract_cases()";
+  }
+  for (const auto& c : contract_cases()) EXPECT_NO_THROW(find_model(c.model)) << c.model;
+}
+
+TEST_P(Contract, BuildsFromItsConfigAndImplementsWhatItDeclares) {
+  Config c = config();
+  auto model = build(1, c);
+  ASSERT_TRUE(model);
+  EXPECT_NO_THROW(c.check_all_used()) << "a key of the case is not read by the factory";
+  EXPECT_EQ(capability_list(implemented_capabilities(model)), capability_list(info().capabilities));
+  EXPECT_FALSE(info().accepts.formats.empty());
+  EXPECT_EQ(data_mismatch(info(), spec()), "");
+  // Another format than the ones it declares is refused with a fix.
+  for (auto f : {PixelFormat::Binary, PixelFormat::Unit, PixelFormat::Points}) {
+    auto& formats = info().accepts.formats;
+    if (std::find(formats.begin(), formats.end(), f) != formats.end()) continue;
+    DataSpec other = spec();
+    other.format = f;
+    EXPECT_NE(data_mismatch(info(), other), "") << pixel_format_names().name(f);
+  }
+}
+
+TEST_P(Contract, CheckpointRoundTripGivesIdenticalOutputs) {
+  testing::TempDir dir;
+  Config ca = config();
+  auto a = build(1, ca);
+  randomise(a, 1);
+  auto objective = entry().objective.create(a, ca);
+  FixedBatch batch(data(8, 2));
+  objective->step(batch);  // optimizer state and buffers (MADE's mask cycle) move on
+  TrainerState state;
+  state.global_step = 1;
+  save_checkpoint(dir.path(), *a, objective.get(), state, ca.to_toml());
+
+  Config cb = config();
+  auto b = build(2, cb);  // another initialisation: what matches comes from the file
+  auto objective_b = entry().objective.create(b, cb);
+  load_checkpoint(checkpoint_path(dir.path()), *b, objective_b.get());
+  a->eval();
+  b->eval();
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  auto ba = a->named_buffers(), bb = b->named_buffers();
+  for (const auto& p : ba) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+  auto x = data(6, 3);
+  torch::NoGradGuard no_grad;
+  if (auto da = as<Density>(a)) EXPECT_TRUE(torch::equal(da->log_prob(x), as<Density>(b)->log_prob(x)));
+  if (auto ea = as<Energy>(a)) EXPECT_TRUE(torch::equal(ea->energy(x), as<Energy>(b)->energy(x)));
+  if (auto sa = as<Sampler>(a)) {
+    torch::manual_seed(5);
+    auto s1 = draw_samples(*sa, 5);
+    torch::manual_seed(5);
+    auto s2 = draw_samples(*as<Sampler>(b), 5);
+    EXPECT_TRUE(torch::equal(s1, s2));
+  }
+}
+
+TEST_P(Contract, OneOptimisationStepOnAFixedBatchLowersTheLoss) {
+  Config c = config();
+  auto model = build(3, c);
+  auto objective = entry().objective.create(model, c);
+  auto x = data(16, 4);
+  const auto held_out = objective->held_out_metrics();
+  ASSERT_FALSE(held_out.empty());
+  auto score = [&] {
+    RngStateGuard guard;
+    auto m = objective->evaluate(x, 16);
+    auto it = std::find_if(m.begin(), m.end(), [&](const auto& kv) { return kv.first == held_out.front(); });
+    EXPECT_NE(it, m.end()) << "evaluate() does not return its first held-out metric " << held_out.front();
+    return it == m.end() ? 0.0 : it->second;
+  };
+  const double before = score();
+  FixedBatch batch(x);
+  Metrics m = objective->step(batch);
+  EXPECT_GE(batch.taken(), 1);
+  for (const auto& name : objective->progress_metrics())
+    EXPECT_TRUE(std::any_of(m.begin(), m.end(), [&](const auto& kv) { return kv.first == name; }))
+        << "step() does not report its progress metric " << name;
+  const double after = score();
+  EXPECT_LT(after, before) << held_out.front() << " before " << before << ", after one step " << after;
+}
+
+TEST_P(Contract, SamplesHaveTheDeclaredShapeAndRange) {
+  auto sampler_caps = info().capabilities;
+  if (!has_capability(sampler_caps, Capability::Sample)) GTEST_SKIP() << "does not sample";
+  Config c = config();
+  auto model = build(4, c);
+  randomise(model, 4);
+  model->eval();
+  torch::manual_seed(6);
+  auto s = draw_samples(*as<Sampler>(model), 7);
+  const DataSpec sp = spec();
+  const std::vector<int64_t> want = sp.points() ? std::vector<int64_t>{7, 2}
+                                                : std::vector<int64_t>{7, sp.channels, sp.height, sp.width};
+  EXPECT_EQ(s.sizes().vec(), want);
+  EXPECT_FALSE(s.requires_grad());
+  expect_in_range(s);
+}
+
+TEST_P(Contract, ADensityOfBinaryImagesSumsToOneOverEveryImage) {
+  if (!has_capability(info().capabilities, Capability::Density) || spec().format != PixelFormat::Binary)
+    GTEST_SKIP() << "no density over binary images";
+  Config c = config();
+  auto model = build(5, c);
+  randomise(model, 5);
+  model->eval();
+  auto density = as<Density>(model);
+  const double total = testing::total_probability([&](const torch::Tensor& x) { return density->log_prob(x); }, kH, kW);
+  if (density->bound() == Bound::Exact)
+    EXPECT_NEAR(total, 1.0, 1e-4);
+  else
+    EXPECT_LE(total, 1.0 + 1e-4);  // a lower bound on log p sums to at most 1
+}
+
+TEST_P(Contract, AutoregressiveConditionalsSeeOnlyEarlierPixels) {
+  if (!has_capability(info().capabilities, Capability::Autoregressive)) GTEST_SKIP() << "not autoregressive";
+  Config c = config();
+  auto model = build(6, c);
+  randomise(model, 6);
+  model->eval();
+  auto ar = as<Autoregressive>(model);
+  ASSERT_GE(ar->orderings(), 1);
+  for (int64_t k = 0; k < ar->orderings(); ++k) {
+    auto projection = torch::randn({256});
+    testing::expect_autoregressive(
+        [&](const torch::Tensor& x) {
+          auto out = ar->conditionals(x, k);  // [N, D] or [N, D, K]
+          if (out.dim() == 3) out = (out * projection.slice(0, 0, out.size(2))).sum(2);
+          return out;
+        },
+        ar->generation_rank(k), kH, kW);
+  }
+}
+
+TEST_P(Contract, CompletionKeepsEveryObservedPixel) {
+  if (!has_capability(info().capabilities, Capability::Complete)) GTEST_SKIP() << "does not complete";
+  Config c = config();
+  auto model = build(7, c);
+  randomise(model, 7);
+  model->eval();
+  auto completer = as<Completer>(model);
+  auto x = data(32, 8);
+  auto observed = torch::rand(x.sizes(), derived_generator(8, 1)) < 0.5;
+  torch::NoGradGuard no_grad;
+  auto y = completer->complete(x, observed);
+  ASSERT_EQ(y.sizes(), x.sizes());
+  EXPECT_TRUE(torch::equal(y.masked_select(observed), x.masked_select(observed)));
+  expect_in_range(y);
+  EXPECT_FALSE(torch::equal(y, x)) << "nothing was sampled";
+}
+
+TEST_P(Contract, AnEnergyIsFiniteAndDifferentiableInX) {
+  if (!has_capability(info().capabilities, Capability::Energy)) GTEST_SKIP() << "no energy";
+  Config c = config();
+  auto model = build(8, c);
+  randomise(model, 8);
+  auto energy = as<Energy>(model);
+  auto x = data(5, 9);
+  auto [e, grad] = energy_and_input_gradient([&](const torch::Tensor& v) { return energy->energy(v); }, x);
+  EXPECT_EQ(e.sizes().vec(), std::vector<int64_t>{5});
+  EXPECT_TRUE(torch::isfinite(e).all().item<bool>());
+  EXPECT_TRUE(torch::isfinite(grad).all().item<bool>());
+  EXPECT_GT(grad.abs().max().item<double>(), 0.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Registered, Contract, ::testing::ValuesIn(contract_cases()),
+                         [](const ::testing::TestParamInfo<ContractCase>& p) { return p.param.model; });
+
+}  // namespace
+}  // namespace genzoo

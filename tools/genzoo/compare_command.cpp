@@ -1,0 +1,107 @@
+// genzoo compare RUN RUN [RUN ...]: the test NLL of each run and, for every
+// pair, the difference of their mean NLLs with its paired standard error
+// over the shared examples (the same images, in the same binarized view).
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "genzoo/core/error.h"
+#include "genzoo/eval/likelihood.h"
+#include "genzoo/train/run.h"
+
+namespace genzoo::cli {
+
+namespace {
+
+struct CompareArgs {
+  std::vector<std::string> runs;
+  std::string split = "test", checkpoint = "best";
+  bool json = false;
+  int threads = 0;
+};
+
+struct Scored {
+  std::string dir, model, checkpoint;
+  torch::Tensor data;  // the split, model space
+  torch::Tensor nll;   // double [N]
+};
+
+Scored score(const std::string& dir, const CompareArgs& a) {
+  Run run = open_run(dir, a.checkpoint);
+  auto density = as<Density>(run.model);
+  if (!density) throw Error("run '" + dir + "': model '" + run.info->name + "' has no density to compare");
+  if (a.split == "validation" && !run.data.validation.defined())
+    throw Error("run '" + dir + "' has no validation split");
+  Scored s{dir, run.info->name, checkpoint_name(run), a.split == "test" ? run.data.test : run.data.validation, {}};
+  if (density->bound() != Bound::Exact)
+    throw Error("run '" + dir + "': '" + run.info->name + "' gives a bound on log p, not log p: compare exact densities");
+  s.nll = per_example_nll(*density, s.data);
+  return s;
+}
+
+void run_compare(const CompareArgs& a) {
+  apply_threads(a.threads);
+  if (a.runs.size() < 2) throw Error("compare needs at least two runs");
+  std::vector<Scored> scored;
+  for (const auto& dir : a.runs) {
+    scored.push_back(score(dir, a));
+    const Scored& s = scored.back();
+    // Paired only when every run scores the very same examples.
+    if (!torch::equal(s.data, scored.front().data))
+      throw Error("runs '" + scored.front().dir + "' and '" + s.dir + "' score different " + a.split +
+                  " images (another dataset, binarization or split): a paired comparison needs the same ones");
+    if (scored.size() > 1) scored.back().data = torch::Tensor();  // the first run's copy is enough
+  }
+  const int64_t n = scored.front().nll.size(0);
+  nlohmann::json j{{"split", a.split}, {"examples", n}, {"runs", nlohmann::json::array()},
+                   {"differences", nlohmann::json::array()}};
+  for (const auto& s : scored) {
+    const double mean = s.nll.mean().item<double>();
+    const double se = s.nll.std().item<double>() / std::sqrt(static_cast<double>(n));
+    j["runs"].push_back({{"run", s.dir}, {"model", s.model}, {"checkpoint", s.checkpoint}, {"nll", mean}, {"stderr", se}});
+  }
+  for (size_t i = 0; i < scored.size(); ++i)
+    for (size_t k = i + 1; k < scored.size(); ++k) {
+      PairedDifference d = paired_difference(scored[i].nll, scored[k].nll);
+      j["differences"].push_back({{"a", scored[i].dir},
+                                  {"b", scored[k].dir},
+                                  {"nll_a_minus_b", d.mean},
+                                  {"paired_stderr", d.stderr_mean},
+                                  {"z", d.stderr_mean > 0 ? d.mean / d.stderr_mean : 0.0}});
+    }
+  if (a.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("%s NLL in nats over the same %lld %s examples (± standard error)\n", a.split.c_str(),
+              static_cast<long long>(n), a.split.c_str());
+  for (const auto& r : j["runs"])
+    std::printf("  %-40s %-12s %10.3f ± %.3f  (%s)\n", r["run"].get<std::string>().c_str(),
+                r["model"].get<std::string>().c_str(), r["nll"].get<double>(), r["stderr"].get<double>(),
+                r["checkpoint"].get<std::string>().c_str());
+  std::printf("differences (a − b, ± paired standard error over the shared examples)\n");
+  for (const auto& d : j["differences"])
+    std::printf("  %s − %s: %+.3f ± %.3f  (%.1f standard errors)\n", d["a"].get<std::string>().c_str(),
+                d["b"].get<std::string>().c_str(), d["nll_a_minus_b"].get<double>(), d["paired_stderr"].get<double>(),
+                d["z"].get<double>());
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app) {
+  auto args = std::make_shared<CompareArgs>();
+  auto* cmd = app.add_subcommand(
+      "compare", "NLL of trained runs on the same examples, and each difference with its paired standard error");
+  cmd->add_option("RUNS", args->runs, "Two or more run folders of density models on the same data")->required();
+  cmd->add_option("--split", args->split, "test|validation")
+      ->check(CLI::IsMember({"test", "validation"}))
+      ->capture_default_str();
+  add_checkpoint_option(cmd, args->checkpoint);
+  cmd->add_flag("--json", args->json, "Print the results as JSON");
+  add_threads_option(cmd, args->threads);
+  cmd->callback([args] { run_compare(*args); });
+}
+
+}  // namespace genzoo::cli

@@ -1,0 +1,277 @@
+#include "metric_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
+#include "genzoo/core/timer.h"
+#include "genzoo/data/toy2d.h"
+#include "genzoo/eval/auroc.h"
+#include "genzoo/eval/likelihood.h"
+#include "genzoo/eval/modes.h"
+#include "genzoo/eval/parzen.h"
+
+namespace genzoo::cli {
+
+namespace {
+
+constexpr double kSampleMemoryBudget = 4e9;  // bytes of double samples Parzen may hold
+
+void put(nlohmann::json& out, const NamedValues& values) {
+  for (const auto& [k, v] : values) out[k] = v;
+}
+
+// The checks every sample metric shares: with a model, it must sample.
+std::string needs_samples(const EvalContext& ctx) {
+  if (ctx.model && !as<Sampler>(ctx.model)) return "needs samples, and '" + ctx.model_name + "' cannot sample";
+  return "";
+}
+
+std::string needs_feature_net(const EvalContext& ctx) {
+  if (auto why = needs_samples(ctx); !why.empty()) return why;
+  if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+  if (!file_exists(feature_net_info(ctx.dataset).path))
+    return "needs a feature network (fashion-mnist or mnist-10k), not '" + ctx.dataset + "'";
+  return "";
+}
+
+int64_t none(int64_t) { return 0; }
+int64_t all(int64_t requested) { return requested; }
+
+FeatureMetricsRequest feature_request(const EvalContext& ctx) {
+  FeatureMetricsRequest r;
+  r.seed = ctx.seed;
+  return r;
+}
+
+// The keys every feature metric reports beside its own.
+void put_feature_counts(EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+  const FeatureSets& f = ctx.features(samples);
+  out["feature_net"] = ctx.feature_net_id;
+  out["seconds_features"] = f.seconds;
+  out["reference_count"] = ctx.reference_view.size(0);
+  out["generated_count"] = samples.size(0);
+}
+
+MetricEntry feature_entry(const std::string& name,
+                          std::function<NamedValues(const FeatureSets&, const FeatureMetricsRequest&)> values) {
+  return {name, needs_feature_net, all, [values](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+            put_feature_counts(ctx, samples, out);
+            put(out, values(ctx.features(samples), feature_request(ctx)));
+          }};
+}
+
+std::vector<MetricEntry> build_table() {
+  std::vector<MetricEntry> t;
+  t.push_back({"nll",
+               [](const EvalContext& ctx) -> std::string {
+                 if (!ctx.model) return "needs a trained run: images given with --images have no density";
+                 if (!as<Density>(ctx.model)) return "needs a density, and '" + ctx.model_name + "' has none";
+                 return "";
+               },
+               none,
+               [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+                 LikelihoodResult r = evaluate_likelihood(*as<Density>(ctx.model), ctx.scored, 1000, ctx.dequantized);
+                 out["nll_nats"] = r.nll_nats;
+                 out["nll_stderr"] = r.nll_stderr;
+                 out["bits_per_dim"] = r.bits_per_dim;
+                 out["nll_examples"] = r.examples;
+                 out["nll_is"] = r.bound ? "lower bound on log p (upper bound on nll)" : "exact";
+                 if (!ctx.images && toy2d_has_density(ctx.dataset))
+                   out["nll_true_density"] = -toy2d_log_density(ctx.dataset, ctx.scored).mean().item<double>();
+               }});
+  t.push_back({"auroc",
+               [](const EvalContext& ctx) -> std::string {
+                 if (!ctx.model) return "needs a trained run: its density or energy scores the images";
+                 if (!as<Density>(ctx.model) && !as<Energy>(ctx.model))
+                   return "needs a density or an energy, and '" + ctx.model_name + "' has neither";
+                 if (ctx.ood.empty()) return "needs --ood DATASET";
+                 return "";
+               },
+               none,
+               [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+                 auto out_x = ctx.ood_data(ctx.ood);
+                 // The model's own score, higher = more in-distribution: log p(x)
+                 // (or its bound) for density models, -E(x) for energy models.
+                 auto density = as<Density>(ctx.model);
+                 auto energy = as<Energy>(ctx.model);
+                 torch::NoGradGuard no_grad;
+                 auto score = [&](const torch::Tensor& x) {
+                   std::vector<torch::Tensor> parts;
+                   for (int64_t i = 0; i < x.size(0); i += 1000) {
+                     auto rows = x.slice(0, i, std::min(i + 1000, x.size(0)));
+                     parts.push_back(density ? density->log_prob(rows) : -energy->energy(rows));
+                   }
+                   return torch::cat(parts).to(torch::kFloat64);
+                 };
+                 RocResult r = roc_scores(score(ctx.scored), score(out_x));
+                 out["auroc"] = r.auroc;
+                 out["fpr_at_95_tpr"] = r.fpr_at_95_tpr;
+                 out["auroc_ood"] = ctx.ood;
+                 out["auroc_score"] = density ? (density->bound() == Bound::Exact ? "log p(x)" : "lower bound on log p(x)")
+                                              : "-energy(x)";
+                 out["auroc_counts"] = {r.in_count, r.out_count};
+               }});
+  t.push_back({"parzen",
+               [](const EvalContext& ctx) -> std::string {
+                 if (auto why = needs_samples(ctx); !why.empty()) return why;
+                 // 2 for a standard error, and on the training split 2 more
+                 // besides the rows sigma is chosen on.
+                 if (!ctx.reference_view.defined() || ctx.reference_view.size(0) < (ctx.split == "train" ? 4 : 2))
+                   return "needs at least 2 " + ctx.split + " examples";
+                 // Samples and data are held in double.
+                 if (8.0 * static_cast<double>(ctx.requested) * static_cast<double>(ctx.dims) >= kSampleMemoryBudget)
+                   return "needs " + std::to_string(ctx.requested) + " samples of " + std::to_string(ctx.dims) +
+                          " dimensions in memory: lower --samples";
+                 return "";
+               },
+               all,
+               [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+                 // Goodfellow et al. 2014: the samples as centres, sigma chosen on
+                 // held-out rows, the mean log-density of the scored split.
+                 ctx.choose_parzen_rows(ctx);
+                 ParzenResult p = parzen_evaluate(samples.flatten(1), ctx.parzen_sigma_view.flatten(1),
+                                                  ctx.parzen_scored_view.flatten(1));
+                 out["parzen_mean"] = p.mean;
+                 out["parzen_stderr"] = p.stderr_mean;
+                 out["parzen_sigma"] = p.sigma;
+                 out["parzen_centres"] = p.centres;
+                 out["parzen_scored"] = p.test_count;
+                 out["parzen_sigma_rows"] = ctx.parzen_sigma_rows;
+               }});
+  t.push_back(feature_entry("fid", [](const FeatureSets& f, const FeatureMetricsRequest&) { return fid_values(f); }));
+  t.push_back(feature_entry("kid", kid_values));
+  t.push_back(feature_entry("pr", precision_recall_values));
+  t.push_back(feature_entry("cs", classifier_score_values));
+  t.push_back({"modes",
+               [](const EvalContext& ctx) -> std::string {
+                 if (auto why = needs_samples(ctx); !why.empty()) return why;
+                 if (ctx.dataset != "ring8" && ctx.dataset != "grid25")
+                   return "needs ring8 or grid25, not '" + ctx.dataset + "'";
+                 return "";
+               },
+               [](int64_t requested) { return std::min<int64_t>(requested, 2500); },  // the mode-collapse protocol
+               [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+                 ModeCoverage m = mode_coverage(samples, toy2d_modes(ctx.dataset), toy2d_sigma(ctx.dataset));
+                 out["modes_captured"] = m.modes_captured;
+                 out["modes_total"] = m.modes_total;
+                 out["high_quality_share"] = m.high_quality_share;
+                 out["mode_reverse_kl"] = std::isfinite(m.reverse_kl) ? nlohmann::json(m.reverse_kl) : nlohmann::json("inf");
+                 out["modes_samples"] = m.samples;
+               }});
+  t.push_back({"neighbours",
+               [](const EvalContext& ctx) -> std::string {
+                 if (auto why = needs_samples(ctx); !why.empty()) return why;
+                 if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+                 return "";
+               },
+               [](int64_t requested) { return std::min<int64_t>(requested, 1000); },
+               [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+                 auto training = ctx.training_view();
+                 std::string figure = ctx.figure_dir.empty() ? "" : ctx.figure_dir + "/neighbours.png";
+                 put(out, memorisation(samples, training, 3, 16, figure));
+                 // The same statistic for as many real images: what "not a copy" looks like.
+                 out["nn_distance_mean_test_images"] =
+                     memorisation_reference(ctx.reference_view, training, samples.size(0), ctx.seed);
+                 if (!figure.empty()) out["neighbours_figure"] = figure;
+               }});
+  t.push_back({"speed",
+               [](const EvalContext& ctx) -> std::string {
+                 if (!ctx.model) return "measures a model's sampling: needs a trained run";
+                 return needs_samples(ctx);
+               },
+               [](int64_t requested) { return std::min<int64_t>(requested, 1000); },
+               [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+                 // Measured on the shared draw, however many samples it held.
+                 out["samples_per_second"] = static_cast<double>(ctx.samples_view.size(0)) / ctx.draw_seconds;
+               }});
+  return t;
+}
+
+}  // namespace
+
+const FeatureSets& EvalContext::features(const torch::Tensor& samples) {
+  if (!feature_cache) {
+    FeatureNet net = load_feature_net(dataset);
+    feature_net_id = feature_net_info(dataset).id;
+    feature_cache = feature_sets(net, reference_view, samples);
+  }
+  return *feature_cache;
+}
+
+const std::vector<MetricEntry>& metric_table() {
+  static const std::vector<MetricEntry> table = build_table();
+  return table;
+}
+
+std::vector<std::string> metric_names() {
+  std::vector<std::string> names;
+  for (const auto& m : metric_table()) names.push_back(m.name);
+  return names;
+}
+
+std::vector<const MetricEntry*> select_metrics(const EvalContext& ctx, const std::string& wanted) {
+  std::vector<const MetricEntry*> available;
+  std::vector<std::string> available_names;
+  for (const auto& m : metric_table())
+    if (m.unavailable(ctx).empty()) {
+      available.push_back(&m);
+      available_names.push_back(m.name);
+    }
+  const std::string here = available_names.empty() ? "none is available here"
+                                                    : "available here: --metrics " + join(available_names, ",");
+  if (wanted.empty()) {
+    if (available.empty())
+      throw Error("none of the metrics " + join(metric_names()) + " applies to " +
+                  (ctx.model ? "model '" + ctx.model_name + "'" : "these images") + " on '" + ctx.dataset + "'");
+    return available;
+  }
+  std::vector<const MetricEntry*> chosen;
+  std::stringstream list(wanted);
+  for (std::string name; std::getline(list, name, ',');) {
+    if (name.empty()) continue;
+    auto it = std::find_if(metric_table().begin(), metric_table().end(),
+                           [&](const MetricEntry& m) { return m.name == name; });
+    if (it == metric_table().end())
+      throw Error("unknown metric '" + name + "' (choose from " + join(metric_names()) + ")");
+    if (auto why = it->unavailable(ctx); !why.empty()) throw Error("metric '" + name + "' " + why + "; " + here);
+    if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
+  }
+  if (chosen.empty()) throw Error("--metrics '" + wanted + "' names no metric (choose from " + join(metric_names()) + ")");
+  // Table order, so results do not depend on the order of --metrics.
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+int64_t samples_needed(const std::vector<const MetricEntry*>& entries, int64_t requested) {
+  int64_t n = 0;
+  for (const auto* m : entries) n = std::max(n, m->samples(requested));
+  return n;
+}
+
+void run_metrics(EvalContext& ctx, const std::vector<const MetricEntry*>& entries, nlohmann::json& out) {
+  for (const auto* m : entries) {
+    auto start = Clock::now();
+    // Each uses a prefix of the one draw, so results do not depend on which
+    // other metrics ran.
+    const int64_t n = m->samples(ctx.requested);
+    torch::Tensor samples = n > 0 ? ctx.samples_view.slice(0, 0, n) : torch::Tensor();
+    m->compute(ctx, samples, out);
+    out["seconds_" + m->name] = seconds_since(start);
+  }
+}
+
+void print_results(const nlohmann::json& results, bool json, const std::string& heading) {
+  if (json) {
+    std::printf("%s\n", results.dump(2).c_str());
+    return;
+  }
+  std::printf("%s\n", heading.c_str());
+  for (const auto& [k, v] : results.items())
+    if (v.is_number()) std::printf("  %-28s %s\n", k.c_str(), v.dump().c_str());
+}
+
+}  // namespace genzoo::cli
