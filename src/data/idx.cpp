@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <vector>
 
@@ -85,7 +86,7 @@ uint64_t declared_idx_size(const std::string& head) {
   for (int d = 0; d < p[3]; ++d) {
     const uint8_t* q = p + 4 + 4 * d;
     uint32_t dim = (uint32_t{q[0]} << 24) | (uint32_t{q[1]} << 16) | (uint32_t{q[2]} << 8) | q[3];
-    if (__builtin_mul_overflow(total, uint64_t{dim}, &total)) return UINT64_MAX;
+    if (dim == 0 || __builtin_mul_overflow(total, uint64_t{dim}, &total)) return UINT64_MAX;
   }
   return __builtin_add_overflow(total, uint64_t{header}, &total) ? UINT64_MAX : total;
 }
@@ -94,8 +95,10 @@ uint64_t declared_idx_size(const std::string& head) {
 // produces) in memory. zlib counts in 32 bits, so the input goes in pieces
 // of at most 1 GiB. The output is capped by the IDX header inside it: once
 // the header has come out, inflating past the size it declares is an error
-// at once (a gzip bomb stops there instead of filling the memory).
-std::string gunzip(const std::string& compressed, const std::string& name) {
+// at once (a gzip bomb stops there instead of filling the memory). With
+// `header_only`, stops as soon as the header is out (a truncated stream is
+// then no error).
+std::string gunzip(const std::string& compressed, const std::string& name, bool header_only = false) {
   constexpr size_t kPiece = size_t{1} << 30;
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) fail(name, "cannot initialise zlib");
@@ -124,6 +127,7 @@ std::string gunzip(const std::string& compressed, const std::string& name) {
     }
     if (declared == 0) declared = declared_idx_size(out);
     if (declared == UINT64_MAX) break;  // not IDX: parse_idx names the problem from the first bytes
+    if (header_only && declared != 0) break;
     if (declared != 0 && out.size() > declared)
       give_up("the gzip data inflate to more than the " + std::to_string(declared) +
               " bytes its IDX header declares (trailing data, or a gzip bomb)");
@@ -134,7 +138,10 @@ std::string gunzip(const std::string& compressed, const std::string& name) {
       continue;
     }
     if (rc == Z_OK) continue;
-    if (rc == Z_BUF_ERROR && !input_left) give_up("corrupt gzip data: the compressed stream is truncated");
+    if (rc == Z_BUF_ERROR && !input_left) {
+      if (header_only) break;
+      give_up("corrupt gzip data: the compressed stream is truncated");
+    }
     give_up("corrupt gzip data: " + (zs.msg ? std::string(zs.msg) : "error " + std::to_string(rc)));
   }
   inflateEnd(&zs);
@@ -142,20 +149,29 @@ std::string gunzip(const std::string& compressed, const std::string& name) {
 }
 
 std::string gzip(const std::string& raw, const std::string& name) {
-  // One deflate call: zlib counts its input in 32-bit uInt.
-  TORCH_CHECK(raw.size() < std::numeric_limits<uInt>::max(), "write_idx('", name,
-              "'): too large to gzip in one piece (", raw.size(), " bytes)");
+  // zlib counts in 32 bits: the input goes in pieces of at most 1 GiB.
+  constexpr size_t kPiece = size_t{1} << 30;
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
                    Z_DEFAULT_STRATEGY) != Z_OK)
     throw Error("cannot compress '" + name + "': zlib initialisation failed");
-  std::string out(deflateBound(&zs, static_cast<uLong>(raw.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(&out[0]);
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
+  std::string out;
+  std::vector<char> buffer(size_t{1} << 20);
+  size_t fed = 0;
+  int rc = Z_OK;
+  do {
+    if (zs.avail_in == 0 && fed < raw.size()) {
+      const size_t piece = std::min(kPiece, raw.size() - fed);
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data() + fed));
+      zs.avail_in = static_cast<uInt>(piece);
+      fed += piece;
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    zs.avail_out = static_cast<uInt>(buffer.size());
+    rc = deflate(&zs, fed == raw.size() && zs.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH);
+    if (rc == Z_STREAM_ERROR) break;
+    out.append(buffer.data(), buffer.size() - zs.avail_out);
+  } while (rc != Z_STREAM_END);
   deflateEnd(&zs);
   if (rc != Z_STREAM_END) throw Error("cannot compress '" + name + "': zlib error " + std::to_string(rc));
   return out;
@@ -222,6 +238,28 @@ torch::Tensor parse_idx(const std::string& file_bytes, const std::string& name) 
 }
 
 torch::Tensor read_idx(const std::string& path) { return parse_idx(read_file(path), path); }
+
+std::vector<int64_t> idx_shape(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot be read");
+  std::string head(size_t{1} << 16, '\0');  // far more than any header, even compressed
+  in.read(&head[0], static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (head.empty()) fail(path, "empty file");
+  const std::string bytes = is_gzip(head) ? gunzip(head, path, /*header_only=*/true) : head;
+  const uint64_t declared = declared_idx_size(bytes);
+  if (declared == 0 || declared == UINT64_MAX) {
+    parse_idx(bytes, path);  // reports what is wrong with the header
+    fail(path, "not an IDX header");
+  }
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  std::vector<int64_t> shape(p[3]);
+  for (int d = 0; d < p[3]; ++d) {
+    const uint8_t* q = p + 4 + 4 * d;
+    shape[d] = (int64_t{q[0]} << 24) | (int64_t{q[1]} << 16) | (int64_t{q[2]} << 8) | q[3];
+  }
+  return shape;
+}
 
 void write_idx(const std::string& path, const torch::Tensor& tensor) {
   TORCH_CHECK(tensor.defined(), "write_idx('", path, "'): undefined tensor");

@@ -34,6 +34,8 @@ void accumulate(Metrics& sums, const Metrics& m) {
   }
 }
 
+std::string names_or_none(const std::vector<std::string>& names) { return names.empty() ? "none" : join(names); }
+
 std::string names_of(const Metrics& m) {
   std::vector<std::string> names;
   for (const auto& kv : m) names.push_back(kv.first);
@@ -105,23 +107,28 @@ Trainer::Trainer(TrainerOptions options, std::string run_dir, ModulePtr model, O
   const auto held_out = objective_.held_out_metrics();
   if (std::find(held_out.begin(), held_out.end(), options_.select_by) == held_out.end())
     throw Error("train.select_by = '" + options_.select_by + "' is not a held-out metric of this model (it reports: " +
-                join(held_out) + ")");
+                names_or_none(held_out) + ")");
   if (options_.patience > 0 && !has_validation())
     throw Error("train.patience needs a validation split: set train.validation to the number of training "
                 "images to hold out");
 }
 
 TrainSummary Trainer::run(bool resume) {
-  start(resume);
-  while (!budget_spent()) {
-    Metrics m = train_step();
-    report_step(m);
-    if (epoch_finished())
-      end_epoch();
-    else if (checkpoint_due())
-      save_mid_epoch();
+  try {
+    start(resume);
+    while (!budget_spent()) {
+      Metrics m = train_step();
+      report_step(m);
+      if (epoch_finished())
+        end_epoch();
+      else if (checkpoint_due())
+        save_mid_epoch();
+    }
+    return finish();
+  } catch (...) {
+    progress_.reset();  // end a redrawn progress line before the error is printed
+    throw;
   }
-  return finish();
 }
 
 void Trainer::start(bool resume) {
@@ -137,7 +144,6 @@ void Trainer::start(bool resume) {
   elapsed_before_ = state_.elapsed_seconds;
   batches_ = std::make_unique<EpochBatches>(data_, options_.batch_size, options_.seed, state_);
   progress_ = std::make_unique<Progress>(isatty(STDERR_FILENO) != 0);
-  at_epoch_boundary_ = state_.batch_in_epoch == 0;
   if (options_.budget.zero()) {
     progress_->line("the budget is zero: no training step, the model is saved as it is");
   } else if (budget_spent()) {
@@ -151,14 +157,16 @@ void Trainer::start(bool resume) {
   rate_ = 0;
   begun_epoch_ = -1;
   epoch_sums_.clear();
-  epoch_step_count_ = 0;
+  epoch_counts_.clear();
+  epoch_end_step_ = -1;
 }
 
 double Trainer::elapsed() const { return elapsed_before_ + seconds_since(started_); }
 
+// Whole epochs since the best one; this only grows when an epoch ends, so
+// checking it before every step stops the run right after that epoch.
 bool Trainer::patience_ran_out() const {
-  return options_.patience > 0 && state_.best_epoch > 0 && at_epoch_boundary_ &&
-         state_.epoch - state_.best_epoch >= options_.patience;
+  return options_.patience > 0 && state_.best_epoch > 0 && state_.epoch - state_.best_epoch >= options_.patience;
 }
 
 bool Trainer::budget_spent() const { return options_.budget.spent(state_, elapsed()) || patience_ran_out(); }
@@ -171,8 +179,13 @@ Metrics Trainer::train_step() {
   objective_.begin_step(state_.global_step);
   const int64_t epoch = state_.epoch;
   rollovers_before_step_ = batches_->rollovers();
+  const int64_t examples_before = batches_->examples();
   Metrics m = objective_.step(*batches_);
-  at_epoch_boundary_ = false;
+  TORCH_CHECK(batches_->examples() > examples_before, "the objective's step took no batch: the run would never end");
+  if (batches_->rollovers() > rollovers_before_step_ + 1)
+    throw Error("one step took " + std::to_string(batches_->examples() - examples_before) +
+                " examples, more than a whole epoch of " + std::to_string(data_.train.size(0)) +
+                ": the epochs it spanned could not be evaluated; lower train.batch_size or the batches per step");
   if (!finite_metrics(m)) {
     std::string what = m.front().first + " became " + std::to_string(m.front().second);
     for (const auto& kv : m)
@@ -186,7 +199,7 @@ Metrics Trainer::train_step() {
 
 void Trainer::report_step(const Metrics& m) {
   accumulate(epoch_sums_, m);
-  epoch_step_count_++;
+  for (const auto& kv : m) accumulate(epoch_counts_, {{kv.first, 1.0}});
   // Examples per second over windows of 0.5-2 s; a fresh window keeps the
   // previous rate until it is long enough to measure.
   const double window = seconds_since(window_start_);
@@ -227,7 +240,6 @@ void Trainer::end_epoch() {
     state_.epoch++;
     state_.batch_in_epoch = 0;
   }
-  at_epoch_boundary_ = state_.batch_in_epoch == 0;
   Metrics eval;
   if (data_.test.defined() && data_.test.size(0) > 0) {
     RngStateGuard guard;  // scoring must not change training
@@ -241,18 +253,21 @@ void Trainer::end_epoch() {
   Metrics val = validate(state_.epoch, improved);
   checkpoint(improved);
   last_checkpoint_ = Clock::now();
+  epoch_end_step_ = state_.global_step;
 
   nlohmann::json j{{"event", "epoch"},
                    {"epoch", state_.epoch},
                    {"step", state_.global_step},
                    {"elapsed_s", state_.elapsed_seconds}};
   std::string text = "epoch " + std::to_string(state_.epoch) + ":";
-  const double steps = static_cast<double>(std::max<int64_t>(1, epoch_step_count_));
   const auto shown = objective_.progress_metrics();
-  for (const auto& [name, sum] : epoch_sums_) {
-    j["train_" + name] = sum / steps;
+  for (size_t k = 0; k < epoch_sums_.size(); ++k) {
+    // The mean over the steps that reported it (a step may leave a metric out).
+    const auto& [name, sum] = epoch_sums_[k];
+    const double mean = sum / epoch_counts_[k].second;
+    j["train_" + name] = mean;
     if (std::find(shown.begin(), shown.end(), name) != shown.end())
-      text += " train " + name + " " + std::to_string(sum / steps) + ",";
+      text += " train " + name + " " + std::to_string(mean) + ",";
   }
   for (const auto& kv : val) {
     j["val_" + kv.first] = kv.second;
@@ -267,7 +282,7 @@ void Trainer::end_epoch() {
   log_json(j.dump());
   progress_->line(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
   epoch_sums_.clear();
-  epoch_step_count_ = 0;
+  epoch_counts_.clear();
   // The checkpoint came first: a failing picture must not cost the epoch.
   if (options_.sample_every > 0 && state_.epoch % options_.sample_every == 0) {
     char name[32];
@@ -287,7 +302,9 @@ void Trainer::save_mid_epoch() {
 TrainSummary Trainer::finish() {
   state_.elapsed_seconds = elapsed();
   if (state_.global_step != start_step_) {
-    if (state_.batch_in_epoch != 0) {
+    // A mid-epoch stop, unless the last step ended an epoch inside it (then
+    // end_epoch has just scored and saved this very model).
+    if (state_.batch_in_epoch != 0 && state_.global_step != epoch_end_step_) {
       // A mid-epoch stop (time or step budget): the partial epoch's model
       // competes for best.pt too. So a run stopped mid-epoch and resumed has
       // scored one model more than a run that went through; its weights and

@@ -321,14 +321,16 @@ TEST(Trainer, AStepMayTakeSeveralBatchesAndEpochsRollOverInsideIt) {
   // steps, ends an epoch when its last batch was taken, even inside a step,
   // and logs every metric the objective returns.
   struct ThreeBatches : Objective {
-    explicit ThreeBatches(ModulePtr m) : model(std::move(m)) {}
+    explicit ThreeBatches(ModulePtr m, int k = 3) : model(std::move(m)), k(k) {}
     Metrics step(BatchSource& batches) override {
       double rows = 0;
-      for (int i = 0; i < 3; ++i) rows += static_cast<double>(batches.next().size(0));
+      for (int i = 0; i < k; ++i) rows += static_cast<double>(batches.next().size(0));
       ++steps;
+      // g_loss only every other step, as a GAN may report it.
+      if (steps % 2 == 1) return {{"d_loss", rows}};
       return {{"d_loss", rows}, {"g_loss", -rows}};
     }
-    Metrics evaluate(const torch::Tensor& data, int64_t) override { return {{"score", 1.0}}; }
+    Metrics evaluate(const torch::Tensor& data, int64_t) override { return {{"score", 1.0 + ++evaluations}}; }
     std::vector<std::string> held_out_metrics() const override { return {"score"}; }
     std::vector<std::string> progress_metrics() const override { return {"d_loss", "g_loss"}; }
     void begin_epoch(int64_t epoch) override { epochs_begun.push_back(epoch); }
@@ -336,10 +338,12 @@ TEST(Trainer, AStepMayTakeSeveralBatchesAndEpochsRollOverInsideIt) {
     void save(torch::serialize::OutputArchive&) const override {}
     void load(torch::serialize::InputArchive&) override {}
     ModulePtr model;
-    int64_t steps = 0;
+    int k;
+    int64_t steps = 0, evaluations = 0;
     std::vector<int64_t> epochs_begun, steps_begun;
   };
   Fixture f;
+  f.data.validation = f.transform->for_eval(f.raw.slice(0, 40, 60), 2);
   testing::TempDir dir;
   Config c = base_config();
   c.set("train.steps", int64_t{6});  // 18 batches: 2 epochs of 8 and 2 more
@@ -357,23 +361,83 @@ TEST(Trainer, AStepMayTakeSeveralBatchesAndEpochsRollOverInsideIt) {
   // begin_epoch comes before the first step that starts in an epoch; the
   // last step started in epoch 1 and ended in epoch 2.
   EXPECT_EQ(objective.epochs_begun, (std::vector<int64_t>{0, 1}));
-  // Two epoch lines, each with both losses' means; step lines carry both.
-  int epochs = 0, steps = 0;
+  // Two epoch lines, each with both losses' means, each over the steps
+  // that reported it; step lines carry what their step returned. The run
+  // stopped right after the step that ended epoch 2, so that model is
+  // scored once (no "final" line repeating it).
+  int epochs = 0, steps = 0, finals = 0;
   std::stringstream lines(read_file(dir / "metrics.jsonl"));
   for (std::string line; std::getline(lines, line);) {
     auto j = nlohmann::json::parse(line);
     if (j["event"] == "epoch") {
       ++epochs;
-      EXPECT_TRUE(j.contains("train_d_loss") && j.contains("train_g_loss")) << line;
-      EXPECT_EQ(j["test_score"], 1.0);
+      // Epoch 1: steps 1-3 took 48 rows each (the 8th batch has 8 rows: step 3
+      // took 16 + 8 + 16); g_loss came from step 2 only.
+      if (epochs == 1) {
+        EXPECT_DOUBLE_EQ(j["train_d_loss"].get<double>(), (48.0 + 48.0 + 40.0) / 3) << line;
+        EXPECT_DOUBLE_EQ(j["train_g_loss"].get<double>(), -48.0) << line;
+      }
+      EXPECT_TRUE(j.contains("train_g_loss")) << line;
+      EXPECT_TRUE(j.contains("val_score")) << line;
     }
     if (j["event"] == "step") {
       ++steps;
-      EXPECT_TRUE(j.contains("d_loss") && j.contains("g_loss")) << line;
+      EXPECT_TRUE(j.contains("d_loss")) << line;
+      EXPECT_EQ(j.contains("g_loss"), j["step"].get<int64_t>() % 2 == 0) << line;
     }
+    if (j["event"] == "final") ++finals;
   }
   EXPECT_EQ(epochs, 2);
   EXPECT_EQ(steps, 6);
+  EXPECT_EQ(finals, 0);
+
+  // A step that spans more than one epoch end cannot have its epochs
+  // evaluated: refused. Batches of 60 rows: 2 per epoch, 5 per step.
+  testing::TempDir dir2;
+  Config big = c;
+  big.set("train.batch_size", int64_t{60});
+  Independent model2(IndependentOptions().shape({1, 4, 4}));
+  ThreeBatches five(model2.ptr(), 5);
+  Trainer t2(TrainerOptions::from_config(big), dir2.path(), model2.ptr(), five, f.data, big.to_toml());
+  try {
+    t2.run(false);
+    ADD_FAILURE() << "a step spanning two epoch ends was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than a whole epoch"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Trainer, PatienceCountsEpochsThatEndInsideAStep) {
+  // Three batches per step over 8 per epoch, validation score rising every
+  // evaluation: the first epoch is the best and patience 1 stops the run
+  // after epoch 2, although epoch 2 ended inside a step.
+  struct Worsening : Objective {
+    Metrics step(BatchSource& batches) override {
+      for (int i = 0; i < 3; ++i) batches.next();
+      return {{"loss", 0.0}};
+    }
+    Metrics evaluate(const torch::Tensor&, int64_t) override { return {{"score", static_cast<double>(++calls)}}; }
+    std::vector<std::string> held_out_metrics() const override { return {"score"}; }
+    std::vector<std::string> progress_metrics() const override { return {"loss"}; }
+    void save(torch::serialize::OutputArchive&) const override {}
+    void load(torch::serialize::InputArchive&) override {}
+    int64_t calls = 0;
+  };
+  Fixture f;
+  f.data.validation = f.transform->for_eval(f.raw.slice(0, 40, 60), 2);
+  f.data.test = torch::Tensor();
+  testing::TempDir dir;
+  Config c = base_config();
+  c.set("train.epochs", int64_t{10});
+  c.set("train.patience", int64_t{1});
+  c.set("train.select_by", std::string("score"));
+  Independent model(IndependentOptions().shape({1, 4, 4}));
+  Worsening objective;
+  Trainer trainer(TrainerOptions::from_config(c), dir.path(), model.ptr(), objective, f.data, c.to_toml());
+  auto s = trainer.run(false);
+  EXPECT_TRUE(s.stopped_early);
+  EXPECT_EQ(s.state.best_epoch, 1);
+  EXPECT_EQ(s.state.epoch, 2);
 }
 
 TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {

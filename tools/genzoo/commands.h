@@ -28,7 +28,7 @@ void add_threads_option(CLI::App* sub, int& threads);
 void apply_threads(int threads);
 
 /// Adds --checkpoint best|last (default best) to eval and sample.
-void add_checkpoint_option(CLI::App* sub, std::string& which);
+CLI::Option* add_checkpoint_option(CLI::App* sub, std::string& which);
 
 /// "best.pt", "checkpoint.pt", ...: the file open_run loaded.
 std::string checkpoint_name(const Run& run);

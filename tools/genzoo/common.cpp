@@ -16,8 +16,8 @@ void add_threads_option(CLI::App* sub, int& threads) {
 
 void apply_threads(int threads) { set_threads(threads); }
 
-void add_checkpoint_option(CLI::App* sub, std::string& which) {
-  sub->add_option("--checkpoint", which,
+CLI::Option* add_checkpoint_option(CLI::App* sub, std::string& which) {
+  return sub->add_option("--checkpoint", which,
                   "best: the best validation score (best.pt; the last checkpoint when the run has no "
                   "validation split) | last: the last checkpoint")
       ->check(CLI::IsMember({"best", "last"}))

@@ -10,6 +10,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/eval/likelihood.h"
 #include "genzoo/train/run.h"
+#include "metric_table.h"
 
 namespace genzoo::cli {
 
@@ -55,6 +56,9 @@ void run_compare(const CompareArgs& a) {
     if (scored.size() > 1) scored.back().data = torch::Tensor();  // the first run's copy is enough
   }
   const int64_t n = scored.front().nll.size(0);
+  if (n < 2)
+    throw Error("the " + a.split + " split of '" + scored.front().dir + "' holds " + std::to_string(n) +
+                " example(s): a standard error needs at least 2");
   nlohmann::json j{{"split", a.split}, {"examples", n}, {"runs", nlohmann::json::array()},
                    {"differences", nlohmann::json::array()}};
   for (const auto& s : scored) {
@@ -72,7 +76,7 @@ void run_compare(const CompareArgs& a) {
                                   {"z", d.stderr_mean > 0 ? d.mean / d.stderr_mean : 0.0}});
     }
   if (a.json) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j).c_str());
     return;
   }
   std::printf("%s NLL in nats over the same %lld %s examples (± standard error)\n", a.split.c_str(),

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/transforms.h"
@@ -55,8 +56,18 @@ void add_data_command(CLI::App& app) {
                        "eval --images");
   baseline->add_flag("--json", base_json, "Print JSON");
   baseline->callback([] {
+    auto ends_with = [](const std::string& s, const std::string& suffix) {
+      return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    if (!base_save.empty() && !ends_with(base_save, ".idx") && !ends_with(base_save, ".idx.gz"))
+      throw Error("--save-samples '" + base_save + "': the file must end in .idx or .idx.gz");
     Dataset ds = load_dataset(base_name);
     if (ds.kind != DataKind::Images) throw Error("'" + base_name + "' holds 2-D points, not images");
+    if (!file_exists(feature_net_info(base_name).path))
+      throw Error("baseline needs a shipped feature network: fashion-mnist or mnist-10k, not '" + base_name + "'");
+    if (ds.train.size() <= 1000 + 100)
+      throw Error("baseline needs more than 1,100 training images (1,000 for Parzen's sigma, at least 100 as "
+                  "samples); '" + base_name + "' has " + std::to_string(ds.train.size()));
     ImageTransform t({parse_binarize(base_binarize), PixelScale::Unit, false}, 0);
     auto train = t.for_eval(ds.train.x, 0);  // [N, C, H, W] in [0,1]
     // A seeded random subset: a split stored in class order (mnist-10k) would
@@ -71,16 +82,21 @@ void add_data_command(CLI::App& app) {
     ctx.reference_view = t.for_eval(ds.test.x, 1);
     ctx.samples_view = train.index_select(0, order.slice(0, 0, n));
     ctx.training_view = [train] { return train; };
+    ctx.training_rows = train.size(0);
+    ctx.real_view = ctx.reference_view;
+    ctx.parzen_sigma_pool = 1000;
     ctx.choose_parzen_rows = [train, order, n](EvalContext& c) {
       c.parzen_sigma_view = train.index_select(0, order.slice(0, n, n + 1000));
       c.parzen_sigma_rows = "1000 other random training images (seed 0)";
       c.parzen_scored_view = c.reference_view;
     };
-    if (!base_save.empty()) write_idx(base_save, ctx.samples_view.contiguous());
     nlohmann::json j{{"dataset", base_name}, {"binarize", base_binarize}, {"reference", "test split"},
                      {"samples", std::to_string(n) + " random training images (seed 0)"}};
     run_metrics(ctx, select_metrics(ctx, "fid,kid,pr,cs,parzen"), j);
-    if (!base_save.empty()) j["samples_file"] = base_save;
+    if (!base_save.empty()) {
+      write_idx(base_save, ctx.samples_view.contiguous());
+      j["samples_file"] = base_save;
+    }
     print_results(j, base_json, base_name + ": test split against training images");
   });
 

@@ -29,6 +29,8 @@ struct EvalArgs {
   int64_t samples = 10000, seed = 0;
   bool json = false;
   int threads = 0;
+  // Options that only mean something for a run (rejected with --images).
+  std::vector<const CLI::Option*> run_only;
 };
 
 std::string shape_text(const torch::Tensor& images) {
@@ -86,15 +88,21 @@ EvalContext run_context(const EvalArgs& a, Run& run) {
   ctx.reference_view = ctx.to_view(ctx.scored);
   auto to_view = ctx.to_view;
   ctx.training_view = [train_rows, to_view] { return to_view(train_rows()); };
+  ctx.training_rows = run.data.train.size(0);
+  ctx.real_view = ctx.to_view(run.data.test);
+  const bool sigma_on_validation = run.data.validation.defined() && a.split != "validation";
+  ctx.parzen_sigma_pool = sigma_on_validation ? run.data.validation.size(0) : ctx.training_rows;
+  ctx.parzen_sigma_from_scored = !sigma_on_validation && a.split == "train";
   ctx.choose_parzen_rows = [&run](EvalContext& c) { choose_parzen_rows(c, run); };
   ctx.ood_data = [&run](const std::string& name) -> torch::Tensor {
     Dataset ood = load_dataset(name);
     if (run.dataset.kind != DataKind::Images) {
-      if (ood.kind != DataKind::Points) throw Error("--ood '" + name + "' is not 2-D points");
+      if (ood.kind != DataKind::Points) throw Error("--ood '" + name + "' holds images, the run models 2-D points");
       return ood.test.x;
     }
-    if (ood.kind != DataKind::Images || ood.channels != run.dataset.channels || ood.height != run.dataset.height ||
-        ood.width != run.dataset.width)
+    if (ood.kind != DataKind::Images)
+      throw Error("--ood '" + name + "' holds 2-D points, the run models images of '" + run.dataset.name + "'");
+    if (ood.channels != run.dataset.channels || ood.height != run.dataset.height || ood.width != run.dataset.width)
       throw Error("--ood '" + name + "' images do not have the shape of '" + run.dataset.name + "'");
     return run.transform->for_eval(ood.test.x, 2);
   };
@@ -143,7 +151,7 @@ void eval_run(const EvalArgs& a) {
   j["binarize"] = run.config.get_string("data.binarize", "none");
   draw(ctx, samples_needed(entries, a.samples), j);
   run_metrics(ctx, entries, j);
-  write_file_atomic(a.run + "/eval.json", j.dump(2) + "\n");
+  write_file_atomic(a.run + "/eval.json", json_text(j) + "\n");
   print_results(j, a.json,
                 run.info->name + " on " + run.dataset.name + " (" + a.split + " split, binarize " +
                     j["binarize"].get<std::string>() + ", step " + std::to_string(run.state.global_step) + ")");
@@ -152,11 +160,19 @@ void eval_run(const EvalArgs& a) {
 void eval_images(const EvalArgs& a) {
   if (!a.run.empty()) throw Error("give either a RUN or --images, not both");
   if (a.data.empty()) throw Error("--images needs --data DATASET, the dataset whose test split is the reference");
-  if (a.split != "test") throw Error("--images are scored against the test split: leave out --split");
-  if (!a.ood.empty()) throw Error("--ood needs a trained run (its density or energy scores the images)");
+  for (const auto* option : a.run_only)
+    if (option->count() > 0)
+      throw Error(option->get_name() + " applies to a trained run, not to --images (which are scored as given, "
+                  "against the test split)");
   Dataset ds = load_dataset(a.data);
   if (ds.kind != DataKind::Images) throw Error("--data '" + a.data + "' holds 2-D points, not images");
+  // In a seeded random order (--seed): metrics that use a prefix (neighbours)
+  // or contiguous splits (the classifier score) must not depend on how the
+  // file is ordered (a test split stored by class); FID, KID's subsets
+  // aside, and Parzen use every image whatever the order.
   auto images = load_image_set(a.images);  // [N, C, H, W] in [0, 1]
+  images = images.index_select(0, random_subset(images.size(0), images.size(0), static_cast<uint64_t>(a.seed),
+                                                0x696d616765735f6fULL));  // "images_o"
   if (images.size(1) != ds.channels || images.size(2) != ds.height || images.size(3) != ds.width)
     throw Error("--images '" + a.images + "' are " + shape_text(images) + " (CxHxW), the images of '" + a.data +
                 "' are " + std::to_string(ds.channels) + "x" + std::to_string(ds.height) + "x" +
@@ -177,6 +193,9 @@ void eval_images(const EvalArgs& a) {
   ctx.reference_view = transform->for_eval(ds.test.x, 1);
   auto training = std::make_shared<torch::Tensor>(transform->for_eval(ds.train.x, 0));
   ctx.training_view = [training] { return *training; };
+  ctx.training_rows = training->size(0);
+  ctx.real_view = ctx.reference_view;
+  ctx.parzen_sigma_pool = ctx.training_rows;
   ctx.choose_parzen_rows = [training](EvalContext& c) {
     RowSplit rows = parzen_sigma_rows(training->size(0), 0);
     c.parzen_sigma_view = training->index_select(0, rows.held);
@@ -200,14 +219,15 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("RUN", args->run, "Run folder");
   cmd->add_option("--metrics", args->metrics,
                   "Comma-separated: " + join(metric_names(), ",") + " (default: all the model and data allow)");
-  cmd->add_option("--ood", args->ood, "Out-of-distribution dataset for auroc");
-  cmd->add_option("--samples", args->samples, "Generated samples for sample metrics")
-      ->check(CLI::Range(int64_t{100}, int64_t{100000}))->capture_default_str();
+  args->run_only.push_back(cmd->add_option("--ood", args->ood, "Out-of-distribution dataset for auroc"));
+  args->run_only.push_back(cmd->add_option("--samples", args->samples, "Generated samples for sample metrics")
+                               ->check(CLI::Range(int64_t{100}, int64_t{100000}))
+                               ->capture_default_str());
   cmd->add_option("--seed", args->seed, "Seed of the generated samples and of the random subsets")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--split", args->split, "test|train|validation")
-      ->check(CLI::IsMember({"test", "train", "validation"}))
-      ->capture_default_str();
+  args->run_only.push_back(cmd->add_option("--split", args->split, "test|train|validation")
+                               ->check(CLI::IsMember({"test", "train", "validation"}))
+                               ->capture_default_str());
   auto* images = cmd->add_option("--images", args->images,
                                  "Score these images instead of a run: idx:FILE (uint8, or float in [0,1]; e.g. from "
                                  "genzoo sample --out FILE.idx), folder:DIR of PNG/JPEG, or FILE.idx[.gz]");
@@ -218,7 +238,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember(binarize_names()))
       ->capture_default_str()
       ->needs(images);
-  add_checkpoint_option(cmd, args->checkpoint);
+  args->run_only.push_back(add_checkpoint_option(cmd, args->checkpoint));
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   add_threads_option(cmd, args->threads);
   cmd->callback([args] {

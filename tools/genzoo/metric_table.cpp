@@ -118,10 +118,14 @@ std::vector<MetricEntry> build_table() {
   t.push_back({"parzen",
                [](const EvalContext& ctx) -> std::string {
                  if (auto why = needs_samples(ctx); !why.empty()) return why;
-                 // 2 for a standard error, and on the training split 2 more
-                 // besides the rows sigma is chosen on.
-                 if (!ctx.reference_view.defined() || ctx.reference_view.size(0) < (ctx.split == "train" ? 4 : 2))
-                   return "needs at least 2 " + ctx.split + " examples";
+                 // 2 rows to choose sigma from, and 2 to score (a standard
+                 // error) besides them when they come from the scored split.
+                 if (ctx.parzen_sigma_pool < 2) return "needs at least 2 held-out rows to choose sigma on";
+                 const int64_t scored = ctx.reference_view.defined() ? ctx.reference_view.size(0) : 0;
+                 const int64_t left = ctx.parzen_sigma_from_scored ? scored - std::min<int64_t>(1000, scored / 2) : scored;
+                 if (left < 2)
+                   return "needs at least 2 " + ctx.split + " examples to score" +
+                          (ctx.parzen_sigma_from_scored ? " besides the rows sigma is chosen on" : "");
                  // Samples and data are held in double.
                  if (8.0 * static_cast<double>(ctx.requested) * static_cast<double>(ctx.dims) >= kSampleMemoryBudget)
                    return "needs " + std::to_string(ctx.requested) + " samples of " + std::to_string(ctx.dims) +
@@ -166,16 +170,19 @@ std::vector<MetricEntry> build_table() {
                [](const EvalContext& ctx) -> std::string {
                  if (auto why = needs_samples(ctx); !why.empty()) return why;
                  if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+                 if (ctx.training_rows < 1) return "needs training images to compare with";
                  return "";
                },
                [](int64_t requested) { return std::min<int64_t>(requested, 1000); },
                [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
                  auto training = ctx.training_view();
                  std::string figure = ctx.figure_dir.empty() ? "" : ctx.figure_dir + "/neighbours.png";
-                 put(out, memorisation(samples, training, 3, 16, figure));
-                 // The same statistic for as many real images: what "not a copy" looks like.
+                 // Three neighbours in the figure, fewer when there are fewer images.
+                 put(out, memorisation(samples, training, std::min<int64_t>(3, training.size(0)), 16, figure));
+                 // The same statistic for as many real held-out images: what
+                 // "not a copy" looks like.
                  out["nn_distance_mean_test_images"] =
-                     memorisation_reference(ctx.reference_view, training, samples.size(0), ctx.seed);
+                     memorisation_reference(ctx.real_view, training, samples.size(0), ctx.seed);
                  if (!figure.empty()) out["neighbours_figure"] = figure;
                }});
   t.push_back({"speed",
@@ -259,14 +266,22 @@ void run_metrics(EvalContext& ctx, const std::vector<const MetricEntry*>& entrie
     // other metrics ran.
     const int64_t n = m->samples(ctx.requested);
     torch::Tensor samples = n > 0 ? ctx.samples_view.slice(0, 0, n) : torch::Tensor();
-    m->compute(ctx, samples, out);
-    out["seconds_" + m->name] = seconds_since(start);
+    nlohmann::json values = nlohmann::json::object();
+    m->compute(ctx, samples, values);
+    // The metric's own timing when it reports one (fid, kid, pr, cs: without
+    // the shared features, which have seconds_features), else the entry's.
+    if (!values.contains("seconds_" + m->name)) values["seconds_" + m->name] = seconds_since(start);
+    out.update(values);
   }
+}
+
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void print_results(const nlohmann::json& results, bool json, const std::string& heading) {
   if (json) {
-    std::printf("%s\n", results.dump(2).c_str());
+    std::printf("%s\n", json_text(results).c_str());
     return;
   }
   std::printf("%s\n", heading.c_str());

@@ -36,14 +36,21 @@ struct EvalContext {
   torch::Tensor scored;  // the split scored, model space [N, ...] (nll, auroc); may be undefined
   std::function<torch::Tensor(const torch::Tensor&)> to_view;  // model space -> view
   torch::Tensor reference_view;  // the split scored, in the view [N, ...]
-  /// The training rows in the view (nearest neighbours), computed on first use.
+  /// The training rows in the view (nearest neighbours), computed on first
+  /// use, and how many there are.
   std::function<torch::Tensor()> training_view;
+  int64_t training_rows = 0;
+  /// Real held-out images (the test split, in the view): what "not a copy"
+  /// looks like for the memorisation check, whatever split is scored.
+  torch::Tensor real_view;
   /// Parzen: the rows sigma is chosen on (view), what they are, and the
   /// rows it scores (the split, less the sigma rows when they come from
   /// it); set by choose_parzen_rows, which the parzen entry calls.
   torch::Tensor parzen_sigma_view, parzen_scored_view;
   std::string parzen_sigma_rows;
   std::function<void(EvalContext&)> choose_parzen_rows;
+  int64_t parzen_sigma_pool = 0;  // rows sigma may be chosen from
+  bool parzen_sigma_from_scored = false;  // those rows are part of the scored split
   /// auroc: --ood, and how its test split becomes model-space data.
   std::string ood;
   std::function<torch::Tensor(const std::string& ood)> ood_data;
@@ -87,6 +94,9 @@ int64_t samples_needed(const std::vector<const MetricEntry*>& entries, int64_t r
 
 /// Runs each entry into `out`, with seconds_<name> beside its keys.
 void run_metrics(EvalContext& ctx, const std::vector<const MetricEntry*>& entries, nlohmann::json& out);
+
+/// JSON text of `j`; invalid UTF-8 in strings (file names) is replaced, not fatal.
+std::string json_text(const nlohmann::json& j);
 
 /// Prints results: as JSON, or one "  key value" line per number.
 void print_results(const nlohmann::json& results, bool json, const std::string& heading);

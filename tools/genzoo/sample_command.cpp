@@ -1,7 +1,10 @@
 // genzoo sample RUN: a grid of samples from a trained run (or the samples
 // themselves as IDX), or with --complete, conditional completions of partly
 // observed images.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -129,6 +132,20 @@ void run_sample(const SampleArgs& a) {
   if (!sampler) throw Error("model '" + run.info->name + "' cannot sample");
   if (!as_idx && a.n > 4096) throw Error("-n " + std::to_string(a.n) + ": a grid holds at most 4,096 images; write more with --out FILE.idx");
   if (!run.data.to_display) throw Error("samples of '" + run.dataset.name + "' are not images");
+  // Refused before any sampling: samples that cannot be held, or a place
+  // they cannot be written.
+  const double bytes = 4.0 * static_cast<double>(a.n) * static_cast<double>(run.spec.dims());
+  if (bytes > 4e9)
+    throw Error("-n " + std::to_string(a.n) + ": " + std::to_string(a.n) + " samples of " +
+                std::to_string(run.spec.dims()) + " values would take " + std::to_string(static_cast<int64_t>(bytes / 1e9)) +
+                " GB; write fewer at a time (use --seed to draw different ones)");
+  if (!a.out.empty()) {
+    std::error_code ec;
+    auto parent = std::filesystem::absolute(a.out, ec).parent_path();
+    if (std::filesystem::is_directory(a.out, ec)) throw Error("--out '" + a.out + "' is a folder, not a file");
+    if (!std::filesystem::is_directory(parent, ec) || access(parent.c_str(), W_OK) != 0)
+      throw Error("--out '" + a.out + "': the folder '" + parent.string() + "' does not exist or is not writable");
+  }
   seed_everything(static_cast<uint64_t>(a.seed));
   auto images = run.data.to_display(draw_samples(*sampler, a.n));  // [n, C, H, W] in [0,1]
   if (as_idx) {

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace genzoo {
 
@@ -14,6 +15,11 @@ namespace genzoo {
 /// the file length — and any problem is a genzoo::Error naming the file:
 /// never a crash, never a partial load.
 torch::Tensor read_idx(const std::string& path);
+
+/// The shape an IDX file (raw or gzip) declares, from its header alone:
+/// what a caller checks before reading a file that may be huge. A file
+/// that is not IDX is a genzoo::Error naming it.
+std::vector<int64_t> idx_shape(const std::string& path);
 
 /// Same, from bytes already in memory (gzip or raw); `name` is used in errors.
 torch::Tensor parse_idx(const std::string& bytes, const std::string& name);

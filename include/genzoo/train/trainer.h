@@ -43,7 +43,10 @@ struct TrainData {
 ///   one Objective::step: one batch for the likelihood objective, k + 1 for
 ///   an adversarial one with k discriminator updates per generator update;
 ///   an epoch is one pass over the training split, however the steps
-///   divide it.
+///   divide it (a step that needs more batches than its epoch has left
+///   ends that epoch and starts the next, so an epoch budget may be passed
+///   by up to the batches of one step; a step may not span more than one
+///   epoch end).
 ///   train.batch_size (100), train.seed (0), train.log_every (steps, 100),
 ///   train.sample_every (epochs, 1; 0 = only at the end), train.sample_count (64),
 ///   train.checkpoint_seconds (300: mid-epoch checkpoints on long epochs),
@@ -110,6 +113,9 @@ class Trainer {
   /// validation split) before anything is trained or written.
   Trainer(TrainerOptions options, std::string run_dir, ModulePtr model, Objective& objective,
           TrainData data, std::string config_toml);
+  // EpochBatches refers to this object's data and state.
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   /// Runs until the budget is spent. With `resume`, first restores the
   /// checkpoint in the run folder. Progress goes to stderr.
@@ -158,9 +164,10 @@ class Trainer {
   Clock::time_point started_, last_checkpoint_, window_start_;
   double elapsed_before_ = 0, start_fraction_ = 0, rate_ = 0;
   int64_t start_step_ = 0, window_examples_start_ = 0, rollovers_before_step_ = 0, begun_epoch_ = -1;
-  bool at_epoch_boundary_ = true;
-  Metrics epoch_sums_;            // per metric of step(): the sum over this epoch's steps
-  int64_t epoch_step_count_ = 0;  // steps in this epoch (of this invocation)
+  int64_t epoch_end_step_ = -1;  // the step after which end_epoch last ran
+  // Per metric of step(), over this epoch's steps (of this invocation): the
+  // sum and the number of steps that reported it.
+  Metrics epoch_sums_, epoch_counts_;
 };
 
 }  // namespace genzoo
