@@ -130,7 +130,8 @@ std::string gunzip(const std::string& compressed, const std::string& name, bool 
     if (header_only && declared != 0) break;
     if (declared != 0 && out.size() > declared)
       give_up("the gzip data inflate to more than the " + std::to_string(declared) +
-              " bytes its IDX header declares (trailing data, or a gzip bomb)");
+              " bytes its IDX header declares (trailing data, or a gzip bomb; stopped after " +
+              std::to_string(out.size()) + " bytes)");
     const bool input_left = zs.avail_in > 0 || fed < compressed.size();
     if (rc == Z_STREAM_END) {
       if (!input_left) break;

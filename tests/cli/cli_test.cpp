@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -13,6 +14,9 @@
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/idx.h"
 #include "genzoo/data/image.h"
+#include "genzoo/eval/likelihood.h"
+#include "genzoo/eval/parzen.h"
+#include "genzoo/train/run.h"
 #include "test_support.h"
 
 namespace genzoo {
@@ -257,6 +261,26 @@ TEST_F(Cli, ParzenChoosesSigmaOnHeldOutRowsNeverOnScoredOnes) {
   EXPECT_EQ(t["parzen_scored"], 45);
   EXPECT_NE(t["parzen_sigma_rows"].get<std::string>().find("45 random training rows"), std::string::npos) << t;
   EXPECT_NE(t["parzen_sigma_rows"].get<std::string>().find("not scored"), std::string::npos) << t;
+  // The numbers themselves: Parzen of the run's samples (the same draw as
+  // `sample -n 100 --seed 7`) with sigma chosen on parzen_sigma_rows(90)
+  // of the thresholded training rows, scoring the 10 test rows; and the
+  // same from the samples given as --images.
+  ASSERT_EQ(run_cli("sample " + plain + " -n 100 --seed 7 --out " + (dir / "s.idx")).status, 0);
+  auto raw = read_idx(dir / "images.idx");                          // uint8 [100, 8, 8]
+  auto binary = (raw > 127).to(torch::kFloat32).unsqueeze(1);      // [100, 1, 8, 8]
+  auto is_test = torch::arange(100).remainder(10) == 9;
+  auto train = binary.index_select(0, torch::arange(100).masked_select(~is_test));  // [90, ...]
+  auto test = binary.index_select(0, torch::arange(100).masked_select(is_test));    // [10, ...]
+  RowSplit rows = parzen_sigma_rows(90, 0);
+  ParzenResult want = parzen_evaluate(read_idx(dir / "s.idx"), train.index_select(0, rows.held), test);
+  auto got = json_of(run_cli("eval " + plain + " --metrics parzen --samples 100 --seed 7 --json --threads 1"), "run");
+  auto given = json_of(run_cli("eval --images " + (dir / "s.idx") + " --data " + data +
+                               " --binarize threshold --metrics parzen --json --threads 1"), "images");
+  for (const auto& j : {got, given}) {
+    EXPECT_EQ(j["parzen_sigma"].get<double>(), want.sigma) << j;
+    EXPECT_NEAR(j["parzen_mean"].get<double>(), want.mean, 1e-9 * std::abs(want.mean)) << j;
+    EXPECT_NEAR(j["parzen_stderr"].get<double>(), want.stderr_mean, 1e-9 * want.stderr_mean) << j;
+  }
   // The memorisation reference is held-out test images whatever split is
   // scored: training images would find themselves at distance 0.
   auto nt = json_of(run_cli("eval " + plain + " --metrics neighbours --split train --samples 100 --json --threads 1"), "nn train");
@@ -281,7 +305,13 @@ TEST_F(Cli, CompareGivesEachDifferenceWithItsPairedStandardError) {
   EXPECT_NEAR(c["runs"][1]["stderr"].get<double>(), eb["nll_stderr"].get<double>(), 1e-9);
   const auto& d = c["differences"][0];
   EXPECT_NEAR(d["nll_a_minus_b"].get<double>(), ea["nll_nats"].get<double>() - eb["nll_nats"].get<double>(), 1e-9);
-  EXPECT_GT(d["paired_stderr"].get<double>(), 0.0);
+  // The paired standard error from the per-image NLLs of the two models.
+  genzoo::Run ra = open_run(a), rb = open_run(b);
+  auto na = per_example_nll(*as<Density>(ra.model), ra.data.test);
+  auto nb = per_example_nll(*as<Density>(rb.model), rb.data.test);
+  const double paired = (na - nb).std().item<double>() / std::sqrt(10.0);
+  EXPECT_NEAR(d["paired_stderr"].get<double>(), paired, 1e-9 * paired);
+  EXPECT_NEAR(d["z"].get<double>(), d["nll_a_minus_b"].get<double>() / paired, 1e-6);
   // A run against itself differs by exactly 0 with no spread.
   auto same = json_of(run_cli("compare " + a + " " + a + " --json --threads 1"), "same");
   EXPECT_EQ(same["differences"][0]["nll_a_minus_b"], 0.0);

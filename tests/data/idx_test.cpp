@@ -170,6 +170,15 @@ TEST(Idx, AGzipBombStopsAtTheSizeItsHeaderDeclares) {
   const std::string bomb = gzip_bytes(raw);
   ASSERT_LT(bomb.size(), size_t{1} << 20);
   expect_idx_error(bomb, "more than the 24 bytes its IDX header declares");
+  // And it stopped early: within the first 64 KiB inflated, not 64 MiB.
+  try {
+    parse_idx(bomb, "bomb");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    const auto at = msg.find("stopped after ");
+    ASSERT_NE(at, std::string::npos) << msg;
+    EXPECT_LE(std::stoll(msg.substr(at + 14)), int64_t{1} << 16) << msg;
+  }
   // The same header with its 8 bytes and nothing more inflates and parses.
   auto t = parse_idx(gzip_bytes(raw.substr(0, 24)), "exact");
   EXPECT_EQ(t.sizes(), (std::vector<int64_t>{2, 2, 2}));

@@ -49,9 +49,6 @@ TEST(Likelihood, PairedDifferenceHasThePairedStandardError) {
   EXPECT_EQ(d.examples, 4);
   EXPECT_NEAR(d.mean, 0.5, 1e-12);
   EXPECT_NEAR(d.stderr_mean, std::sqrt(0.5) / 2, 1e-12);
-  // Two models that find the same examples hard: the paired error is far
-  // below either score's own (sd(a) / 2 = 0.645 here).
-  EXPECT_LT(d.stderr_mean, a.std().item<double>() / 2);
   EXPECT_THROW(paired_difference(a, b.slice(0, 0, 3)), c10::Error);
 }
 

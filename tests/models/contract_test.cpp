@@ -20,6 +20,9 @@ namespace {
 
 struct ContractCase {
   std::string model;
+  /// What it must implement (pinned here, so that a model that stops
+  /// declaring and implementing a capability cannot skip its checks).
+  std::string capabilities;
   /// Keys that make the model tiny (every one must be read by the factory).
   std::vector<std::pair<std::string, ConfigValue>> config;
 };
@@ -27,10 +30,10 @@ struct ContractCase {
 // One line per registered model.
 const std::vector<ContractCase>& contract_cases() {
   static const std::vector<ContractCase> cases{
-      {"independent", {{"model.init", std::string("marginals")}}},
-      {"fvsbn", {}},
-      {"nade", {{"model.hidden", int64_t{6}}}},
-      {"made",
+      {"independent", "sample,density,complete", {{"model.init", std::string("marginals")}}},
+      {"fvsbn", "sample,density,complete,autoregressive", {}},
+      {"nade", "sample,density,complete,autoregressive", {{"model.hidden", int64_t{6}}}},
+      {"made", "sample,density,complete,autoregressive",
        {{"model.hidden", int64_t{12}},
         {"model.layers", int64_t{2}},
         {"model.masks", int64_t{2}},
@@ -138,6 +141,7 @@ TEST_P(Contract, BuildsFromItsConfigAndImplementsWhatItDeclares) {
   ASSERT_TRUE(model);
   EXPECT_NO_THROW(c.check_all_used()) << "a key of the case is not read by the factory";
   EXPECT_EQ(capability_list(implemented_capabilities(model)), capability_list(info().capabilities));
+  EXPECT_EQ(capability_list(info().capabilities), GetParam().capabilities);
   EXPECT_FALSE(info().accepts.formats.empty());
   EXPECT_EQ(data_mismatch(info(), spec()), "");
   // Another format than the ones it declares is refused with a fix.

@@ -73,6 +73,7 @@ struct DescentModelImpl : torch::nn::Cloneable<DescentModelImpl>, Sampler, Densi
     return -(x - mean).pow(2).flatten(1).sum(1) / 2 - 0.5 * static_cast<double>(x[0].numel()) * std::log(2 * testing::kPi);
   }
   torch::Tensor sample(int64_t n) override {
+    grad_mode_seen.push_back(torch::GradMode::is_enabled());
     auto x = torch::randn({n, 1, 2, 2});  // [n, 1, 2, 2]
     auto energy = [this](const torch::Tensor& v) { return -log_prob(v); };
     for (int t = 0; t < steps; ++t) x = x - eta * input_gradient(energy, x);
@@ -80,6 +81,7 @@ struct DescentModelImpl : torch::nn::Cloneable<DescentModelImpl>, Sampler, Densi
   }
   int steps = 20;
   double eta = 0.1;
+  std::vector<bool> grad_mode_seen;  // gradient mode at each call of sample()
   torch::Tensor mean;
 };
 TORCH_MODULE(DescentModel);
@@ -95,6 +97,13 @@ TEST(InputGradientSampler, WorksThroughDrawSamplesAsSampleAndEvalCallIt) {
   EXPECT_TRUE(torch::allclose(s, want, 1e-5, 1e-5));
   EXPECT_FALSE(s.requires_grad());
   EXPECT_FALSE(model->mean.grad().defined());  // sampling trained nothing
+  // draw_samples calls the sampler without gradients (models/model.h): the
+  // sampler turned them on for its input only.
+  EXPECT_EQ(model->grad_mode_seen, std::vector<bool>{false});
+  // In chunks: 300 samples of 128 are three calls.
+  model->grad_mode_seen.clear();
+  EXPECT_EQ(draw_samples(*model, 300, 128).size(0), 300);
+  EXPECT_EQ(model->grad_mode_seen.size(), 3u);
 }
 
 TEST(InputGradientSampler, WorksInTheTrainersSampleGrids) {
@@ -111,6 +120,8 @@ TEST(InputGradientSampler, WorksInTheTrainersSampleGrids) {
   LikelihoodObjective objective(model.ptr(), c);
   Trainer trainer(options, dir.path(), model.ptr(), objective, data, c.to_toml());
   trainer.run(false);
+  // Called for each grid (epochs 1, 2 and the final one), never with gradients on.
+  EXPECT_EQ(model->grad_mode_seen, (std::vector<bool>{false, false, false}));
   EXPECT_TRUE(file_exists(dir / "samples/epoch_0001.png"));
   EXPECT_TRUE(file_exists(dir / "samples/final.png"));
 }

@@ -64,138 +64,160 @@ MetricEntry feature_entry(const std::string& name,
           }};
 }
 
+MetricEntry nll_entry() {
+  return {"nll",
+          [](const EvalContext& ctx) -> std::string {
+            if (!ctx.model) return "needs a trained run: images given with --images have no density";
+            if (!as<Density>(ctx.model)) return "needs a density, and '" + ctx.model_name + "' has none";
+            return "";
+          },
+          none,
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            LikelihoodResult r = evaluate_likelihood(*as<Density>(ctx.model), ctx.scored, 1000, ctx.dequantized);
+            out["nll_nats"] = r.nll_nats;
+            out["nll_stderr"] = r.nll_stderr;
+            out["bits_per_dim"] = r.bits_per_dim;
+            out["nll_examples"] = r.examples;
+            out["nll_is"] = r.bound ? "lower bound on log p (upper bound on nll)" : "exact";
+            if (!ctx.images && toy2d_has_density(ctx.dataset))
+              out["nll_true_density"] = -toy2d_log_density(ctx.dataset, ctx.scored).mean().item<double>();
+          }};
+}
+
+MetricEntry auroc_entry() {
+  return {"auroc",
+          [](const EvalContext& ctx) -> std::string {
+            if (!ctx.model) return "needs a trained run: its density or energy scores the images";
+            if (!as<Density>(ctx.model) && !as<Energy>(ctx.model))
+              return "needs a density or an energy, and '" + ctx.model_name + "' has neither";
+            if (ctx.ood.empty()) return "needs --ood DATASET";
+            return "";
+          },
+          none,
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            auto out_x = ctx.ood_data(ctx.ood);
+            // The model's own score, higher = more in-distribution: log p(x)
+            // (or its bound) for density models, -E(x) for energy models.
+            auto density = as<Density>(ctx.model);
+            auto energy = as<Energy>(ctx.model);
+            torch::NoGradGuard no_grad;
+            auto score = [&](const torch::Tensor& x) {
+              std::vector<torch::Tensor> parts;
+              for (int64_t i = 0; i < x.size(0); i += 1000) {
+                auto rows = x.slice(0, i, std::min(i + 1000, x.size(0)));
+                parts.push_back(density ? density->log_prob(rows) : -energy->energy(rows));
+              }
+              return torch::cat(parts).to(torch::kFloat64);
+            };
+            RocResult r = roc_scores(score(ctx.scored), score(out_x));
+            out["auroc"] = r.auroc;
+            out["fpr_at_95_tpr"] = r.fpr_at_95_tpr;
+            out["auroc_ood"] = ctx.ood;
+            out["auroc_score"] =
+                density ? (density->bound() == Bound::Exact ? "log p(x)" : "lower bound on log p(x)") : "-energy(x)";
+            out["auroc_counts"] = {r.in_count, r.out_count};
+          }};
+}
+
+MetricEntry parzen_entry() {
+  return {"parzen",
+          [](const EvalContext& ctx) -> std::string {
+            if (auto why = needs_samples(ctx); !why.empty()) return why;
+            // 2 rows to choose sigma from, and 2 to score (a standard
+            // error) besides them when they come from the scored split.
+            if (ctx.parzen_sigma_pool < 2) return "needs at least 2 held-out rows to choose sigma on";
+            const int64_t scored = ctx.reference_view.defined() ? ctx.reference_view.size(0) : 0;
+            const int64_t left = ctx.parzen_sigma_from_scored ? scored - std::min<int64_t>(1000, scored / 2) : scored;
+            if (left < 2)
+              return "needs at least 2 " + ctx.split + " examples to score" +
+                     (ctx.parzen_sigma_from_scored ? " besides the rows sigma is chosen on" : "");
+            // Samples and data are held in double.
+            if (8.0 * static_cast<double>(ctx.requested) * static_cast<double>(ctx.dims) >= kSampleMemoryBudget)
+              return "needs " + std::to_string(ctx.requested) + " samples of " + std::to_string(ctx.dims) +
+                     " dimensions in memory: lower --samples";
+            return "";
+          },
+          all,
+          [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+            // Goodfellow et al. 2014: the samples as centres, sigma chosen on
+            // held-out rows, the mean log-density of the scored split.
+            ctx.choose_parzen_rows(ctx);
+            ParzenResult p = parzen_evaluate(samples.flatten(1), ctx.parzen_sigma_view.flatten(1),
+                                             ctx.parzen_scored_view.flatten(1));
+            out["parzen_mean"] = p.mean;
+            out["parzen_stderr"] = p.stderr_mean;
+            out["parzen_sigma"] = p.sigma;
+            out["parzen_centres"] = p.centres;
+            out["parzen_scored"] = p.test_count;
+            out["parzen_sigma_rows"] = ctx.parzen_sigma_rows;
+          }};
+}
+
+MetricEntry modes_entry() {
+  return {"modes",
+          [](const EvalContext& ctx) -> std::string {
+            if (auto why = needs_samples(ctx); !why.empty()) return why;
+            if (ctx.dataset != "ring8" && ctx.dataset != "grid25")
+              return "needs ring8 or grid25, not '" + ctx.dataset + "'";
+            return "";
+          },
+          [](int64_t requested) { return std::min<int64_t>(requested, 2500); },  // the mode-collapse protocol
+          [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+            ModeCoverage m = mode_coverage(samples, toy2d_modes(ctx.dataset), toy2d_sigma(ctx.dataset));
+            out["modes_captured"] = m.modes_captured;
+            out["modes_total"] = m.modes_total;
+            out["high_quality_share"] = m.high_quality_share;
+            out["mode_reverse_kl"] = std::isfinite(m.reverse_kl) ? nlohmann::json(m.reverse_kl) : nlohmann::json("inf");
+            out["modes_samples"] = m.samples;
+          }};
+}
+
+MetricEntry neighbours_entry() {
+  return {"neighbours",
+          [](const EvalContext& ctx) -> std::string {
+            if (auto why = needs_samples(ctx); !why.empty()) return why;
+            if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+            if (ctx.training_rows < 1) return "needs training images to compare with";
+            return "";
+          },
+          [](int64_t requested) { return std::min<int64_t>(requested, 1000); },
+          [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+            auto training = ctx.training_view();
+            std::string figure = ctx.figure_dir.empty() ? "" : ctx.figure_dir + "/neighbours.png";
+            // Three neighbours in the figure, fewer when there are fewer images.
+            put(out, memorisation(samples, training, std::min<int64_t>(3, training.size(0)), 16, figure));
+            // The same statistic for as many real held-out images: what
+            // "not a copy" looks like.
+            out["nn_distance_mean_test_images"] =
+                memorisation_reference(ctx.real_view, training, samples.size(0), ctx.seed);
+            if (!figure.empty()) out["neighbours_figure"] = figure;
+          }};
+}
+
+MetricEntry speed_entry() {
+  return {"speed",
+          [](const EvalContext& ctx) -> std::string {
+            if (!ctx.model) return "measures a model's sampling: needs a trained run";
+            return needs_samples(ctx);
+          },
+          [](int64_t requested) { return std::min<int64_t>(requested, 1000); },
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            // Measured on the shared draw, however many samples it held.
+            out["samples_per_second"] = static_cast<double>(ctx.samples_view.size(0)) / ctx.draw_seconds;
+          }};
+}
+
 std::vector<MetricEntry> build_table() {
-  std::vector<MetricEntry> t;
-  t.push_back({"nll",
-               [](const EvalContext& ctx) -> std::string {
-                 if (!ctx.model) return "needs a trained run: images given with --images have no density";
-                 if (!as<Density>(ctx.model)) return "needs a density, and '" + ctx.model_name + "' has none";
-                 return "";
-               },
-               none,
-               [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
-                 LikelihoodResult r = evaluate_likelihood(*as<Density>(ctx.model), ctx.scored, 1000, ctx.dequantized);
-                 out["nll_nats"] = r.nll_nats;
-                 out["nll_stderr"] = r.nll_stderr;
-                 out["bits_per_dim"] = r.bits_per_dim;
-                 out["nll_examples"] = r.examples;
-                 out["nll_is"] = r.bound ? "lower bound on log p (upper bound on nll)" : "exact";
-                 if (!ctx.images && toy2d_has_density(ctx.dataset))
-                   out["nll_true_density"] = -toy2d_log_density(ctx.dataset, ctx.scored).mean().item<double>();
-               }});
-  t.push_back({"auroc",
-               [](const EvalContext& ctx) -> std::string {
-                 if (!ctx.model) return "needs a trained run: its density or energy scores the images";
-                 if (!as<Density>(ctx.model) && !as<Energy>(ctx.model))
-                   return "needs a density or an energy, and '" + ctx.model_name + "' has neither";
-                 if (ctx.ood.empty()) return "needs --ood DATASET";
-                 return "";
-               },
-               none,
-               [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
-                 auto out_x = ctx.ood_data(ctx.ood);
-                 // The model's own score, higher = more in-distribution: log p(x)
-                 // (or its bound) for density models, -E(x) for energy models.
-                 auto density = as<Density>(ctx.model);
-                 auto energy = as<Energy>(ctx.model);
-                 torch::NoGradGuard no_grad;
-                 auto score = [&](const torch::Tensor& x) {
-                   std::vector<torch::Tensor> parts;
-                   for (int64_t i = 0; i < x.size(0); i += 1000) {
-                     auto rows = x.slice(0, i, std::min(i + 1000, x.size(0)));
-                     parts.push_back(density ? density->log_prob(rows) : -energy->energy(rows));
-                   }
-                   return torch::cat(parts).to(torch::kFloat64);
-                 };
-                 RocResult r = roc_scores(score(ctx.scored), score(out_x));
-                 out["auroc"] = r.auroc;
-                 out["fpr_at_95_tpr"] = r.fpr_at_95_tpr;
-                 out["auroc_ood"] = ctx.ood;
-                 out["auroc_score"] = density ? (density->bound() == Bound::Exact ? "log p(x)" : "lower bound on log p(x)")
-                                              : "-energy(x)";
-                 out["auroc_counts"] = {r.in_count, r.out_count};
-               }});
-  t.push_back({"parzen",
-               [](const EvalContext& ctx) -> std::string {
-                 if (auto why = needs_samples(ctx); !why.empty()) return why;
-                 // 2 rows to choose sigma from, and 2 to score (a standard
-                 // error) besides them when they come from the scored split.
-                 if (ctx.parzen_sigma_pool < 2) return "needs at least 2 held-out rows to choose sigma on";
-                 const int64_t scored = ctx.reference_view.defined() ? ctx.reference_view.size(0) : 0;
-                 const int64_t left = ctx.parzen_sigma_from_scored ? scored - std::min<int64_t>(1000, scored / 2) : scored;
-                 if (left < 2)
-                   return "needs at least 2 " + ctx.split + " examples to score" +
-                          (ctx.parzen_sigma_from_scored ? " besides the rows sigma is chosen on" : "");
-                 // Samples and data are held in double.
-                 if (8.0 * static_cast<double>(ctx.requested) * static_cast<double>(ctx.dims) >= kSampleMemoryBudget)
-                   return "needs " + std::to_string(ctx.requested) + " samples of " + std::to_string(ctx.dims) +
-                          " dimensions in memory: lower --samples";
-                 return "";
-               },
-               all,
-               [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
-                 // Goodfellow et al. 2014: the samples as centres, sigma chosen on
-                 // held-out rows, the mean log-density of the scored split.
-                 ctx.choose_parzen_rows(ctx);
-                 ParzenResult p = parzen_evaluate(samples.flatten(1), ctx.parzen_sigma_view.flatten(1),
-                                                  ctx.parzen_scored_view.flatten(1));
-                 out["parzen_mean"] = p.mean;
-                 out["parzen_stderr"] = p.stderr_mean;
-                 out["parzen_sigma"] = p.sigma;
-                 out["parzen_centres"] = p.centres;
-                 out["parzen_scored"] = p.test_count;
-                 out["parzen_sigma_rows"] = ctx.parzen_sigma_rows;
-               }});
-  t.push_back(feature_entry("fid", [](const FeatureSets& f, const FeatureMetricsRequest&) { return fid_values(f); }));
-  t.push_back(feature_entry("kid", kid_values));
-  t.push_back(feature_entry("pr", precision_recall_values));
-  t.push_back(feature_entry("cs", classifier_score_values));
-  t.push_back({"modes",
-               [](const EvalContext& ctx) -> std::string {
-                 if (auto why = needs_samples(ctx); !why.empty()) return why;
-                 if (ctx.dataset != "ring8" && ctx.dataset != "grid25")
-                   return "needs ring8 or grid25, not '" + ctx.dataset + "'";
-                 return "";
-               },
-               [](int64_t requested) { return std::min<int64_t>(requested, 2500); },  // the mode-collapse protocol
-               [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
-                 ModeCoverage m = mode_coverage(samples, toy2d_modes(ctx.dataset), toy2d_sigma(ctx.dataset));
-                 out["modes_captured"] = m.modes_captured;
-                 out["modes_total"] = m.modes_total;
-                 out["high_quality_share"] = m.high_quality_share;
-                 out["mode_reverse_kl"] = std::isfinite(m.reverse_kl) ? nlohmann::json(m.reverse_kl) : nlohmann::json("inf");
-                 out["modes_samples"] = m.samples;
-               }});
-  t.push_back({"neighbours",
-               [](const EvalContext& ctx) -> std::string {
-                 if (auto why = needs_samples(ctx); !why.empty()) return why;
-                 if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
-                 if (ctx.training_rows < 1) return "needs training images to compare with";
-                 return "";
-               },
-               [](int64_t requested) { return std::min<int64_t>(requested, 1000); },
-               [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
-                 auto training = ctx.training_view();
-                 std::string figure = ctx.figure_dir.empty() ? "" : ctx.figure_dir + "/neighbours.png";
-                 // Three neighbours in the figure, fewer when there are fewer images.
-                 put(out, memorisation(samples, training, std::min<int64_t>(3, training.size(0)), 16, figure));
-                 // The same statistic for as many real held-out images: what
-                 // "not a copy" looks like.
-                 out["nn_distance_mean_test_images"] =
-                     memorisation_reference(ctx.real_view, training, samples.size(0), ctx.seed);
-                 if (!figure.empty()) out["neighbours_figure"] = figure;
-               }});
-  t.push_back({"speed",
-               [](const EvalContext& ctx) -> std::string {
-                 if (!ctx.model) return "measures a model's sampling: needs a trained run";
-                 return needs_samples(ctx);
-               },
-               [](int64_t requested) { return std::min<int64_t>(requested, 1000); },
-               [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
-                 // Measured on the shared draw, however many samples it held.
-                 out["samples_per_second"] = static_cast<double>(ctx.samples_view.size(0)) / ctx.draw_seconds;
-               }});
-  return t;
+  return {nll_entry(),
+          auroc_entry(),
+          parzen_entry(),
+          feature_entry("fid", [](const FeatureSets& f, const FeatureMetricsRequest&) { return fid_values(f); }),
+          feature_entry("kid", kid_values),
+          feature_entry("pr", precision_recall_values),
+          feature_entry("cs", classifier_score_values),
+          modes_entry(),
+          neighbours_entry(),
+          speed_entry()};
 }
 
 }  // namespace
@@ -228,8 +250,8 @@ std::vector<const MetricEntry*> select_metrics(const EvalContext& ctx, const std
       available.push_back(&m);
       available_names.push_back(m.name);
     }
-  const std::string here = available_names.empty() ? "none is available here"
-                                                    : "available here: --metrics " + join(available_names, ",");
+  const std::string here =
+      available_names.empty() ? "none is available here" : "available here: --metrics " + join(available_names, ",");
   if (wanted.empty()) {
     if (available.empty())
       throw Error("none of the metrics " + join(metric_names()) + " applies to " +
@@ -247,7 +269,8 @@ std::vector<const MetricEntry*> select_metrics(const EvalContext& ctx, const std
     if (auto why = it->unavailable(ctx); !why.empty()) throw Error("metric '" + name + "' " + why + "; " + here);
     if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
   }
-  if (chosen.empty()) throw Error("--metrics '" + wanted + "' names no metric (choose from " + join(metric_names()) + ")");
+  if (chosen.empty())
+    throw Error("--metrics '" + wanted + "' names no metric (choose from " + join(metric_names()) + ")");
   // Table order, so results do not depend on the order of --metrics.
   std::sort(chosen.begin(), chosen.end());
   return chosen;
