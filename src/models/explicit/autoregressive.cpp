@@ -30,6 +30,15 @@ torch::Tensor marginal_logits(const torch::Tensor& data, int64_t dims) {
   return torch::logit(p).to(torch::kFloat32);
 }
 
+void check_one_ordering(int64_t ordering, const char* who) {
+  TORCH_CHECK(ordering == 0, who, ": has one ordering (raster order), got ordering ", ordering);
+}
+
+torch::Tensor raster_rank(int64_t dims, int64_t ordering, const char* who) {
+  check_one_ordering(ordering, who);
+  return torch::arange(dims, torch::kInt64);
+}
+
 bool observed_first(const torch::Tensor& observed, const torch::Tensor& order) {
   auto in_order = observed.index_select(1, order).to(torch::kInt32);  // [N, D]
   // Observed-first means the row is non-increasing along the order.

@@ -47,13 +47,12 @@ torch::Tensor FvsbnImpl::complete(const torch::Tensor& x, const torch::Tensor& o
 }
 
 torch::Tensor FvsbnImpl::conditionals(const torch::Tensor& x, int64_t ordering) {
-  TORCH_CHECK(ordering == 0, "fvsbn: has one ordering, got ", ordering);
+  check_one_ordering(ordering, "fvsbn");
   return conditional_logits(x);
 }
 
 torch::Tensor FvsbnImpl::generation_rank(int64_t ordering) const {
-  TORCH_CHECK(ordering == 0, "fvsbn: has one ordering, got ", ordering);
-  return torch::arange(bias.size(0), torch::kInt64);
+  return raster_rank(bias.size(0), ordering, "fvsbn");
 }
 
 bool FvsbnImpl::completion_is_exact(const torch::Tensor& observed) const {

@@ -172,14 +172,11 @@ torch::Tensor NadeImpl::complete(const torch::Tensor& x, const torch::Tensor& ob
 }
 
 torch::Tensor NadeImpl::conditionals(const torch::Tensor& x, int64_t ordering) {
-  TORCH_CHECK(ordering == 0, "nade: has one ordering, got ", ordering);
+  check_one_ordering(ordering, "nade");
   return conditional_logits(x);
 }
 
-torch::Tensor NadeImpl::generation_rank(int64_t ordering) const {
-  TORCH_CHECK(ordering == 0, "nade: has one ordering, got ", ordering);
-  return torch::arange(b.size(0), torch::kInt64);
-}
+torch::Tensor NadeImpl::generation_rank(int64_t ordering) const { return raster_rank(b.size(0), ordering, "nade"); }
 
 bool NadeImpl::completion_is_exact(const torch::Tensor& observed) const {
   const int64_t d = b.size(0);

@@ -31,6 +31,12 @@ torch::Tensor bernoulli_log_prob(const torch::Tensor& logits, const torch::Tenso
 /// MADE near it (their random hidden layers add a small offset).
 torch::Tensor marginal_logits(const torch::Tensor& data, int64_t dims);
 
+/// For the models with one ordering, raster order (FVSBN, NADE): checks
+/// that `ordering` is 0 (a TORCH_CHECK naming `who`) ...
+void check_one_ordering(int64_t ordering, const char* who);
+/// ... and gives the rank of pixel d, which is d: int64 [dims].
+torch::Tensor raster_rank(int64_t dims, int64_t ordering, const char* who);
+
 /// True when in every row every observed pixel comes before every missing one
 /// in `order` (order[k] = the pixel generated k-th): observed [N, D] bool.
 bool observed_first(const torch::Tensor& observed, const torch::Tensor& order);
