@@ -369,7 +369,7 @@ TEST_F(Cli, EvalScoresImagesMadeElsewhereAndNamesEveryBadInput) {
   expect_error("eval --images " + (dir / "u8.idx") + img + " --metrics fid", {"fid", "feature network"});
   ASSERT_EQ(run_cli(train_args(dir / "run")).status, 0);
   expect_error("eval " + (dir / "run") + " --images " + (dir / "u8.idx") + img, {"RUN", "--images", "not both"});
-  for (const std::string option : std::vector<std::string>{"--checkpoint last", "--samples 500", "--split train", "--ood " + data})
+  for (const std::string& option : std::vector<std::string>{"--checkpoint last", "--samples 500", "--split train", "--ood " + data})
     expect_error("eval --images " + (dir / "u8.idx") + img + " " + option, {"applies to a trained run"});
   expect_error("eval --images " + (dir / "pngs") + img, {"pngs", "idx:FILE"});  // a folder needs folder:
   expect_error("eval --images idx:" + (dir / "pngs") + img, {"pngs", "not a regular file"});
@@ -397,30 +397,32 @@ TEST_F(Cli, SampleWritesIdxThatEvalReadsBackExactly) {
 }
 
 TEST_F(Cli, ExternalImagesScoreTheSameFidAsTheRunAndTheBaseline) {
-  // The shipped mnist-10k feature network and data (scripts/get-data).
-  const std::string test_images = data_dir() + "/mnist-10k/test-images.idx.gz";
-  if (!file_exists(test_images)) GTEST_SKIP() << "mnist-10k is not installed (scripts/get-data mnist-10k)";
+  // The shipped Fashion-MNIST feature network and the Debian package's data.
+  const std::string test_images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (!file_exists(test_images)) GTEST_SKIP() << "fashion-mnist is not installed (apt-get install dataset-fashion-mnist)";
   // The test split against itself: FID 0.
-  auto self = json_of(run_cli("eval --images idx:" + test_images + " --data mnist-10k --metrics fid --json --threads 1"), "self");
+  auto self = json_of(run_cli("eval --images idx:" + test_images + " --data fashion-mnist --metrics fid --json --threads 1"), "self");
   EXPECT_LT(std::abs(self["fid"].get<double>()), 1e-4) << self;
-  EXPECT_EQ(self["generated_count"], 2000);
+  EXPECT_EQ(self["generated_count"], 10000);
   // --images are scored in a seeded shuffled order (so that no metric
   // depends on the file's order); FID, a function of the set, then differs
-  // from the same set in another order by float rounding only (1e-8
-  // relative seen), hence a relative tolerance of 1e-6 below.
-  // Training images saved by the baseline score the baseline's FID.
-  auto base = json_of(run_cli("data baseline mnist-10k -n 1000 --save-samples " + (dir / "train.idx") + " --json"), "baseline");
-  auto again = json_of(run_cli("eval --images " + (dir / "train.idx") + " --data mnist-10k --metrics fid --json --threads 1"), "again");
+  // from the same set in another order by float rounding only (1e-9 to
+  // 1e-8 relative seen), hence a relative tolerance of 1e-6 below.
+  // 10,000 training images saved by the baseline score the baseline's FID.
+  auto base = json_of(run_cli("data baseline fashion-mnist -n 10000 --metrics fid --save-samples " + (dir / "train.idx") +
+                              " --json"), "baseline");
+  auto again = json_of(run_cli("eval --images " + (dir / "train.idx") + " --data fashion-mnist --metrics fid --json --threads 1"), "again");
+  EXPECT_EQ(again["generated_count"], 10000);
   EXPECT_NEAR(again["fid"].get<double>(), base["fid"].get<double>(), 1e-6 * base["fid"].get<double>());
   EXPECT_GT(base["fid"].get<double>(), 0.0);
   // A run's samples written as IDX score the FID `eval RUN` reports.
-  std::string run = dir / "mnist";
-  ASSERT_EQ(run_cli("train independent --data mnist-10k --binarize threshold --steps 20 --out " + run +
+  std::string run = dir / "fm";
+  ASSERT_EQ(run_cli("train independent --data fashion-mnist --binarize threshold --steps 20 --out " + run +
                     " --set train.sample_every=0 --threads 1").status, 0);
-  auto from_run = json_of(run_cli("eval " + run + " --metrics fid --samples 300 --seed 3 --json --threads 1"), "run");
-  ASSERT_EQ(run_cli("sample " + run + " -n 300 --seed 3 --out " + (dir / "s.idx")).status, 0);
+  auto from_run = json_of(run_cli("eval " + run + " --metrics fid --samples 1000 --seed 3 --json --threads 1"), "run");
+  ASSERT_EQ(run_cli("sample " + run + " -n 1000 --seed 3 --out " + (dir / "s.idx")).status, 0);
   auto from_file = json_of(run_cli("eval --images " + (dir / "s.idx") +
-                                   " --data mnist-10k --binarize threshold --metrics fid --json --threads 1"), "file");
+                                   " --data fashion-mnist --binarize threshold --metrics fid --json --threads 1"), "file");
   EXPECT_NEAR(from_file["fid"].get<double>(), from_run["fid"].get<double>(), 1e-6 * from_run["fid"].get<double>());
 }
 

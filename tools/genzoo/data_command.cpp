@@ -44,7 +44,7 @@ void add_data_command(CLI::App& app) {
 
   auto* baseline = data->add_subcommand(
       "baseline", "Score the test split against training images: the floor of FID/KID/PR, a memorising model's Parzen");
-  static std::string base_name, base_binarize = "none", base_save;
+  static std::string base_name, base_binarize = "none", base_save, base_metrics = "fid,kid,pr,cs,parzen";
   static int64_t base_n = 10000;
   static bool base_json = false;
   baseline->add_option("DATASET", base_name, "fashion-mnist or mnist-10k")->required();
@@ -54,6 +54,8 @@ void add_data_command(CLI::App& app) {
   baseline->add_option("--save-samples", base_save,
                        "Also write the training images used as samples to FILE.idx (float32 in [0,1]), for genzoo "
                        "eval --images");
+  baseline->add_option("--metrics", base_metrics, "Comma-separated subset of fid,kid,pr,cs,parzen,neighbours")
+      ->capture_default_str();
   baseline->add_flag("--json", base_json, "Print JSON");
   baseline->callback([] {
     auto ends_with = [](const std::string& s, const std::string& suffix) {
@@ -92,7 +94,7 @@ void add_data_command(CLI::App& app) {
     };
     nlohmann::json j{{"dataset", base_name}, {"binarize", base_binarize}, {"reference", "test split"},
                      {"samples", std::to_string(n) + " random training images (seed 0)"}};
-    run_metrics(ctx, select_metrics(ctx, "fid,kid,pr,cs,parzen"), j);
+    run_metrics(ctx, select_metrics(ctx, base_metrics), j);
     if (!base_save.empty()) {
       write_idx(base_save, ctx.samples_view.contiguous());
       j["samples_file"] = base_save;
