@@ -17,4 +17,30 @@ double clip_grad_norm_from_config(Config& config) {
   return clip;
 }
 
+OneOptimizerObjective::OneOptimizerObjective(const ModulePtr& model, Config& config)
+    : model_(model),
+      spec_(OptimizerSpec::from_config(config)),
+      optimizer_(make_optimizer(spec_, model->parameters())),
+      clip_grad_norm_(clip_grad_norm_from_config(config)) {}
+
+void OneOptimizerObjective::clip_and_step(Metrics& m) {
+  if (clip_grad_norm_ > 0)
+    m.emplace_back("grad_norm", torch::nn::utils::clip_grad_norm_(model_->parameters(), clip_grad_norm_));
+  optimizer_->step();
+}
+
+void OneOptimizerObjective::begin_epoch(int64_t epoch) { set_learning_rate(*optimizer_, spec_.lr_at(epoch)); }
+
+void OneOptimizerObjective::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive opt;
+  optimizer_->save(opt);
+  archive.write("optimizer", opt);
+}
+
+void OneOptimizerObjective::load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive opt;
+  archive.read("optimizer", opt);
+  optimizer_->load(opt);
+}
+
 }  // namespace genzoo

@@ -5,6 +5,8 @@
 #include "genzoo/models/explicit/independent.h"
 #include "genzoo/models/explicit/made.h"
 #include "genzoo/models/explicit/nade.h"
+#include "genzoo/models/latent/vae.h"
+#include "genzoo/train/objectives/elbo.h"
 #include "genzoo/train/objectives/likelihood.h"
 
 namespace genzoo {
@@ -15,6 +17,7 @@ const std::vector<RegisteredModel>& model_registry() {
       {fvsbn_model_info(), likelihood_objective()},
       {nade_model_info(), likelihood_objective()},
       {made_model_info(), likelihood_objective()},
+      {vae_model_info(), elbo_objective()},
   };
   return registry;
 }

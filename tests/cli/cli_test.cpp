@@ -457,6 +457,37 @@ TEST_F(Cli, AGzipBombIsABadInputNotACrash) {
                {"bomb.idx.gz", "header declares"});
 }
 
+TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {
+  std::string run = dir / "vae";
+  auto t = run_cli("train vae --data " + data + " --binarize threshold --out " + run +
+                   " --epochs 3 --set train.batch_size=10 --set model.hidden=16 --set model.latent=2"
+                   " --set model.eval_samples=500 --set train.validation=20 --threads 1");
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("best validation neg_elbo"), std::string::npos) << t.out;  // selected by its own score
+  std::stringstream lines(read_file(run + "/metrics.jsonl"));
+  bool logged = false;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "epoch")
+      logged = j.contains("train_reconstruction") && j.contains("train_kl") && j.contains("val_neg_elbo");
+  }
+  EXPECT_TRUE(logged) << read_file(run + "/metrics.jsonl");
+  auto e = json_of(run_cli("eval " + run + " --metrics nll,elbo --json --threads 1"), "eval");
+  EXPECT_NE(e["nll_is"].get<std::string>().find("lower bound"), std::string::npos) << e;
+  // The importance estimate with K = 500 is at least as tight as the ELBO
+  // (lower NLL), up to its noise on 10 images.
+  EXPECT_LE(e["nll_nats"].get<double>(), e["neg_elbo_nats"].get<double>() + 0.1) << e;
+  auto s = run_cli("sample " + run + " -n 9 --out " + (dir / "vae.png"));
+  EXPECT_EQ(s.status, 0) << s.err;
+  expect_error("eval " + (dir / "vae") + " --metrics elbo,bogus", {"bogus"});
+  std::string ind = dir / "ind";
+  ASSERT_EQ(run_cli(train_args(ind)).status, 0);
+  expect_error("eval " + ind + " --metrics elbo", {"elbo", "variational bound"});
+  expect_error("train vae --data " + data + " --binarize threshold --out " + (dir / "iw") +
+                   " --set model.k=5 --set objective.beta=0.5",
+               {"objective.beta", "model.k = 5"});
+}
+
 TEST_F(Cli, BadInputExitsWith2AndOneLine) {
   std::string run = dir / "run";
   expect_error("frobnicate", {"unknown command 'frobnicate'", "train"});

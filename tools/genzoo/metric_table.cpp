@@ -13,6 +13,7 @@
 #include "genzoo/eval/likelihood.h"
 #include "genzoo/eval/modes.h"
 #include "genzoo/eval/parzen.h"
+#include "genzoo/models/latent/vae.h"
 
 namespace genzoo::cli {
 
@@ -81,6 +82,33 @@ MetricEntry nll_entry() {
             out["nll_is"] = r.bound ? "lower bound on log p (upper bound on nll)" : "exact";
             if (!ctx.images && toy2d_has_density(ctx.dataset))
               out["nll_true_density"] = -toy2d_log_density(ctx.dataset, ctx.scored).mean().item<double>();
+          }};
+}
+
+// The negative ELBO, -L_1 = -E_q[log p(x|z)] + KL, an upper bound on the
+// NLL, beside the importance-sampled estimate of `nll` (Burda et al. 2016
+// report both). One draw of z per image.
+MetricEntry elbo_entry() {
+  return {"elbo",
+          [](const EvalContext& ctx) -> std::string {
+            if (!ctx.model) return "needs a trained run: images given with --images have no bound";
+            if (!as<VariationalBound>(ctx.model))
+              return "needs a latent-variable model with a variational bound, and '" + ctx.model_name + "' has none";
+            return "";
+          },
+          none,
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            auto bound = as<VariationalBound>(ctx.model);
+            torch::NoGradGuard no_grad;
+            std::vector<torch::Tensor> parts;
+            for (int64_t i = 0; i < ctx.scored.size(0); i += 1000)
+              parts.push_back(-bound->bound_terms(ctx.scored.slice(0, i, std::min(i + 1000, ctx.scored.size(0))), 1)
+                                   .bound.to(torch::kFloat64));
+            auto neg = torch::cat(parts);  // [N] nats
+            const double n = static_cast<double>(neg.size(0));
+            out["neg_elbo_nats"] = neg.mean().item<double>();
+            out["neg_elbo_stderr"] = n > 1 ? neg.std().item<double>() / std::sqrt(n) : 0.0;
+            out["neg_elbo_bits_per_dim"] = bits_per_dim(neg.mean().item<double>(), ctx.dims, ctx.dequantized);
           }};
 }
 
@@ -209,6 +237,7 @@ MetricEntry speed_entry() {
 
 std::vector<MetricEntry> build_table() {
   return {nll_entry(),
+          elbo_entry(),
           auroc_entry(),
           parzen_entry(),
           feature_entry("fid", [](const FeatureSets& f, const FeatureMetricsRequest&) { return fid_values(f); }),

@@ -110,8 +110,10 @@ void run_train(const TrainArgs& a) {
   // Seed before the model is built: initial weights come from the global stream.
   seed_everything(static_cast<uint64_t>(config.get_int("train.seed", 0)));
   Run run = build_run(config, dir);
-  TrainerOptions options = TrainerOptions::from_config(run.config);
   auto objective = run.objective->create(run.model, run.config);
+  // Model selection by the objective's own held-out score unless the config says otherwise.
+  if (!run.config.has("train.select_by")) run.config.set("train.select_by", objective->held_out_metrics().front());
+  TrainerOptions options = TrainerOptions::from_config(run.config);
   run.config.check_all_used();
   // A resume that cannot load its checkpoint fails here, before the run's
   // config.toml is touched.

@@ -14,6 +14,7 @@
 
 #include "genzoo/core/config.h"
 #include "genzoo/models/model.h"
+#include "genzoo/train/optim.h"
 
 namespace genzoo {
 
@@ -73,6 +74,29 @@ class Objective {
   virtual void begin_step(int64_t steps_done) {}
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
+};
+
+/// What every objective with one optimizer over all the model's parameters
+/// shares: optim.* and train.clip_grad_norm read once, the learning-rate
+/// schedule applied per epoch, the optimizer's state in checkpoints.
+class OneOptimizerObjective : public Objective {
+ public:
+  void begin_epoch(int64_t epoch) override;
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+ protected:
+  OneOptimizerObjective(const ModulePtr& model, Config& config);
+  void zero_grad() { optimizer_->zero_grad(); }
+  /// Clips the gradient norm (when train.clip_grad_norm > 0) and steps;
+  /// adds "grad_norm" (the norm before clipping) to `m` when clipping.
+  void clip_and_step(Metrics& m);
+
+ private:
+  ModulePtr model_;
+  OptimizerSpec spec_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  double clip_grad_norm_ = 0;
 };
 
 /// Builds an objective for a model from the config (optim.*, train.*).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "genzoo/models/model.h"
+#include "genzoo/models/bernoulli.h"
 #include "genzoo/models/shapes.h"
 
 namespace genzoo {
@@ -19,17 +20,6 @@ ModelInfo binary_density_info(const std::string& name, const std::string& descri
 
 /// Nothing observed: the mask with which complete() becomes ancestral sampling, [1, D].
 torch::Tensor nothing_observed(int64_t dims);
-
-/// sum_i [x_i log sigmoid(l_i) + (1 - x_i) log sigmoid(-l_i)] over the last
-/// dimension: logits, x [N, D] -> [N].
-torch::Tensor bernoulli_log_prob(const torch::Tensor& logits, const torch::Tensor& x);
-
-/// Logits of the training marginals, logit((sum_n x_ni + 1) / (N + 2)), of
-/// data [N, ...] with D values per row (binary, or grey probabilities for
-/// dynamic binarization): [D] float. Output biases start here: FVSBN (zero
-/// weights) then starts exactly at the independent model's optimum, NADE and
-/// MADE near it (their random hidden layers add a small offset).
-torch::Tensor marginal_logits(const torch::Tensor& data, int64_t dims);
 
 /// For the models with one ordering, raster order (FVSBN, NADE): checks
 /// that `ordering` is 0 (a TORCH_CHECK naming `who`) ...

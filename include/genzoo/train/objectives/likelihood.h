@@ -6,30 +6,23 @@
 #include <memory>
 
 #include "genzoo/train/objective.h"
-#include "genzoo/train/optim.h"
 
 namespace genzoo {
 
 /// Reads optim.* and train.clip_grad_norm (0 = no clipping). One batch per
 /// step; step() returns "loss" (and "grad_norm" when clipping), evaluate()
 /// "nll".
-class LikelihoodObjective : public Objective {
+class LikelihoodObjective : public OneOptimizerObjective {
  public:
   LikelihoodObjective(ModulePtr model, Config& config);
   Metrics step(BatchSource& batches) override;
   Metrics evaluate(const torch::Tensor& data, int64_t batch_size) override;
   std::vector<std::string> held_out_metrics() const override { return {"nll"}; }
   std::vector<std::string> progress_metrics() const override { return {"loss"}; }
-  void begin_epoch(int64_t epoch) override;
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
 
  private:
   ModulePtr model_;
   std::shared_ptr<Density> density_;
-  OptimizerSpec spec_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  double clip_grad_norm_ = 0;
 };
 
 /// {"likelihood", a factory of LikelihoodObjective}.

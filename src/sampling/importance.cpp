@@ -1,4 +1,4 @@
-#include "genzoo/eval/importance.h"
+#include "genzoo/sampling/importance.h"
 
 #include <cmath>
 #include <limits>

@@ -1,0 +1,103 @@
+#pragma once
+// Variational autoencoder (Kingma & Welling 2014) and its k-sample
+// importance-weighted bound (IWAE, Burda et al. 2016).
+//   encoder   q(z|x) = N(mu(x), diag sigma^2(x)),  [mu, log sigma^2] = enc(x)
+//   prior     p(z)   = N(0, I)
+//   decoder   p(x|z) = prod_i Bernoulli(x_i; sigmoid(l_i(z))),  l = dec(z)
+//   ELBO      L(x)   = E_q[log p(x|z)] - KL(q(z|x) || p(z))                 (eq. 3)
+//             KL     = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)   (appendix B)
+//   IWAE      L_k(x) = E[log 1/k sum_i p(x, z_i) / q(z_i|x)],  z_i ~ q(z|x)  (Burda, eq. 8)
+// with z = mu + sigma * eps, eps ~ N(0, I) (the reparameterisation trick), so
+// every bound is differentiable in the encoder's parameters. L_1 = L <= L_k
+// <= L_{k+1} <= log p(x). log p(x) itself is estimated by importance
+// sampling with K = eval_samples (5000, Burda et al.'s protocol): a lower
+// bound in expectation (Density::bound() is LowerBound).
+// The MLPs follow Burda et al.'s one-stochastic-layer model: two
+// deterministic layers of 200 tanh units each side, 50 latent units.
+#include <torch/torch.h>
+
+#include <utility>
+#include <vector>
+
+#include "genzoo/models/model.h"
+
+namespace genzoo {
+
+/// The deterministic layers' nonlinearity: tanh (Burda et al.) or relu.
+enum class VaeActivation { Tanh, Relu };
+/// "tanh", "relu".
+const EnumNames<VaeActivation>& vae_activation_names();
+
+struct VaeOptions {
+  /// Shape of one image {C, H, W}.
+  TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
+  /// Units of each deterministic layer, encoder and decoder alike.
+  TORCH_ARG(int64_t, hidden) = 200;
+  /// Deterministic layers on each side.
+  TORCH_ARG(int64_t, layers) = 2;
+  /// Latent units.
+  TORCH_ARG(int64_t, latent) = 50;
+  /// Config: model.activation.
+  TORCH_ARG(VaeActivation, activation) = VaeActivation::Tanh;
+  /// Samples of the training bound: 1 = the VAE's ELBO, k > 1 = IWAE's L_k.
+  TORCH_ARG(int64_t, k) = 1;
+  /// Importance samples K of the log p(x) estimate (Density::log_prob).
+  TORCH_ARG(int64_t, eval_samples) = 5000;
+};
+
+/// The terms of the bound for every row of a batch, in nats.
+struct BoundTerms {
+  torch::Tensor reconstruction;  // [N] E_q[log p(x|z)], one sample of z (k = 1)
+  torch::Tensor kl;              // [N] KL(q(z|x) || p(z)), analytic
+  torch::Tensor bound;           // [N] L_1 = reconstruction - kl, or L_k for k > 1
+};
+
+/// A model trained on a variational bound (the ELBO objective drives it
+/// through this, whatever the encoder and decoder are).
+struct VariationalBound {
+  virtual ~VariationalBound() = default;
+  /// The bound's terms for every row of x with `k` samples of z.
+  virtual BoundTerms bound_terms(const torch::Tensor& x, int64_t k) = 0;
+  /// The k the model trains with (model.k).
+  virtual int64_t training_samples() const = 0;
+};
+
+struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, VariationalBound {
+  explicit VaeImpl(VaeOptions options = {});
+  void reset() override;
+
+  /// q(z|x): (mu, log sigma^2), each [N, Z], for x {0,1} [N, C, H, W].
+  std::pair<torch::Tensor, torch::Tensor> posterior(const torch::Tensor& x);
+  /// Decoder logits l(z) of p(x|z): z [..., Z] -> [..., D].
+  torch::Tensor decoder_logits(const torch::Tensor& z);
+  /// log p(x|z) + log p(z): x [N, C, H, W], z [k, N, Z] -> [k, N].
+  torch::Tensor log_joint(const torch::Tensor& x, const torch::Tensor& z);
+  /// The training bound with `k` samples (L_1 with analytic KL when k = 1;
+  /// L_k otherwise, whose kl term is still the analytic KL, for logging),
+  /// differentiable in every parameter.
+  BoundTerms bound_terms(const torch::Tensor& x, int64_t k) override;
+  int64_t training_samples() const override { return options.k(); }
+
+  /// Importance-sampled log p(x) with K = eval_samples, [N]; no gradients.
+  torch::Tensor log_prob(const torch::Tensor& x) override;
+  Bound bound() const override { return Bound::LowerBound; }
+  /// z ~ N(0, I), x ~ p(x|z): {0,1} [n, C, H, W].
+  torch::Tensor sample(int64_t n) override;
+  /// The posterior mean mu(x), [N, Z].
+  torch::Tensor encode(const torch::Tensor& x) override;
+  /// The decoder mean sigmoid(l(z)) in [0, 1], [N, C, H, W].
+  torch::Tensor decode(const torch::Tensor& z) override;
+
+  int64_t dims() const;
+
+  VaeOptions options;
+  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+};
+TORCH_MODULE(Vae);
+
+/// Registry entry (reads model.hidden, model.layers, model.latent,
+/// model.activation, model.k, model.eval_samples); the decoder's output
+/// biases start at the logits of the training marginals.
+ModelInfo vae_model_info();
+
+}  // namespace genzoo

@@ -1,0 +1,72 @@
+#include "genzoo/train/objectives/elbo.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "genzoo/core/error.h"
+
+namespace genzoo {
+
+namespace {
+std::shared_ptr<VariationalBound> bound_of(const ModulePtr& model) {
+  auto b = as<VariationalBound>(model);
+  if (!b) throw Error("the elbo objective needs a model with a variational bound (vae)");
+  return b;
+}
+}  // namespace
+
+ElboObjective::ElboObjective(ModulePtr model, Config& config)
+    : OneOptimizerObjective(model, config), model_(std::move(model)), bound_(bound_of(model_)) {
+  beta_ = config.get_double("objective.beta", 1.0);
+  if (!(beta_ >= 0) || !std::isfinite(beta_))
+    throw Error("config key 'objective.beta' must be a finite number >= 0 (the KL weight)");
+  warmup_steps_ = config.get_int("objective.warmup_steps", 0);
+  if (warmup_steps_ < 0) throw Error("config key 'objective.warmup_steps' must be >= 0 (0 = no warm-up)");
+  if (bound_->training_samples() > 1 && (beta_ != 1 || warmup_steps_ != 0))
+    throw Error("objective.beta and objective.warmup_steps weight the ELBO's KL term; the k-sample bound (model.k = " +
+                std::to_string(bound_->training_samples()) + ") has none: leave them at 1 and 0");
+  beta_now_ = warmup_steps_ > 0 ? 0.0 : beta_;
+}
+
+void ElboObjective::begin_step(int64_t steps_done) {
+  // Linear warm-up from 0 at the first step to beta after warmup_steps steps.
+  beta_now_ = warmup_steps_ > 0 ? beta_ * std::min(1.0, static_cast<double>(steps_done) / warmup_steps_) : beta_;
+}
+
+Metrics ElboObjective::step(BatchSource& batches) {
+  auto x = batches.next();
+  model_->train();
+  zero_grad();
+  const int64_t k = bound_->training_samples();
+  BoundTerms t = bound_->bound_terms(x, k);
+  auto loss = k == 1 ? -(t.reconstruction - beta_now_ * t.kl).mean() : -t.bound.mean();  // nats per example
+  loss.backward();
+  Metrics m{{"loss", loss.item<double>()},
+            {"reconstruction", -t.reconstruction.mean().item<double>()},
+            {"kl", t.kl.mean().item<double>()},
+            {"beta", beta_now_}};
+  clip_and_step(m);
+  return m;
+}
+
+Metrics ElboObjective::evaluate(const torch::Tensor& data, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  double total = 0, rec = 0, kl = 0;
+  for (int64_t i = 0; i < data.size(0); i += batch_size) {
+    BoundTerms t = bound_->bound_terms(data.slice(0, i, std::min(i + batch_size, data.size(0))), 1);
+    total += t.bound.sum().item<double>();
+    rec += t.reconstruction.sum().item<double>();
+    kl += t.kl.sum().item<double>();
+  }
+  const double n = static_cast<double>(data.size(0));
+  return {{"neg_elbo", -total / n}, {"reconstruction", -rec / n}, {"kl", kl / n}};
+}
+
+ObjectiveInfo elbo_objective() {
+  return {"elbo", [](ModulePtr model, Config& config) -> std::unique_ptr<Objective> {
+            return std::make_unique<ElboObjective>(std::move(model), config);
+          }};
+}
+
+}  // namespace genzoo
