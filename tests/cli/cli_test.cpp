@@ -479,6 +479,17 @@ TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {
   EXPECT_LE(e["nll_nats"].get<double>(), e["neg_elbo_nats"].get<double>() + 0.1) << e;
   auto s = run_cli("sample " + run + " -n 9 --out " + (dir / "vae.png"));
   EXPECT_EQ(s.status, 0) << s.err;
+  // The convolutional pair reads its own keys (model.channels, not model.hidden).
+  std::string conv = dir / "conv";
+  auto tc = run_cli("train vae --data " + data + " --binarize threshold --out " + conv +
+                    " --epochs 1 --set train.batch_size=10 --set model.arch=conv --set model.channels=4"
+                    " --set model.latent=2 --set model.eval_samples=50 --threads 1");
+  ASSERT_EQ(tc.status, 0) << tc.err;
+  EXPECT_EQ(read_file(conv + "/config.toml").find("hidden"), std::string::npos);
+  EXPECT_EQ(json_of(run_cli("eval " + conv + " --metrics nll --json --threads 1"), "conv").contains("nll_nats"), true);
+  expect_error("train vae --data " + data + " --binarize threshold --out " + (dir / "c2") +
+                   " --set model.arch=conv --set model.hidden=8",
+               {"model.hidden"});
   expect_error("eval " + (dir / "vae") + " --metrics elbo,bogus", {"bogus"});
   std::string ind = dir / "ind";
   ASSERT_EQ(run_cli(train_args(ind)).status, 0);

@@ -33,7 +33,31 @@ torch::nn::Sequential mlp(int64_t in, int64_t hidden, int64_t layers, int64_t ou
   return net;
 }
 
+// The DCGAN-like pair: [N, C, H, W] -> [N, out] and [N, Z] -> [N, C, H, W]
+// logits, with c and 2c channels after each stride-2 convolution.
+torch::nn::Sequential conv_encoder(const std::vector<int64_t>& shape, int64_t c, int64_t out) {
+  namespace nn = torch::nn;
+  const int64_t h = shape[1] / 4, w = shape[2] / 4;
+  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(shape[0], c, 4).stride(2).padding(1)), nn::ReLU(),
+                        nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1)), nn::ReLU(), nn::Flatten(),
+                        nn::Linear(2 * c * h * w, out));
+}
+
+torch::nn::Sequential conv_decoder(const std::vector<int64_t>& shape, int64_t c, int64_t latent) {
+  namespace nn = torch::nn;
+  const int64_t h = shape[1] / 4, w = shape[2] / 4;
+  return nn::Sequential(nn::Linear(latent, 2 * c * h * w), nn::ReLU(),
+                        nn::Unflatten(nn::UnflattenOptions(1, {2 * c, h, w})),
+                        nn::ConvTranspose2d(nn::ConvTranspose2dOptions(2 * c, c, 4).stride(2).padding(1)), nn::ReLU(),
+                        nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c, shape[0], 4).stride(2).padding(1)));
+}
+
 }  // namespace
+
+const EnumNames<VaeArch>& vae_arch_names() {
+  static const EnumNames<VaeArch> names{{VaeArch::Mlp, "mlp"}, {VaeArch::Conv, "conv"}};
+  return names;
+}
 
 const EnumNames<VaeActivation>& vae_activation_names() {
   static const EnumNames<VaeActivation> names{{VaeActivation::Tanh, "tanh"}, {VaeActivation::Relu, "relu"}};
@@ -50,6 +74,15 @@ void VaeImpl::reset() {
   TORCH_CHECK(options.k() >= 1 && options.k() <= 5000, "vae: k must be in [1, 5000], got ", options.k());
   TORCH_CHECK(options.eval_samples() >= 1, "vae: eval_samples must be >= 1, got ", options.eval_samples());
   const int64_t d = shape_numel(options.shape()), h = options.hidden(), z = options.latent();
+  if (options.arch() == VaeArch::Conv) {
+    TORCH_CHECK(options.shape()[1] % 4 == 0 && options.shape()[2] % 4 == 0,
+                "vae: model.arch = conv needs image sides divisible by 4, got ", options.shape()[1], "x",
+                options.shape()[2], " (use model.arch = mlp)");
+    TORCH_CHECK(options.channels() > 0, "vae: channels must be > 0, got ", options.channels());
+    encoder = register_module("encoder", conv_encoder(options.shape(), options.channels(), 2 * z));
+    decoder = register_module("decoder", conv_decoder(options.shape(), options.channels(), z));
+    return;
+  }
   encoder = register_module("encoder", mlp(d, h, options.layers(), 2 * z, options.activation()));  // -> [mu, log s^2]
   decoder = register_module("decoder", mlp(z, h, options.layers(), d, options.activation()));      // -> logits
 }
@@ -58,12 +91,22 @@ int64_t VaeImpl::dims() const { return shape_numel(options.shape()); }
 
 std::pair<torch::Tensor, torch::Tensor> VaeImpl::posterior(const torch::Tensor& x) {
   const auto dtype = decoder->parameters().front().scalar_type();
-  auto h = encoder->forward(flatten_pixels(x, dims(), "vae").to(dtype));  // [N, 2Z]
+  auto flat = flatten_pixels(x, dims(), "vae").to(dtype);  // [N, D]
+  auto h = encoder->forward(options.arch() == VaeArch::Conv ? flat.reshape(batch_shape(flat.size(0), options.shape()))
+                                                            : flat);  // [N, 2Z]
   auto parts = h.chunk(2, 1);
   return {parts[0], parts[1]};
 }
 
-torch::Tensor VaeImpl::decoder_logits(const torch::Tensor& z) { return decoder->forward(z); }
+torch::Tensor VaeImpl::decoder_logits(const torch::Tensor& z) {
+  if (options.arch() == VaeArch::Mlp) return decoder->forward(z);
+  // The convolutions take [M, Z]: fold the leading dimensions and restore them.
+  auto lead = z.sizes().vec();
+  lead.pop_back();
+  auto out = decoder->forward(z.reshape({-1, z.size(-1)}));  // [M, C, H, W]
+  lead.push_back(dims());
+  return out.reshape(lead);  // [..., D]
+}
 
 torch::Tensor VaeImpl::log_joint(const torch::Tensor& x, const torch::Tensor& z) {
   auto flat = flatten_pixels(x, dims(), "vae").to(z.dtype());  // [N, D]
@@ -130,25 +173,37 @@ ModelInfo vae_model_info() {
   ModelInfo info;
   info.name = "vae";
   info.family = "latent";
-  info.description = "variational autoencoder, MLP, Bernoulli decoder; model.k > 1 trains IWAE (IS log p bound)";
+  info.description = "variational autoencoder (mlp|conv), Bernoulli decoder; model.k > 1 trains IWAE (IS log p)";
   info.capabilities = {Capability::Sample, Capability::Density, Capability::Latent};
   info.accepts.formats = {PixelFormat::Binary};
   info.create = [](ModelContext& ctx) -> ModulePtr {
     Config& cfg = *ctx.config;
-    const VaeOptions defaults;
-    Vae model(VaeOptions()
-                  .shape({ctx.data.channels, ctx.data.height, ctx.data.width})
-                  .hidden(cfg.get_int("model.hidden", defaults.hidden()))
-                  .layers(cfg.get_int("model.layers", defaults.layers()))
-                  .latent(cfg.get_int("model.latent", defaults.latent()))
-                  .activation(cfg.get_enum("model.activation", defaults.activation(), vae_activation_names()))
-                  .k(cfg.get_int("model.k", defaults.k()))
-                  .eval_samples(cfg.get_int("model.eval_samples", defaults.eval_samples())));
+    VaeOptions o;
+    o.shape({ctx.data.channels, ctx.data.height, ctx.data.width})
+        .arch(cfg.get_enum("model.arch", o.arch(), vae_arch_names()))
+        .latent(cfg.get_int("model.latent", o.latent()))
+        .k(cfg.get_int("model.k", o.k()))
+        .eval_samples(cfg.get_int("model.eval_samples", o.eval_samples()));
+    // Each architecture reads only its own keys, so a run's config.toml
+    // lists what it used.
+    if (o.arch() == VaeArch::Mlp)
+      o.hidden(cfg.get_int("model.hidden", o.hidden()))
+          .layers(cfg.get_int("model.layers", o.layers()))
+          .activation(cfg.get_enum("model.activation", o.activation(), vae_activation_names()));
+    else
+      o.channels(cfg.get_int("model.channels", o.channels()));
+    Vae model(o);
     if (ctx.train_data.defined()) {
       // As for the autoregressive models, the decoder starts at the marginals.
       torch::NoGradGuard no_grad;
-      auto last = model->decoder->ptr(model->decoder->size() - 1)->as<torch::nn::Linear>();
-      last->bias.copy_(marginal_logits(ctx.train_data, model->dims()));
+      // (A convolutional decoder's output bias is per channel: its mean logit.)
+      auto marginals = marginal_logits(ctx.train_data, model->dims());  // [D]
+      auto last = model->decoder->ptr(model->decoder->size() - 1);
+      if (auto* linear = last->as<torch::nn::Linear>())
+        linear->bias.copy_(marginals);
+      else
+        last->as<torch::nn::ConvTranspose2d>()->bias.copy_(
+            marginals.reshape({ctx.data.channels, -1}).mean(1));
     }
     return model.ptr();
   };

@@ -165,6 +165,40 @@ TEST(Vae, TheIwaeBoundIsTighterThanTheElbo) {
   EXPECT_GT(iwae / 30, elbo / 30 + 0.02);
 }
 
+TEST(Vae, TheConvolutionalPairKeepsShapesAndItsGradientMatchesFiniteDifferences) {
+  torch::manual_seed(10);
+  Vae m(VaeOptions().shape({1, 8, 8}).arch(VaeArch::Conv).channels(3).latent(2));
+  m->to(torch::kFloat64);
+  auto x = (torch::rand({5, 1, 8, 8}, derived_generator(10, 1)) < 0.4).to(torch::kFloat64);
+  auto [mu, logvar] = m->posterior(x);
+  EXPECT_EQ(mu.sizes(), (std::vector<int64_t>{5, 2}));
+  EXPECT_EQ(m->decoder_logits(torch::zeros({3, 5, 2}, torch::kFloat64)).sizes(), (std::vector<int64_t>{3, 5, 64}));
+  EXPECT_EQ(m->decode(mu).sizes(), x.sizes());
+  EXPECT_EQ(m->sample(4).sizes(), (std::vector<int64_t>{4, 1, 8, 8}));
+  // The k-sample bound through the convolutions, against central differences.
+  auto bound = [&] {
+    torch::manual_seed(34);
+    return m->bound_terms(x, 3).bound.sum();
+  };
+  m->zero_grad();
+  bound().backward();
+  for (auto& p : m->named_parameters()) {
+    auto flat = p.value().detach().view({-1});
+    auto g = p.value().grad().reshape({-1});
+    for (int64_t j = 0; j < flat.size(0); j += std::max<int64_t>(1, flat.size(0) / 3)) {
+      torch::NoGradGuard ng;
+      const double old = flat[j].item<double>();
+      flat[j] = old + 1e-6;
+      const double up = bound().item<double>();
+      flat[j] = old - 1e-6;
+      const double down = bound().item<double>();
+      flat[j] = old;
+      EXPECT_NEAR(g[j].item<double>(), (up - down) / 2e-6, 1e-5 * (1 + std::abs(g[j].item<double>()))) << p.key() << " " << j;
+    }
+  }
+  EXPECT_THROW(Vae(VaeOptions().shape({1, 6, 6}).arch(VaeArch::Conv)), c10::Error);  // sides must divide by 4
+}
+
 TEST(Vae, ElboObjectiveWarmsBetaUpAndRefusesItForIwae) {
   auto m = tiny_vae(5);
   Config c;

@@ -23,6 +23,15 @@
 
 namespace genzoo {
 
+/// mlp: fully connected encoder and decoder (Burda et al.); conv: a small
+/// DCGAN-like pair (Radford et al. 2016) for images whose sides divide by 4:
+/// conv 4x4/2 to 32 and 64 channels, ReLU, then a linear layer to the
+/// latent's [mu, log sigma^2]; the decoder mirrors it with transposed
+/// convolutions.
+enum class VaeArch { Mlp, Conv };
+/// "mlp", "conv".
+const EnumNames<VaeArch>& vae_arch_names();
+
 /// The deterministic layers' nonlinearity: tanh (Burda et al.) or relu.
 enum class VaeActivation { Tanh, Relu };
 /// "tanh", "relu".
@@ -31,13 +40,17 @@ const EnumNames<VaeActivation>& vae_activation_names();
 struct VaeOptions {
   /// Shape of one image {C, H, W}.
   TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
-  /// Units of each deterministic layer, encoder and decoder alike.
+  /// Config: model.arch.
+  TORCH_ARG(VaeArch, arch) = VaeArch::Mlp;
+  /// mlp: units of each deterministic layer, encoder and decoder alike.
   TORCH_ARG(int64_t, hidden) = 200;
-  /// Deterministic layers on each side.
+  /// conv: channels of the first convolution (the second has twice as many).
+  TORCH_ARG(int64_t, channels) = 32;
+  /// mlp: deterministic layers on each side (conv: always two convolutions).
   TORCH_ARG(int64_t, layers) = 2;
   /// Latent units.
   TORCH_ARG(int64_t, latent) = 50;
-  /// Config: model.activation.
+  /// Config: model.activation (mlp; conv uses ReLU).
   TORCH_ARG(VaeActivation, activation) = VaeActivation::Tanh;
   /// Samples of the training bound: 1 = the VAE's ELBO, k > 1 = IWAE's L_k.
   TORCH_ARG(int64_t, k) = 1;
