@@ -490,6 +490,22 @@ TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {
   expect_error("train vae --data " + data + " --binarize threshold --out " + (dir / "c2") +
                    " --set model.arch=conv --set model.hidden=8",
                {"model.hidden"});
+  // Grey data: a Gaussian decoder on [0,1], the discretised logistic on 256
+  // levels, both chosen by the data; bits/dim on the 8-bit levels.
+  for (const std::string& grey : {std::string(""), std::string(" --set data.levels=256")}) {
+    std::string r = dir / ("grey" + std::to_string(grey.size()));
+    auto tg = run_cli("train vae --data " + data + " --out " + r + " --epochs 1 --set train.batch_size=10" +
+                      " --set model.hidden=16 --set model.latent=2 --set model.eval_samples=50 --threads 1" + grey);
+    ASSERT_EQ(tg.status, 0) << grey << ": " << tg.err;
+    EXPECT_NE(read_file(r + "/config.toml").find(grey.empty() ? "likelihood = 'gaussian'" : "likelihood = 'logistic'"),
+              std::string::npos);
+    auto eg = json_of(run_cli("eval " + r + " --metrics nll,elbo --json --threads 1"), "grey");
+    EXPECT_GT(eg["bits_per_dim"].get<double>(), 0.0) << eg;
+    ASSERT_EQ(run_cli("sample " + r + " -n 4 --out " + (dir / "g.png")).status, 0);
+  }
+  expect_error("train vae --data " + data + " --binarize threshold --out " + (dir / "bad") +
+                   " --set model.likelihood=logistic",
+               {"model.likelihood = logistic", "data.levels=256"});
   expect_error("eval " + (dir / "vae") + " --metrics elbo,bogus", {"bogus"});
   std::string ind = dir / "ind";
   ASSERT_EQ(run_cli(train_args(ind)).status, 0);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "genzoo/models/bernoulli.h"
+#include "genzoo/models/latent/likelihood.h"
 #include "genzoo/models/shapes.h"
 #include "genzoo/sampling/importance.h"
 
@@ -43,13 +44,13 @@ torch::nn::Sequential conv_encoder(const std::vector<int64_t>& shape, int64_t c,
                         nn::Linear(2 * c * h * w, out));
 }
 
-torch::nn::Sequential conv_decoder(const std::vector<int64_t>& shape, int64_t c, int64_t latent) {
+torch::nn::Sequential conv_decoder(const std::vector<int64_t>& shape, int64_t c, int64_t latent, int64_t outputs) {
   namespace nn = torch::nn;
   const int64_t h = shape[1] / 4, w = shape[2] / 4;
   return nn::Sequential(nn::Linear(latent, 2 * c * h * w), nn::ReLU(),
                         nn::Unflatten(nn::UnflattenOptions(1, {2 * c, h, w})),
                         nn::ConvTranspose2d(nn::ConvTranspose2dOptions(2 * c, c, 4).stride(2).padding(1)), nn::ReLU(),
-                        nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c, shape[0], 4).stride(2).padding(1)));
+                        nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c, outputs * shape[0], 4).stride(2).padding(1)));
 }
 
 }  // namespace
@@ -74,17 +75,25 @@ void VaeImpl::reset() {
   TORCH_CHECK(options.k() >= 1 && options.k() <= 5000, "vae: k must be in [1, 5000], got ", options.k());
   TORCH_CHECK(options.eval_samples() >= 1, "vae: eval_samples must be >= 1, got ", options.eval_samples());
   const int64_t d = shape_numel(options.shape()), h = options.hidden(), z = options.latent();
+  TORCH_CHECK(likelihood_mismatch(options.likelihood(), options.format()).empty(),
+              likelihood_mismatch(options.likelihood(), options.format()));
+  TORCH_CHECK(options.sigma() > 0 && std::isfinite(options.sigma()), "vae: sigma must be > 0, got ", options.sigma());
+  const int64_t p = likelihood_outputs(options.likelihood());
+  if (options.likelihood() == PixelLikelihood::Gaussian && options.learn_sigma())
+    log_sigma = register_parameter("log_sigma", torch::full({d}, std::log(options.sigma())));
+  else
+    log_sigma = register_buffer("log_sigma", torch::full({}, std::log(options.sigma())));
   if (options.arch() == VaeArch::Conv) {
     TORCH_CHECK(options.shape()[1] % 4 == 0 && options.shape()[2] % 4 == 0,
                 "vae: model.arch = conv needs image sides divisible by 4, got ", options.shape()[1], "x",
                 options.shape()[2], " (use model.arch = mlp)");
     TORCH_CHECK(options.channels() > 0, "vae: channels must be > 0, got ", options.channels());
     encoder = register_module("encoder", conv_encoder(options.shape(), options.channels(), 2 * z));
-    decoder = register_module("decoder", conv_decoder(options.shape(), options.channels(), z));
+    decoder = register_module("decoder", conv_decoder(options.shape(), options.channels(), z, p));
     return;
   }
   encoder = register_module("encoder", mlp(d, h, options.layers(), 2 * z, options.activation()));  // -> [mu, log s^2]
-  decoder = register_module("decoder", mlp(z, h, options.layers(), d, options.activation()));      // -> logits
+  decoder = register_module("decoder", mlp(z, h, options.layers(), p * d, options.activation()));  // -> [P * D]
 }
 
 int64_t VaeImpl::dims() const { return shape_numel(options.shape()); }
@@ -103,15 +112,23 @@ torch::Tensor VaeImpl::decoder_logits(const torch::Tensor& z) {
   // The convolutions take [M, Z]: fold the leading dimensions and restore them.
   auto lead = z.sizes().vec();
   lead.pop_back();
-  auto out = decoder->forward(z.reshape({-1, z.size(-1)}));  // [M, C, H, W]
-  lead.push_back(dims());
-  return out.reshape(lead);  // [..., D]
+  auto out = decoder->forward(z.reshape({-1, z.size(-1)}));  // [M, P * C, H, W]
+  lead.push_back(likelihood_outputs(options.likelihood()) * dims());
+  return out.reshape(lead);  // [..., P * D], parameter-major as the channels are
+}
+
+PixelDistribution VaeImpl::distribution(const torch::Tensor& out) const {
+  PixelDistribution d;
+  d.kind = options.likelihood();
+  d.format = options.format();
+  d.out = out;
+  d.log_sigma = log_sigma;
+  return d;
 }
 
 torch::Tensor VaeImpl::log_joint(const torch::Tensor& x, const torch::Tensor& z) {
   auto flat = flatten_pixels(x, dims(), "vae").to(z.dtype());  // [N, D]
-  auto logits = decoder_logits(z);                             // [k, N, D]
-  return bernoulli_log_prob(logits, flat.expand_as(logits)) + standard_normal_log_density(z);  // [k, N]
+  return distribution(decoder_logits(z)).log_prob(flat) + standard_normal_log_density(z);  // [k, N]
 }
 
 BoundTerms VaeImpl::bound_terms(const torch::Tensor& x, int64_t k) {
@@ -124,14 +141,13 @@ BoundTerms VaeImpl::bound_terms(const torch::Tensor& x, int64_t k) {
   auto flat = flatten_pixels(x, dims(), "vae").to(mu.dtype());  // [N, D]
   if (k == 1) {
     auto z = mu + sigma * torch::randn_like(mu);  // reparameterised: [N, Z]
-    t.reconstruction = bernoulli_log_prob(decoder_logits(z), flat);
+    t.reconstruction = distribution(decoder_logits(z)).log_prob(flat);
     t.bound = t.reconstruction - t.kl;
     return t;
   }
   auto eps = torch::randn({k, mu.size(0), mu.size(1)}, mu.options());  // [k, N, Z]
   auto z = mu + sigma * eps;                                          // [k, N, Z]
-  auto logits = decoder_logits(z);                                    // [k, N, D]
-  auto log_lik = bernoulli_log_prob(logits, flat.expand_as(logits));  // [k, N]
+  auto log_lik = distribution(decoder_logits(z)).log_prob(flat);      // [k, N]
   auto log_w = log_lik + standard_normal_log_density(z) - posterior_log_density(eps, logvar);  // [k, N]
   t.bound = torch::logsumexp(log_w, 0) - std::log(static_cast<double>(k));  // Burda et al. 2016, eq. 8
   t.reconstruction = log_lik.mean(0);
@@ -159,23 +175,23 @@ torch::Tensor VaeImpl::sample(int64_t n) {
   TORCH_CHECK(n >= 0, "vae: sample count must be >= 0");
   torch::NoGradGuard no_grad;
   auto z = torch::randn({n, options.latent()}, decoder->parameters().front().options());  // [n, Z]
-  return torch::bernoulli(torch::sigmoid(decoder_logits(z))).reshape(batch_shape(n, options.shape()));
+  return distribution(decoder_logits(z)).sample().reshape(batch_shape(n, options.shape()));
 }
 
 torch::Tensor VaeImpl::encode(const torch::Tensor& x) { return posterior(x).first; }
 
 torch::Tensor VaeImpl::decode(const torch::Tensor& z) {
   TORCH_CHECK(z.dim() == 2 && z.size(1) == options.latent(), "vae: decode expects z [N, ", options.latent(), "]");
-  return torch::sigmoid(decoder_logits(z)).reshape(batch_shape(z.size(0), options.shape()));
+  return distribution(decoder_logits(z)).mean().reshape(batch_shape(z.size(0), options.shape()));
 }
 
 ModelInfo vae_model_info() {
   ModelInfo info;
   info.name = "vae";
   info.family = "latent";
-  info.description = "variational autoencoder (mlp|conv), Bernoulli decoder; model.k > 1 trains IWAE (IS log p)";
+  info.description = "variational autoencoder (mlp|conv; Bernoulli, Gaussian or discretised logistic decoder); model.k > 1: IWAE";
   info.capabilities = {Capability::Sample, Capability::Density, Capability::Latent};
-  info.accepts.formats = {PixelFormat::Binary};
+  info.accepts.formats = {PixelFormat::Binary, PixelFormat::Levels256, PixelFormat::Unit, PixelFormat::Symmetric};
   info.create = [](ModelContext& ctx) -> ModulePtr {
     Config& cfg = *ctx.config;
     VaeOptions o;
@@ -192,8 +208,12 @@ ModelInfo vae_model_info() {
           .activation(cfg.get_enum("model.activation", o.activation(), vae_activation_names()));
     else
       o.channels(cfg.get_int("model.channels", o.channels()));
+    o.format(ctx.data.format)
+        .likelihood(cfg.get_enum("model.likelihood", default_likelihood(ctx.data.format), pixel_likelihood_names()));
+    if (o.likelihood() == PixelLikelihood::Gaussian)
+      o.sigma(cfg.get_double("model.sigma", o.sigma())).learn_sigma(cfg.get_bool("model.learn_sigma", o.learn_sigma()));
     Vae model(o);
-    if (ctx.train_data.defined()) {
+    if (ctx.train_data.defined() && o.likelihood() == PixelLikelihood::Bernoulli) {
       // As for the autoregressive models, the decoder starts at the marginals.
       torch::NoGradGuard no_grad;
       // (A convolutional decoder's output bias is per channel: its mean logit.)

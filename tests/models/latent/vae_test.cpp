@@ -199,6 +199,42 @@ TEST(Vae, TheConvolutionalPairKeepsShapesAndItsGradientMatchesFiniteDifferences)
   EXPECT_THROW(Vae(VaeOptions().shape({1, 6, 6}).arch(VaeArch::Conv)), c10::Error);  // sides must divide by 4
 }
 
+TEST(Vae, GreyDecodersTrainOnTheirData) {
+  // Gaussian (learned sigma) on [0,1] pixels and the discretised logistic on
+  // whole levels: finite bounds, training lowers -ELBO, samples in range.
+  struct Case {
+    PixelLikelihood l;
+    PixelFormat f;
+    torch::Tensor x;
+  };
+  auto grey = torch::rand({32, 1, 4, 4}, derived_generator(11, 1));
+  for (const auto& c : {Case{PixelLikelihood::Gaussian, PixelFormat::Unit, grey},
+                        Case{PixelLikelihood::Logistic, PixelFormat::Levels256, (grey * 255).round()}}) {
+    torch::manual_seed(11);
+    Vae m(VaeOptions().shape({1, 4, 4}).hidden(16).layers(1).latent(2).likelihood(c.l).format(c.f).learn_sigma(true));
+    Config cfg;
+    cfg.set("optim.lr", 0.01);
+    ElboObjective objective(m.ptr(), cfg);
+    auto score = [&] {
+      RngStateGuard guard;
+      torch::manual_seed(12);
+      return objective.evaluate(c.x, 32).front().second;
+    };
+    const double before = score();
+    ASSERT_TRUE(std::isfinite(before));
+    FixedBatch batch(c.x);
+    for (int i = 0; i < 60; ++i) objective.step(batch);
+    EXPECT_LT(score(), before) << pixel_likelihood_names().name(c.l);
+    auto s = m->sample(20);
+    EXPECT_GE(s.min().item<double>(), 0);
+    EXPECT_LE(s.max().item<double>(), c.f == PixelFormat::Unit ? 1 : 255);
+    torch::NoGradGuard g;
+    m->options.eval_samples(50);
+    EXPECT_TRUE(torch::isfinite(m->log_prob(c.x)).all().item<bool>());
+  }
+  EXPECT_THROW(Vae(VaeOptions().likelihood(PixelLikelihood::Logistic).format(PixelFormat::Binary)), c10::Error);
+}
+
 TEST(Vae, ElboObjectiveWarmsBetaUpAndRefusesItForIwae) {
   auto m = tiny_vae(5);
   Config c;

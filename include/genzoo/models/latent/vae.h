@@ -3,7 +3,9 @@
 // importance-weighted bound (IWAE, Burda et al. 2016).
 //   encoder   q(z|x) = N(mu(x), diag sigma^2(x)),  [mu, log sigma^2] = enc(x)
 //   prior     p(z)   = N(0, I)
-//   decoder   p(x|z) = prod_i Bernoulli(x_i; sigmoid(l_i(z))),  l = dec(z)
+//   decoder   p(x|z) = prod_i p(x_i | l_i(z)),  l = dec(z): Bernoulli for binary
+//             pixels, Gaussian for grey, discretised logistic for 256 levels
+//             (models/latent/likelihood.h)
 //   ELBO      L(x)   = E_q[log p(x|z)] - KL(q(z|x) || p(z))                 (eq. 3)
 //             KL     = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)   (appendix B)
 //   IWAE      L_k(x) = E[log 1/k sum_i p(x, z_i) / q(z_i|x)],  z_i ~ q(z|x)  (Burda, eq. 8)
@@ -19,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "genzoo/models/latent/likelihood.h"
 #include "genzoo/models/model.h"
 
 namespace genzoo {
@@ -56,6 +59,14 @@ struct VaeOptions {
   TORCH_ARG(int64_t, k) = 1;
   /// Importance samples K of the log p(x) estimate (Density::log_prob).
   TORCH_ARG(int64_t, eval_samples) = 5000;
+  /// The decoder's likelihood (the factory's default follows the data).
+  TORCH_ARG(PixelLikelihood, likelihood) = PixelLikelihood::Bernoulli;
+  /// The data's pixel format (the range of means and samples).
+  TORCH_ARG(PixelFormat, format) = PixelFormat::Binary;
+  /// gaussian: the standard deviation, fixed, or the start of a learned
+  /// one per pixel with learn_sigma.
+  TORCH_ARG(double, sigma) = 0.1;
+  TORCH_ARG(bool, learn_sigma) = false;
 };
 
 /// The terms of the bound for every row of a batch, in nats.
@@ -81,8 +92,11 @@ struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, Variat
 
   /// q(z|x): (mu, log sigma^2), each [N, Z], for x {0,1} [N, C, H, W].
   std::pair<torch::Tensor, torch::Tensor> posterior(const torch::Tensor& x);
-  /// Decoder logits l(z) of p(x|z): z [..., Z] -> [..., D].
+  /// Decoder outputs l(z) of p(x|z): z [..., Z] -> [..., P * D] (P
+  /// parameters per pixel, likelihood_outputs).
   torch::Tensor decoder_logits(const torch::Tensor& z);
+  /// p(x|z) from decoder outputs.
+  PixelDistribution distribution(const torch::Tensor& out) const;
   /// log p(x|z) + log p(z): x [N, C, H, W], z [k, N, Z] -> [k, N].
   torch::Tensor log_joint(const torch::Tensor& x, const torch::Tensor& z);
   /// The training bound with `k` samples (L_1 with analytic KL when k = 1;
@@ -94,23 +108,26 @@ struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, Variat
   /// Importance-sampled log p(x) with K = eval_samples, [N]; no gradients.
   torch::Tensor log_prob(const torch::Tensor& x) override;
   Bound bound() const override { return Bound::LowerBound; }
-  /// z ~ N(0, I), x ~ p(x|z): {0,1} [n, C, H, W].
+  /// z ~ N(0, I), x ~ p(x|z): [n, C, H, W] in the data's format.
   torch::Tensor sample(int64_t n) override;
   /// The posterior mean mu(x), [N, Z].
   torch::Tensor encode(const torch::Tensor& x) override;
-  /// The decoder mean sigmoid(l(z)) in [0, 1], [N, C, H, W].
+  /// The decoder's mean of x given z, in the data's range, [N, C, H, W].
   torch::Tensor decode(const torch::Tensor& z) override;
 
   int64_t dims() const;
 
   VaeOptions options;
   torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+  torch::Tensor log_sigma;  // gaussian: [D] parameter (learned) or [] buffer (fixed)
 };
 TORCH_MODULE(Vae);
 
-/// Registry entry (reads model.hidden, model.layers, model.latent,
-/// model.activation, model.k, model.eval_samples); the decoder's output
-/// biases start at the logits of the training marginals.
+/// Registry entry (reads model.arch, model.latent, model.k,
+/// model.eval_samples, model.likelihood (default by the data: bernoulli,
+/// gaussian, logistic), mlp: model.hidden, model.layers, model.activation,
+/// conv: model.channels, gaussian: model.sigma, model.learn_sigma); a
+/// Bernoulli decoder's output biases start at the training marginals.
 ModelInfo vae_model_info();
 
 }  // namespace genzoo
