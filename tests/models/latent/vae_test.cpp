@@ -13,7 +13,7 @@ namespace {
 
 Vae tiny_vae(uint64_t seed, int64_t k = 1, int64_t eval_samples = 200, bool dbl = false) {
   torch::manual_seed(seed);
-  Vae m(VaeOptions().shape({1, 4, 4}).hidden(16).layers(1).latent(2).k(k).eval_samples(eval_samples));
+  Vae m(VaeOptions().net(EncoderDecoderOptions().shape({1, 4, 4}).hidden(16).layers(1).latent(2)).k(k).eval_samples(eval_samples));
   if (dbl) m->to(torch::kFloat64);
   torch::NoGradGuard g;
   for (auto& p : m->parameters()) p.normal_(0, 0.7);
@@ -124,7 +124,7 @@ TEST(Vae, ItsMarginalIsNormalisedAndImportanceSamplingConvergesToIt) {
   // quadrature sums to 1 over the 512 binary images, and the importance
   // estimate approaches it from below as K grows.
   torch::manual_seed(9);
-  Vae m(VaeOptions().shape({1, 3, 3}).hidden(8).layers(1).latent(2));
+  Vae m(VaeOptions().net(EncoderDecoderOptions().shape({1, 3, 3}).hidden(8).layers(1).latent(2)));
   m->to(torch::kFloat64);
   {
     torch::NoGradGuard g;
@@ -167,7 +167,7 @@ TEST(Vae, TheIwaeBoundIsTighterThanTheElbo) {
 
 TEST(Vae, TheConvolutionalPairKeepsShapesAndItsGradientMatchesFiniteDifferences) {
   torch::manual_seed(10);
-  Vae m(VaeOptions().shape({1, 8, 8}).arch(VaeArch::Conv).channels(3).latent(2));
+  Vae m(VaeOptions().net(EncoderDecoderOptions().shape({1, 8, 8}).arch(LatentArch::Conv).channels(3).latent(2)));
   m->to(torch::kFloat64);
   auto x = (torch::rand({5, 1, 8, 8}, derived_generator(10, 1)) < 0.4).to(torch::kFloat64);
   auto [mu, logvar] = m->posterior(x);
@@ -196,7 +196,7 @@ TEST(Vae, TheConvolutionalPairKeepsShapesAndItsGradientMatchesFiniteDifferences)
       EXPECT_NEAR(g[j].item<double>(), (up - down) / 2e-6, 1e-5 * (1 + std::abs(g[j].item<double>()))) << p.key() << " " << j;
     }
   }
-  EXPECT_THROW(Vae(VaeOptions().shape({1, 6, 6}).arch(VaeArch::Conv)), c10::Error);  // sides must divide by 4
+  EXPECT_THROW(Vae(VaeOptions().net(EncoderDecoderOptions().shape({1, 6, 6}).arch(LatentArch::Conv))), c10::Error);  // sides must divide by 4
 }
 
 TEST(Vae, GreyDecodersTrainOnTheirData) {
@@ -211,7 +211,8 @@ TEST(Vae, GreyDecodersTrainOnTheirData) {
   for (const auto& c : {Case{PixelLikelihood::Gaussian, PixelFormat::Unit, grey},
                         Case{PixelLikelihood::Logistic, PixelFormat::Levels256, (grey * 255).round()}}) {
     torch::manual_seed(11);
-    Vae m(VaeOptions().shape({1, 4, 4}).hidden(16).layers(1).latent(2).likelihood(c.l).format(c.f).learn_sigma(true));
+    Vae m(VaeOptions().net(
+        EncoderDecoderOptions().shape({1, 4, 4}).hidden(16).layers(1).latent(2).likelihood(c.l).format(c.f).learn_sigma(true)));
     Config cfg;
     cfg.set("optim.lr", 0.01);
     ElboObjective objective(m.ptr(), cfg);
@@ -232,7 +233,7 @@ TEST(Vae, GreyDecodersTrainOnTheirData) {
     m->options.eval_samples(50);
     EXPECT_TRUE(torch::isfinite(m->log_prob(c.x)).all().item<bool>());
   }
-  EXPECT_THROW(Vae(VaeOptions().likelihood(PixelLikelihood::Logistic).format(PixelFormat::Binary)), c10::Error);
+  EXPECT_THROW(Vae(VaeOptions().net(EncoderDecoderOptions().likelihood(PixelLikelihood::Logistic).format(PixelFormat::Binary))), c10::Error);
 }
 
 TEST(Vae, ElboObjectiveWarmsBetaUpAndRefusesItForIwae) {

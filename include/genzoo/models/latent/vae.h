@@ -21,52 +21,18 @@
 #include <utility>
 #include <vector>
 
-#include "genzoo/models/latent/likelihood.h"
+#include "genzoo/models/latent/networks.h"
 #include "genzoo/models/model.h"
 
 namespace genzoo {
 
-/// mlp: fully connected encoder and decoder (Burda et al.); conv: a small
-/// DCGAN-like pair (Radford et al. 2016) for images whose sides divide by 4:
-/// conv 4x4/2 to 32 and 64 channels, ReLU, then a linear layer to the
-/// latent's [mu, log sigma^2]; the decoder mirrors it with transposed
-/// convolutions.
-enum class VaeArch { Mlp, Conv };
-/// "mlp", "conv".
-const EnumNames<VaeArch>& vae_arch_names();
-
-/// The deterministic layers' nonlinearity: tanh (Burda et al.) or relu.
-enum class VaeActivation { Tanh, Relu };
-/// "tanh", "relu".
-const EnumNames<VaeActivation>& vae_activation_names();
-
 struct VaeOptions {
-  /// Shape of one image {C, H, W}.
-  TORCH_ARG(std::vector<int64_t>, shape) = std::vector<int64_t>{1, 28, 28};
-  /// Config: model.arch.
-  TORCH_ARG(VaeArch, arch) = VaeArch::Mlp;
-  /// mlp: units of each deterministic layer, encoder and decoder alike.
-  TORCH_ARG(int64_t, hidden) = 200;
-  /// conv: channels of the first convolution (the second has twice as many).
-  TORCH_ARG(int64_t, channels) = 32;
-  /// mlp: deterministic layers on each side (conv: always two convolutions).
-  TORCH_ARG(int64_t, layers) = 2;
-  /// Latent units.
-  TORCH_ARG(int64_t, latent) = 50;
-  /// Config: model.activation (mlp; conv uses ReLU).
-  TORCH_ARG(VaeActivation, activation) = VaeActivation::Tanh;
+  /// The encoder (to [mu, log sigma^2]) and decoder (models/latent/networks.h).
+  TORCH_ARG(EncoderDecoderOptions, net) = EncoderDecoderOptions{};
   /// Samples of the training bound: 1 = the VAE's ELBO, k > 1 = IWAE's L_k.
   TORCH_ARG(int64_t, k) = 1;
   /// Importance samples K of the log p(x) estimate (Density::log_prob).
   TORCH_ARG(int64_t, eval_samples) = 5000;
-  /// The decoder's likelihood (the factory's default follows the data).
-  TORCH_ARG(PixelLikelihood, likelihood) = PixelLikelihood::Bernoulli;
-  /// The data's pixel format (the range of means and samples).
-  TORCH_ARG(PixelFormat, format) = PixelFormat::Binary;
-  /// gaussian: the standard deviation, fixed, or the start of a learned
-  /// one per pixel with learn_sigma.
-  TORCH_ARG(double, sigma) = 0.1;
-  TORCH_ARG(bool, learn_sigma) = false;
 };
 
 /// The terms of the bound for every row of a batch, in nats.
@@ -94,9 +60,7 @@ struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, Variat
   std::pair<torch::Tensor, torch::Tensor> posterior(const torch::Tensor& x);
   /// Decoder outputs l(z) of p(x|z): z [..., Z] -> [..., P * D] (P
   /// parameters per pixel, likelihood_outputs).
-  torch::Tensor decoder_logits(const torch::Tensor& z);
-  /// p(x|z) from decoder outputs.
-  PixelDistribution distribution(const torch::Tensor& out) const;
+  torch::Tensor decoder_logits(const torch::Tensor& z) { return net->decoder_output(z); }
   /// log p(x|z) + log p(z): x [N, C, H, W], z [k, N, Z] -> [k, N].
   torch::Tensor log_joint(const torch::Tensor& x, const torch::Tensor& z);
   /// The training bound with `k` samples (L_1 with analytic KL when k = 1;
@@ -118,16 +82,13 @@ struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, Variat
   int64_t dims() const;
 
   VaeOptions options;
-  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
-  torch::Tensor log_sigma;  // gaussian: [D] parameter (learned) or [] buffer (fixed)
+  EncoderDecoder net{nullptr};
 };
 TORCH_MODULE(Vae);
 
-/// Registry entry (reads model.arch, model.latent, model.k,
-/// model.eval_samples, model.likelihood (default by the data: bernoulli,
-/// gaussian, logistic), mlp: model.hidden, model.layers, model.activation,
-/// conv: model.channels, gaussian: model.sigma, model.learn_sigma); a
-/// Bernoulli decoder's output biases start at the training marginals.
+/// Registry entry: the shared keys of read_encoder_decoder_options, and
+/// model.k, model.eval_samples; a Bernoulli decoder's output biases start
+/// at the training marginals.
 ModelInfo vae_model_info();
 
 }  // namespace genzoo
