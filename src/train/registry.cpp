@@ -5,8 +5,10 @@
 #include "genzoo/models/explicit/independent.h"
 #include "genzoo/models/explicit/made.h"
 #include "genzoo/models/explicit/nade.h"
+#include "genzoo/models/latent/autoencoder.h"
 #include "genzoo/models/latent/vae.h"
 #include "genzoo/train/objectives/elbo.h"
+#include "genzoo/train/objectives/reconstruction.h"
 #include "genzoo/train/objectives/likelihood.h"
 
 namespace genzoo {
@@ -17,6 +19,8 @@ const std::vector<RegisteredModel>& model_registry() {
       {fvsbn_model_info(), likelihood_objective()},
       {nade_model_info(), likelihood_objective()},
       {made_model_info(), likelihood_objective()},
+      {autoencoder_model_info(), reconstruction_objective()},
+      {denoising_autoencoder_model_info(), reconstruction_objective()},
       {vae_model_info(), elbo_objective()},
   };
   return registry;

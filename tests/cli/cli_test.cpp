@@ -515,6 +515,37 @@ TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {
                {"objective.beta", "model.k = 5"});
 }
 
+TEST_F(Cli, AutoencodersReconstructAndDenoise) {
+  std::string dae = dir / "dae", ae = dir / "ae";
+  for (const auto& [run, name] : {std::make_pair(dae, std::string("dae")), std::make_pair(ae, std::string("ae"))}) {
+    auto t = run_cli("train " + name + " --data " + data + " --binarize threshold --out " + run +
+                     " --epochs 3 --set train.batch_size=10 --set model.hidden=32 --set model.latent=4 --threads 1");
+    ASSERT_EQ(t.status, 0) << name << ": " << t.err;
+  }
+  // No sampler: eval offers what an autoencoder has.
+  auto e = json_of(run_cli("eval " + dae + " --json --threads 1"), "eval");
+  EXPECT_TRUE(e.contains("reconstruction_nats") && e.contains("reconstruction_psnr_db")) << e;
+  EXPECT_FALSE(e.contains("fid") || e.contains("nll_nats")) << e;
+  auto d = json_of(run_cli("denoise " + dae + " --input test:0 test:1 test:2 --json --threads 1"), "denoise");
+  EXPECT_EQ(d["images"], 3);
+  EXPECT_NE(d["noise"].get<std::string>().find("masking"), std::string::npos) << d;  // the dae's own
+  EXPECT_TRUE(file_exists(dae + "/samples/denoise.png"));
+  auto grid = read_image(dae + "/samples/denoise.png");
+  EXPECT_EQ(grid.size(2), 3 * 8 + 4 * 2);  // clean | corrupted | restored
+  auto text = run_cli("denoise " + ae + " --input test:0 --noise salt_and_pepper:0.1 --out " + (dir / "d.png"));
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("mean PSNR: corrupted"), std::string::npos) << text.out;
+  expect_error("denoise " + ae + " --input test:0", {"--noise", "masking:0.25"});
+  for (auto bad : {"blur:0.2", "masking", "masking:2", "masking:x", "none:0.1"})
+    expect_error("denoise " + dae + " --input test:0 --noise " + std::string(bad), {"--noise", "KIND:LEVEL"});
+  expect_error("denoise " + dae + " --input test:999", {"--input", "test:999"});
+  std::string ind = dir / "ind";
+  ASSERT_EQ(run_cli(train_args(ind)).status, 0);
+  expect_error("denoise " + ind + " --input test:0 --noise masking:0.2", {"does not reconstruct", "ae or dae"});
+  expect_error("train dae --data " + data + " --binarize threshold --out " + (dir / "d0") + " --set model.noise=none",
+               {"model.noise = none", "ae"});
+}
+
 TEST_F(Cli, BadInputExitsWith2AndOneLine) {
   std::string run = dir / "run";
   expect_error("frobnicate", {"unknown command 'frobnicate'", "train"});

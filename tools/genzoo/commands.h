@@ -16,6 +16,7 @@ void add_train_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
+void add_denoise_command(CLI::App& app);
 void add_featurenet_command(CLI::App& app);
 
 /// The recipe configs/<model>-<dataset>.toml when one exists (searched in
@@ -36,6 +37,11 @@ std::string checkpoint_name(const Run& run);
 /// One line on the checkpoint open_run loaded: file, epoch, step, and the
 /// validation score for best.pt.
 std::string describe_checkpoint(const Run& run);
+
+/// One image of a run, in its model's data space [C, H, W]: test:INDEX (the
+/// run's test split) or a PNG/JPEG file of the run's image size, given the
+/// run's evaluation transform. `option` names the flag in errors.
+torch::Tensor run_image(const Run& run, const std::string& spec, const std::string& option);
 
 /// Exit status for training that diverged (NaN/inf loss).
 constexpr int kExitDiverged = 3;

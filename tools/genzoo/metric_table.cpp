@@ -13,6 +13,8 @@
 #include "genzoo/eval/likelihood.h"
 #include "genzoo/eval/modes.h"
 #include "genzoo/eval/parzen.h"
+#include "genzoo/eval/image_quality.h"
+#include "genzoo/models/latent/autoencoder.h"
 #include "genzoo/models/latent/vae.h"
 
 namespace genzoo::cli {
@@ -109,6 +111,33 @@ MetricEntry elbo_entry() {
             out["neg_elbo_nats"] = neg.mean().item<double>();
             out["neg_elbo_stderr"] = n > 1 ? neg.std().item<double>() / std::sqrt(n) : 0.0;
             out["neg_elbo_bits_per_dim"] = bits_per_dim(neg.mean().item<double>(), ctx.dims, ctx.dequantized);
+          }};
+}
+
+// An autoencoder's held-out reconstruction: -log p(x | z = h(x)) in nats
+// and the PSNR of the decoder's mean against x, in the compared view.
+MetricEntry reconstruction_entry() {
+  return {"reconstruction",
+          [](const EvalContext& ctx) -> std::string {
+            if (!ctx.model) return "needs a trained run";
+            if (!as<Reconstructor>(ctx.model)) return "needs an autoencoder (ae, dae), and '" + ctx.model_name + "' is not one";
+            if (!ctx.images) return "needs image data";
+            return "";
+          },
+          none,
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            auto model = as<Reconstructor>(ctx.model);
+            torch::NoGradGuard no_grad;
+            std::vector<torch::Tensor> nll, quality;
+            for (int64_t i = 0; i < ctx.scored.size(0); i += 1000) {
+              auto x = ctx.scored.slice(0, i, std::min(i + 1000, ctx.scored.size(0)));
+              nll.push_back(-model->reconstruction_log_prob(x, x).to(torch::kFloat64));
+              quality.push_back(psnr(ctx.to_view(model->reconstruct(x)), ctx.to_view(x)));
+            }
+            auto n = torch::cat(nll), q = torch::cat(quality);
+            out["reconstruction_nats"] = n.mean().item<double>();
+            out["reconstruction_stderr"] = n.size(0) > 1 ? n.std().item<double>() / std::sqrt(n.size(0)) : 0.0;
+            out["reconstruction_psnr_db"] = q.mean().item<double>();
           }};
 }
 
@@ -238,6 +267,7 @@ MetricEntry speed_entry() {
 std::vector<MetricEntry> build_table() {
   return {nll_entry(),
           elbo_entry(),
+          reconstruction_entry(),
           auroc_entry(),
           parzen_entry(),
           feature_entry("fid", [](const FeatureSets& f, const FeatureMetricsRequest&) { return fid_values(f); }),

@@ -29,32 +29,6 @@ struct SampleArgs {
   int64_t per_image = 8;
 };
 
-// One image to complete, in the model's data space [C, H, W].
-torch::Tensor completion_input(const Run& run, const std::string& spec) {
-  const int64_t c = run.spec.channels, h = run.spec.height, w = run.spec.width;
-  if (spec.rfind("test:", 0) == 0) {
-    int64_t index = -1;
-    try {
-      size_t used = 0;
-      index = std::stoll(spec.substr(5), &used);
-      if (used != spec.size() - 5) index = -1;
-    } catch (const std::exception&) {
-      index = -1;
-    }
-    const int64_t n = run.data.test.size(0);
-    if (index < 0 || index >= n)
-      throw Error("--complete '" + spec + "': give test:INDEX with INDEX in [0, " + std::to_string(n) + ")");
-    return run.data.test[index];
-  }
-  auto raw = read_image(spec);  // uint8 [C, H, W]
-  if (raw.size(0) != c || raw.size(1) != h || raw.size(2) != w)
-    throw Error("--complete '" + spec + "' is " + std::to_string(raw.size(0)) + "x" + std::to_string(raw.size(1)) +
-                "x" + std::to_string(raw.size(2)) + " (CxHxW), the run's images are " + std::to_string(c) + "x" +
-                std::to_string(h) + "x" + std::to_string(w));
-  // The same pixel transform as the run's evaluation data (e.g. pixel > 127).
-  return run.transform->for_eval(raw.unsqueeze(0), 1)[0];
-}
-
 // The observed pixels, bool [1, C, H, W]: a named half or a mask PNG (white
 // = observed, black = to be completed).
 torch::Tensor completion_mask(const Run& run, const std::string& spec) {
@@ -88,7 +62,7 @@ void run_complete(const SampleArgs& a, Run& run) {
   if (!run.transform || !run.data.to_display) throw Error("--complete needs an image dataset");
   auto observed = completion_mask(run, a.mask);  // [1, C, H, W]
   std::vector<torch::Tensor> inputs;
-  for (const auto& spec : a.complete) inputs.push_back(completion_input(run, spec));
+  for (const auto& spec : a.complete) inputs.push_back(run_image(run, spec, "--complete"));
   seed_everything(static_cast<uint64_t>(a.seed));
   torch::NoGradGuard no_grad;
   // Row per input: the observed part (missing pixels grey), K completions, the original.

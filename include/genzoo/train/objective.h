@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "genzoo/core/config.h"
+#include "genzoo/core/error.h"
 #include "genzoo/models/model.h"
 #include "genzoo/train/optim.h"
 
@@ -107,6 +108,15 @@ struct ObjectiveInfo {
   std::string name;  // "likelihood", ...
   ObjectiveFactory create;
 };
+
+/// `model` as the interface an objective drives, or a genzoo::Error saying
+/// `needs` ("the elbo objective needs a model with a variational bound").
+template <typename Interface>
+std::shared_ptr<Interface> required(const ModulePtr& model, const std::string& needs) {
+  auto p = std::dynamic_pointer_cast<Interface>(model);
+  if (!p) throw Error(needs);
+  return p;
+}
 
 /// train.clip_grad_norm (0 = off), validated: a finite number >= 0.
 double clip_grad_norm_from_config(Config& config);

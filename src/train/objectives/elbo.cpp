@@ -7,16 +7,10 @@
 
 namespace genzoo {
 
-namespace {
-std::shared_ptr<VariationalBound> bound_of(const ModulePtr& model) {
-  auto b = as<VariationalBound>(model);
-  if (!b) throw Error("the elbo objective needs a model with a variational bound (vae)");
-  return b;
-}
-}  // namespace
-
 ElboObjective::ElboObjective(ModulePtr model, Config& config)
-    : OneOptimizerObjective(model, config), model_(std::move(model)), bound_(bound_of(model_)) {
+    : OneOptimizerObjective(model, config),
+      model_(std::move(model)),
+      bound_(required<VariationalBound>(model_, "the elbo objective needs a model with a variational bound (vae)")) {
   beta_ = config.get_double("objective.beta", 1.0);
   if (!(beta_ >= 0) || !std::isfinite(beta_))
     throw Error("config key 'objective.beta' must be a finite number >= 0 (the KL weight)");

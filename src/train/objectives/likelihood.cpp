@@ -4,16 +4,10 @@
 
 namespace genzoo {
 
-namespace {
-std::shared_ptr<Density> density_of(const ModulePtr& model) {
-  auto d = as<Density>(model);
-  if (!d) throw Error("the likelihood objective needs a model with a density");
-  return d;
-}
-}  // namespace
-
 LikelihoodObjective::LikelihoodObjective(ModulePtr model, Config& config)
-    : OneOptimizerObjective(model, config), model_(std::move(model)), density_(density_of(model_)) {}
+    : OneOptimizerObjective(model, config),
+      model_(std::move(model)),
+      density_(required<Density>(model_, "the likelihood objective needs a model with a density")) {}
 
 Metrics LikelihoodObjective::step(BatchSource& batches) {
   auto batch = batches.next();
