@@ -97,6 +97,18 @@ Run build_run(Config config, const std::string& dir) {
   return run;
 }
 
+torch::Tensor training_rows_for_eval(const Run& run) {
+  if (!run.transform) return run.data.train;
+  auto rows = run.transform->for_eval(run.dataset.train.x, 0);
+  return run.train_rows.defined() ? rows.index_select(0, run.train_rows) : rows;
+}
+
+torch::Tensor training_labels(const Run& run) {
+  const auto& y = run.dataset.train.y;
+  if (!y.defined()) return {};
+  return run.train_rows.defined() ? y.index_select(0, run.train_rows) : y;
+}
+
 Run open_run(const std::string& dir, const std::string& which) {
   if (which != "best" && which != "last")
     throw Error("the checkpoint to open must be 'best' or 'last', got '" + which + "'");

@@ -546,6 +546,49 @@ TEST_F(Cli, AutoencodersReconstructAndDenoise) {
                {"model.noise = none", "ae"});
 }
 
+TEST_F(Cli, LatentFiguresAndTheLinearProbe) {
+  // The square's row is the class (i % 4): four distinct images, so raw
+  // pixels separate the classes perfectly.
+  write_idx(dir / "labels.idx", torch::arange(100, torch::kInt64).remainder(4).to(torch::kUInt8));
+  const std::string labelled = data + "," + (dir / "labels.idx");
+  std::string run = dir / "vae2";
+  ASSERT_EQ(run_cli("train vae --data " + labelled + " --binarize threshold --out " + run +
+                    " --epochs 5 --set train.batch_size=10 --set model.hidden=16 --set model.latent=2 --threads 1")
+                .status,
+            0);
+  auto rec = run_cli("latent reconstruct " + run + " -n 4");
+  ASSERT_EQ(rec.status, 0) << rec.err;
+  auto g = read_image(run + "/samples/reconstructions.png");
+  EXPECT_EQ(g.size(2), 8 * 8 + 9 * 2);  // 4 pairs side by side
+  ASSERT_EQ(run_cli("latent interpolate " + run + " --from test:0 --to test:3 --steps 5").status, 0);
+  g = read_image(run + "/samples/interpolation.png");
+  EXPECT_EQ(g.size(1), 2 * 8 + 3 * 2);  // linear and spherical rows
+  EXPECT_EQ(g.size(2), 5 * 8 + 6 * 2);
+  ASSERT_EQ(run_cli("latent manifold " + run + " --grid 6").status, 0);
+  EXPECT_EQ(read_image(run + "/samples/manifold.png").size(2), 6 * 8 + 7 * 2);
+  auto ar = run_cli("latent arithmetic " + run + " --from-class 1 --to-class 2 -n 2");
+  ASSERT_EQ(ar.status, 0) << ar.err;
+  EXPECT_EQ(read_image(run + "/samples/arithmetic.png").size(1), 3 * 8 + 4 * 2);  // original, decoded, moved
+  auto p = json_of(run_cli("latent probe " + run + " --json --threads 1"), "probe");
+  EXPECT_EQ(p["pixels_test_accuracy"], 1.0) << p;
+  EXPECT_EQ(p["codes_features"], 2);
+  EXPECT_EQ(p["train_count"], 90);
+  EXPECT_GE(p["codes_test_accuracy"].get<double>(), 0.0);
+  expect_error("latent arithmetic " + run + " --from-class 1 --to-class 7", {"class 7", "[0, 4)"});
+  expect_error("latent arithmetic " + run + " --from-class 0 --to-class 1", {"no image of class 0"});  // test rows are 9, 19, ...
+  expect_error("latent probe " + (dir / "vae2") + "x", {"not a genzoo run folder"});
+  std::string wide = dir / "wide";
+  ASSERT_EQ(run_cli("train vae --data " + labelled + " --binarize threshold --out " + wide +
+                    " --epochs 1 --set train.batch_size=10 --set model.hidden=8 --set model.latent=3 --threads 1")
+                .status,
+            0);
+  expect_error("latent manifold " + wide, {"2-D latent", "has 3"});
+  ASSERT_EQ(run_cli(train_args(dir / "ind")).status, 0);
+  expect_error("latent reconstruct " + (dir / "ind"), {"no latent space"});
+  expect_error("latent probe " + (dir / "plain-vae"), {"not a genzoo run folder"});
+  expect_error("latent arithmetic " + run + " --from-class 1 --to-class 3 -n 0", {"-n"});
+}
+
 TEST_F(Cli, BadInputExitsWith2AndOneLine) {
   std::string run = dir / "run";
   expect_error("frobnicate", {"unknown command 'frobnicate'", "train"});

@@ -17,6 +17,7 @@ void add_sample_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_denoise_command(CLI::App& app);
+void add_latent_command(CLI::App& app);
 void add_featurenet_command(CLI::App& app);
 
 /// The recipe configs/<model>-<dataset>.toml when one exists (searched in

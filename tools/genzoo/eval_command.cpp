@@ -76,10 +76,7 @@ EvalContext run_context(const EvalArgs& a, Run& run) {
   // static draw of the whole split first, then the rows.
   auto training = std::make_shared<torch::Tensor>();
   auto train_rows = [&run, training]() -> torch::Tensor {
-    if (!training->defined()) {
-      *training = run.transform ? run.transform->for_eval(run.dataset.train.x, 0) : run.data.train;
-      if (run.transform && run.train_rows.defined()) *training = training->index_select(0, run.train_rows);
-    }
+    if (!training->defined()) *training = training_rows_for_eval(run);
     return *training;
   };
   if (a.split == "validation" && !run.data.validation.defined())

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   genzoo::cli::add_eval_command(app);
   genzoo::cli::add_compare_command(app);
   genzoo::cli::add_denoise_command(app);
+  genzoo::cli::add_latent_command(app);
   genzoo::cli::add_featurenet_command(app);
 
   // CLI11 would only say "a subcommand is required"; name the unknown one.

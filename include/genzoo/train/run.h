@@ -54,6 +54,13 @@ Run build_run(Config config, const std::string& dir);
 /// loads the last. genzoo::Error when the folder is not a run.
 Run open_run(const std::string& dir, const std::string& which = "best");
 
+/// The rows the run trained on (without those held out for validation) as
+/// evaluation sees them: model space, for dynamic binarization the fixed
+/// static draw of the whole split first, then the rows. [N, ...].
+torch::Tensor training_rows_for_eval(const Run& run);
+/// Their labels, int64 [N]; undefined when the dataset has none.
+torch::Tensor training_labels(const Run& run);
+
 /// The run's config file (RUN/config.toml).
 std::string run_config_path(const std::string& dir);
 
