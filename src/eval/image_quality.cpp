@@ -9,7 +9,9 @@ torch::Tensor psnr(const torch::Tensor& x, const torch::Tensor& y, double peak) 
               x.sizes(), " and ", y.sizes());
   TORCH_CHECK(peak > 0, "psnr: peak must be > 0");
   auto mse = (x.to(torch::kFloat64) - y.to(torch::kFloat64)).pow(2).flatten(1).mean(1);  // [N]
-  return 10 * torch::log10(peak * peak / mse);
+  // Identical images would give +inf (JSON has no infinity): MSE is floored
+  // at 1e-10 peak^2, so they score 100 dB.
+  return 10 * torch::log10(peak * peak / mse.clamp_min(1e-10 * peak * peak));
 }
 
 }  // namespace genzoo

@@ -7,6 +7,7 @@
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
+#include "genzoo/core/rng.h"
 #include "genzoo/core/timer.h"
 #include "genzoo/data/toy2d.h"
 #include "genzoo/eval/auroc.h"
@@ -76,12 +77,21 @@ MetricEntry nll_entry() {
           },
           none,
           [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
-            LikelihoodResult r = evaluate_likelihood(*as<Density>(ctx.model), ctx.scored, 1000, ctx.dequantized);
+            auto density = as<Density>(ctx.model);
+            LikelihoodResult r = evaluate_likelihood(*density, ctx.scored, 1000, ctx.dequantized);
             out["nll_nats"] = r.nll_nats;
             out["nll_stderr"] = r.nll_stderr;
-            out["bits_per_dim"] = r.bits_per_dim;
+            // A density over continuous pixels has discrete bits/dim only on
+            // dequantised data.
+            if (!density->continuous() || ctx.dequantized) out["bits_per_dim"] = r.bits_per_dim;
             out["nll_examples"] = r.examples;
-            out["nll_is"] = r.bound ? "lower bound on log p (upper bound on nll)" : "exact";
+            std::string is = r.bound ? "lower bound on log p in expectation (importance sampled; an upper bound on nll)"
+                                     : "exact";
+            if (density->continuous())
+              is += ctx.dequantized ? ", a density over dequantised pixels"
+                                    : ", a density over continuous pixels (not a discrete likelihood: train with "
+                                      "--set data.dequantize=true for bits/dim)";
+            out["nll_is"] = is;
             if (!ctx.images && toy2d_has_density(ctx.dataset))
               out["nll_true_density"] = -toy2d_log_density(ctx.dataset, ctx.scored).mean().item<double>();
           }};
@@ -110,7 +120,9 @@ MetricEntry elbo_entry() {
             const double n = static_cast<double>(neg.size(0));
             out["neg_elbo_nats"] = neg.mean().item<double>();
             out["neg_elbo_stderr"] = n > 1 ? neg.std().item<double>() / std::sqrt(n) : 0.0;
-            out["neg_elbo_bits_per_dim"] = bits_per_dim(neg.mean().item<double>(), ctx.dims, ctx.dequantized);
+            auto density = as<Density>(ctx.model);
+            if (!density || !density->continuous() || ctx.dequantized)
+              out["neg_elbo_bits_per_dim"] = bits_per_dim(neg.mean().item<double>(), ctx.dims, ctx.dequantized);
           }};
 }
 
@@ -349,7 +361,16 @@ void run_metrics(EvalContext& ctx, const std::vector<const MetricEntry*>& entrie
     const int64_t n = m->samples(ctx.requested);
     torch::Tensor samples = n > 0 ? ctx.samples_view.slice(0, 0, n) : torch::Tensor();
     nlohmann::json values = nlohmann::json::object();
-    m->compute(ctx, samples, values);
+    {
+      // Metrics that draw (importance samples, one-sample bounds, the
+      // corruption of a denoising score) draw from a stream of their own:
+      // the same for a --seed whatever else runs, and not the draw's.
+      RngStateGuard guard;
+      uint64_t h = 0xcbf29ce484222325ULL;
+      for (unsigned char c : m->name) h = (h ^ c) * 0x100000001b3ULL;
+      torch::manual_seed(mix_seed(ctx.seed, h));
+      m->compute(ctx, samples, values);
+    }
     // The metric's own timing when it reports one (fid, kid, pr, cs: without
     // the shared features, which have seconds_features), else the entry's.
     if (!values.contains("seconds_" + m->name)) values["seconds_" + m->name] = seconds_since(start);

@@ -1,7 +1,8 @@
 #pragma once
 // How close an image is to a reference: the peak signal-to-noise ratio,
 //   PSNR = 10 log10(peak^2 / MSE),  MSE = mean over pixels of (x - y)^2,
-// in decibels, per image (higher is closer; identical images: +inf).
+// in decibels, per image (higher is closer; MSE is floored at 1e-10 peak^2,
+// so identical images score 100 dB).
 #include <torch/torch.h>
 
 namespace genzoo {

@@ -40,6 +40,10 @@ struct Density {
   /// log p(x) in nats per example, [N], for x in the model's data space.
   virtual torch::Tensor log_prob(const torch::Tensor& x) = 0;
   virtual Bound bound() const { return Bound::Exact; }
+  /// True when log_prob is a density over continuous pixels (a Gaussian
+  /// decoder), not the probability of discrete ones: then it is a number of
+  /// nats of density, and bits/dim exists only on dequantised data.
+  virtual bool continuous() const { return false; }
 };
 
 struct Energy {

@@ -109,6 +109,12 @@ struct ObjectiveInfo {
   ObjectiveFactory create;
 };
 
+/// The seed of the noise a held-out evaluation draws (a one-sample bound,
+/// a corruption): the same at every evaluation, so that the scores of
+/// successive epochs compare the models and not the draws. Objectives seed
+/// it under an RngStateGuard, leaving the training stream as it was.
+constexpr uint64_t kEvaluationSeed = 0x6576616c75617465ULL;  // "evaluate"
+
 /// `model` as the interface an objective drives, or a genzoo::Error saying
 /// `needs` ("the elbo objective needs a model with a variational bound").
 template <typename Interface>

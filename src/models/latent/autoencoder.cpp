@@ -46,7 +46,7 @@ torch::Tensor AutoencoderImpl::encode(const torch::Tensor& x) { return net->enco
 torch::Tensor AutoencoderImpl::decode(const torch::Tensor& z) {
   TORCH_CHECK(z.dim() == 2 && z.size(1) == options.net().latent(), "autoencoder: decode expects z [N, ",
               options.net().latent(), "]");
-  return net->distribution(net->decoder_output(z)).mean().reshape(batch_shape(z.size(0), options.net().shape()));
+  return net->distribution(net->decoder_output(z.to(net->dtype()))).mean().reshape(batch_shape(z.size(0), options.net().shape()));
 }
 
 torch::Tensor AutoencoderImpl::reconstruct(const torch::Tensor& x) { return decode(encode(x)); }

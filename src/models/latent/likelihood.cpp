@@ -20,6 +20,13 @@ torch::Tensor parameter(const torch::Tensor& out, int64_t p, int64_t outputs) {
 // below it the inverse scale overflows).
 torch::Tensor logistic_log_scale(const torch::Tensor& out) { return parameter(out, 1, 2).clamp_min(-7); }
 
+// A Gaussian's standard deviation is floored at 1/256, the width of one
+// grey level: pixels at exactly 0 (background) would otherwise let a learned
+// sigma shrink, and the density grow, without end.
+torch::Tensor gaussian_log_sigma(const torch::Tensor& log_sigma, torch::ScalarType dtype) {
+  return log_sigma.to(dtype).clamp_min(-std::log(256.0));
+}
+
 }  // namespace
 
 const EnumNames<PixelLikelihood>& pixel_likelihood_names() {
@@ -81,7 +88,7 @@ torch::Tensor PixelDistribution::log_prob(const torch::Tensor& x) const {
     case PixelLikelihood::Bernoulli: return bernoulli_log_prob(out, x.expand_as(out));
     case PixelLikelihood::Gaussian: {
       auto mu = mean();
-      auto ls = log_sigma.to(mu.dtype());
+      auto ls = gaussian_log_sigma(log_sigma, mu.scalar_type());
       return (-0.5 * ((x - mu) * (-ls).exp()).pow(2) - ls - 0.5 * kLogTwoPi).sum(-1);
     }
     case PixelLikelihood::Logistic: {
@@ -107,7 +114,7 @@ torch::Tensor PixelDistribution::sample() const {
     case PixelLikelihood::Bernoulli: return torch::bernoulli(torch::sigmoid(out));
     case PixelLikelihood::Gaussian: {
       // Draws outside the data's range are clipped to it.
-      auto x = mean() + log_sigma.to(out.dtype()).exp() * torch::randn_like(out);
+      auto x = mean() + gaussian_log_sigma(log_sigma, out.scalar_type()).exp() * torch::randn_like(out);
       return format == PixelFormat::Symmetric ? x.clamp(-1, 1) : x.clamp(0, 1);
     }
     case PixelLikelihood::Logistic: {

@@ -90,6 +90,9 @@ torch::ScalarType EncoderDecoderImpl::dtype() const { return decoder->parameters
 
 torch::Tensor EncoderDecoderImpl::encoder_output(const torch::Tensor& x) {
   auto flat = flatten_pixels(x, dims(), "encoder").to(dtype());  // [N, D]
+  // Whole levels enter the encoder on the scale of the other formats: the
+  // ReLU stack is scale-equivariant, so 0..255 would inflate its outputs 100x.
+  if (options.format() == PixelFormat::Levels256) flat = flat / 127.5 - 1;
   return encoder->forward(options.arch() == LatentArch::Conv ? flat.reshape(batch_shape(flat.size(0), options.shape()))
                                                              : flat);
 }

@@ -74,9 +74,11 @@ torch::Tensor VaeImpl::log_prob(const torch::Tensor& x) {
   };
   m.log_joint = [this](const torch::Tensor& xs, const torch::Tensor& z) { return log_joint(xs, z); };
   // Chunks of importance samples sized so that a chunk's logits hold about
-  // 2e7 values, whatever the batch.
+  // 2e7 values, whatever the batch (the conv decoder's inner activations are
+  // about 8 times its output).
   const int64_t rows = std::max<int64_t>(1, x.size(0));
-  const int64_t chunk = std::max<int64_t>(1, 20000000 / (rows * dims()));
+  const int64_t per_sample = rows * dims() * (options.net().arch() == LatentArch::Conv ? 8 : 1);
+  const int64_t chunk = std::max<int64_t>(1, 20000000 / per_sample);
   return importance_log_likelihood(m, x, options.eval_samples(), chunk).to(net->dtype());  // [N]
 }
 
@@ -92,7 +94,7 @@ torch::Tensor VaeImpl::encode(const torch::Tensor& x) { return posterior(x).firs
 torch::Tensor VaeImpl::decode(const torch::Tensor& z) {
   TORCH_CHECK(z.dim() == 2 && z.size(1) == options.net().latent(), "vae: decode expects z [N, ",
               options.net().latent(), "]");
-  return net->distribution(decoder_logits(z)).mean().reshape(batch_shape(z.size(0), options.net().shape()));
+  return net->distribution(decoder_logits(z.to(net->dtype()))).mean().reshape(batch_shape(z.size(0), options.net().shape()));
 }
 
 ModelInfo vae_model_info() {

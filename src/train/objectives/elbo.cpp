@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
 
 namespace genzoo {
 
@@ -43,18 +44,36 @@ Metrics ElboObjective::step(BatchSource& batches) {
   return m;
 }
 
+std::vector<std::string> ElboObjective::held_out_metrics() const {
+  if (bound_->training_samples() > 1) return {"neg_iwae_bound", "neg_elbo"};
+  return {"neg_elbo"};
+}
+
 Metrics ElboObjective::evaluate(const torch::Tensor& data, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   model_->eval();
-  double total = 0, rec = 0, kl = 0;
+  // The same noise at every evaluation (common random numbers), so that
+  // scores of successive epochs compare the models, not the draws; the
+  // caller's stream is left as it was.
+  RngStateGuard guard;
+  torch::manual_seed(kEvaluationSeed);
+  const int64_t k = bound_->training_samples();
+  double total = 0, rec = 0, kl = 0, bound_k = 0;
   for (int64_t i = 0; i < data.size(0); i += batch_size) {
-    BoundTerms t = bound_->bound_terms(data.slice(0, i, std::min(i + batch_size, data.size(0))), 1);
+    auto x = data.slice(0, i, std::min(i + batch_size, data.size(0)));
+    BoundTerms t = bound_->bound_terms(x, 1);
     total += t.bound.sum().item<double>();
     rec += t.reconstruction.sum().item<double>();
     kl += t.kl.sum().item<double>();
+    if (k > 1) bound_k += bound_->bound_terms(x, k).bound.sum().item<double>();
   }
   const double n = static_cast<double>(data.size(0));
-  return {{"neg_elbo", -total / n}, {"reconstruction", -rec / n}, {"kl", kl / n}};
+  Metrics m;
+  if (k > 1) m.emplace_back("neg_iwae_bound", -bound_k / n);
+  m.emplace_back("neg_elbo", -total / n);
+  m.emplace_back("reconstruction", -rec / n);
+  m.emplace_back("kl", kl / n);
+  return m;
 }
 
 ObjectiveInfo elbo_objective() {

@@ -1,6 +1,7 @@
 #include "genzoo/train/objectives/reconstruction.h"
 
 #include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
 
 namespace genzoo {
 
@@ -28,6 +29,11 @@ Metrics ReconstructionObjective::step(BatchSource& batches) {
 Metrics ReconstructionObjective::evaluate(const torch::Tensor& data, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   model_->eval();
+  // The same noise at every evaluation (common random numbers), so that
+  // scores of successive epochs compare the models, not the draws; the
+  // caller's stream is left as it was.
+  RngStateGuard guard;
+  torch::manual_seed(kEvaluationSeed);
   double clean = 0, noisy = 0;
   for (int64_t i = 0; i < data.size(0); i += batch_size) {
     auto x = data.slice(0, i, std::min(i + batch_size, data.size(0)));

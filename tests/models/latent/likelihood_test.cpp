@@ -18,6 +18,21 @@ TEST(DiscretizedLogistic, SumsToOneOverTheLevelsForAnyMeanAndScale) {
     }
 }
 
+TEST(DiscretizedLogistic, InFloat32ItSumsToOneAndItsGradientsStayFinite) {
+  auto levels = torch::arange(256, torch::kFloat32);
+  for (double log_scale : {-7.0, -2.0, 0.0, 3.0, 12.0}) {
+    auto mean = torch::tensor(100.0f, torch::requires_grad(true));
+    auto ls = torch::tensor(static_cast<float>(log_scale), torch::requires_grad(true));
+    auto lp = discretized_logistic_log_prob(levels, mean, ls);
+    EXPECT_NEAR(torch::logsumexp(lp.to(torch::kFloat64), 0).exp().item<double>(), 1.0, 1e-4) << log_scale;
+    // The edges and an interior level far in a tail: finite gradients.
+    auto picked = lp.index_select(0, torch::tensor({0, 3, 100, 254, 255}, torch::kInt64)).sum();
+    picked.backward();
+    EXPECT_TRUE(std::isfinite(mean.grad().item<double>())) << log_scale;
+    EXPECT_TRUE(std::isfinite(ls.grad().item<double>())) << log_scale;
+  }
+}
+
 TEST(DiscretizedLogistic, InteriorBinsAreCdfDifferencesAndEdgesTakeTheTails) {
   const double mean = 100.2, s = 3.0;
   auto F = [&](double v) { return 1 / (1 + std::exp(-(v - mean) / s)); };
@@ -52,6 +67,13 @@ TEST(PixelDistribution, MeansAndSamplesStayInTheDataRange) {
   auto mu = torch::tanh(out.slice(1, 0, 6));
   auto want = (-0.5 * (mu / 0.5).pow(2) - std::log(0.5) - 0.5 * std::log(2 * M_PI)).sum(1);
   EXPECT_TRUE(torch::allclose(gaussian.log_prob(x), want, 1e-5, 1e-5));
+  // One learned sigma per pixel ([D]), floored at 1/256.
+  auto per_pixel = torch::tensor({std::log(0.2), std::log(0.5), std::log(1e-4), 0.0, 0.0, std::log(0.3)}).to(torch::kFloat);
+  PixelDistribution learned{PixelLikelihood::Gaussian, PixelFormat::Unit, out.slice(1, 0, 6), per_pixel};
+  auto sig = per_pixel.exp().clamp_min(1.0 / 256);
+  auto mu_u = torch::sigmoid(out.slice(1, 0, 6));
+  auto want_u = (-0.5 * ((x - mu_u) / sig).pow(2) - sig.log() - 0.5 * std::log(2 * M_PI)).sum(1);
+  EXPECT_TRUE(torch::allclose(learned.log_prob(x), want_u, 1e-4, 1e-3));
 }
 
 TEST(PixelLikelihood, EachFormatHasItsLikelihoodAndMismatchesSayWhy) {

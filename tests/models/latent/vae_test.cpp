@@ -248,11 +248,26 @@ TEST(Vae, ElboObjectiveWarmsBetaUpAndRefusesItForIwae) {
     betas.push_back(objective.beta());
   }
   EXPECT_EQ(betas, (std::vector<double>{0.0, 0.125, 0.25, 0.5, 0.5}));
+  // Step 0 weighs the KL by 0: the loss is the reconstruction term alone.
+  objective.begin_step(0);
   FixedBatch batch(binary_batch(8, 5));
   Metrics first = objective.step(batch);
   EXPECT_EQ(first.front().first, "loss");
+  EXPECT_DOUBLE_EQ(first[0].second, first[1].second) << first[1].first;
+  EXPECT_GT(first[2].second, 0.0) << "a KL to weigh";
+  // At full weight (step >= warmup) it is reconstruction + 0.5 KL.
+  objective.begin_step(4);
+  Metrics later = objective.step(batch);
+  EXPECT_NEAR(later[0].second, later[1].second + 0.5 * later[2].second, 1e-4);
   auto iwae = tiny_vae(6, 5);
   EXPECT_THROW(ElboObjective(iwae.ptr(), c), Error);
+  // An IWAE is selected by the bound it trains, reported first.
+  Config plain;
+  ElboObjective iwae_objective(iwae.ptr(), plain);
+  EXPECT_EQ(iwae_objective.held_out_metrics(), (std::vector<std::string>{"neg_iwae_bound", "neg_elbo"}));
+  auto scores = iwae_objective.evaluate(binary_batch(8, 6), 8);
+  ASSERT_EQ(scores.front().first, "neg_iwae_bound");
+  EXPECT_LT(scores[0].second, scores[1].second + 1.0) << "L_5 is at least about as tight as L_1";
   Config bad;
   bad.set("objective.beta", -1.0);
   EXPECT_THROW(ElboObjective(tiny_vae(7).ptr(), bad), Error);

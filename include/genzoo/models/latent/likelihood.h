@@ -4,7 +4,7 @@
 //   bernoulli  binary pixels: p(x_i = 1) = sigmoid(l_i)
 //   gaussian   grey pixels in [0,1] (or [-1,1]): N(x_i; mu_i, sigma^2), mu_i =
 //              sigmoid(l_i) (tanh(l_i) for [-1,1]); sigma fixed, or one learned
-//              per pixel
+//              per pixel, never below 1/256 (one grey level)
 //   logistic   whole grey levels 0..255, the discretised logistic of Salimans
 //              et al. 2017 (PixelCNN++, one component): P(x) = F(x + 1/2) -
 //              F(x - 1/2) with F the logistic CDF of mean mu = 255 sigmoid(l)

@@ -70,8 +70,11 @@ struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, Variat
   int64_t training_samples() const override { return options.k(); }
 
   /// Importance-sampled log p(x) with K = eval_samples, [N]; no gradients.
+  /// Its expectation is a lower bound on log p(x); for a Gaussian decoder,
+  /// on the log density.
   torch::Tensor log_prob(const torch::Tensor& x) override;
   Bound bound() const override { return Bound::LowerBound; }
+  bool continuous() const override { return net->options.likelihood() == PixelLikelihood::Gaussian; }
   /// z ~ N(0, I), x ~ p(x|z): [n, C, H, W] in the data's format.
   torch::Tensor sample(int64_t n) override;
   /// The posterior mean mu(x), [N, Z].

@@ -8,7 +8,9 @@
 // Config: objective.beta (1), objective.warmup_steps (0), optim.*,
 // train.clip_grad_norm. step() reports loss, reconstruction (-E_q log p(x|z)),
 // kl and beta; evaluate() reports neg_elbo = -L_1 in nats per example, the
-// validation score the recipes select by.
+// validation score the recipes select by, and for k > 1 first
+// neg_iwae_bound = -L_k with the training k (an IWAE trades L_1 for L_k, so
+// it is selected by the bound it trains).
 #include <memory>
 
 #include "genzoo/models/latent/vae.h"
@@ -21,7 +23,9 @@ class ElboObjective : public OneOptimizerObjective {
   ElboObjective(ModulePtr model, Config& config);
   Metrics step(BatchSource& batches) override;
   Metrics evaluate(const torch::Tensor& data, int64_t batch_size) override;
-  std::vector<std::string> held_out_metrics() const override { return {"neg_elbo"}; }
+  /// neg_elbo; for k > 1 first neg_iwae_bound (-L_k, what IWAE trains and
+  /// is selected by), then neg_elbo.
+  std::vector<std::string> held_out_metrics() const override;
   std::vector<std::string> progress_metrics() const override { return {"loss", "kl"}; }
   void begin_step(int64_t steps_done) override;
   /// The KL weight in force for the next step.
