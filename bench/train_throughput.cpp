@@ -1,10 +1,13 @@
-// Training throughput (images/s) of the autoregressive models: forward,
-// backward and an Adam step on batches of 100 binary 28x28 images, the work
-// bench/peers/autoregressive.py does in PyTorch. Run both with
-// bench/run-autoregressive-speed, which reports the ratio from one run.
+// Training throughput (images/s): forward, backward and an Adam step on
+// batches of 100 binary 28x28 images, the work bench/peers/autoregressive.py
+// and bench/peers/latent.py do in PyTorch. Run both with
+// bench/run-autoregressive-speed or bench/run-latent-speed, which report the
+// ratio from one run.
 //
 //   genzoo_train_bench MODEL [--threads N] [--seconds S] [--density P]
-//   MODEL: fvsbn | nade | nade-naive | made
+//   MODEL: fvsbn | nade | nade-naive | made     (exact NLL)
+//          vae | vae-conv                       (the one-sample ELBO: Burda et
+//                                               al.'s MLP, the conv recipe's pair)
 // Pixels are 1 with probability P (default 0.31, the fraction of ones in
 // thresholded Fashion-MNIST; mnist-10k's mean intensity is 0.13). NADE's
 // fused kernel skips work on 0 pixels, so its speed depends on P.
@@ -19,6 +22,7 @@
 #include "genzoo/models/explicit/fvsbn.h"
 #include "genzoo/models/explicit/made.h"
 #include "genzoo/models/explicit/nade.h"
+#include "genzoo/models/latent/vae.h"
 
 namespace {
 
@@ -28,6 +32,11 @@ genzoo::ModulePtr make_model(const std::string& name) {
   if (name == "nade-naive") return genzoo::Nade(genzoo::NadeOptions().hidden(500).impl(genzoo::NadeImplementation::Naive)).ptr();
   if (name == "made")
     return genzoo::Made(genzoo::MadeOptions().hidden(500).layers(1).masks(1).direct(true)).ptr();
+  if (name == "vae") return genzoo::Vae(genzoo::VaeOptions()).ptr();  // 784-200-200-(2x50), tanh
+  if (name == "vae-conv")
+    return genzoo::Vae(genzoo::VaeOptions().net(
+                           genzoo::EncoderDecoderOptions().arch(genzoo::LatentArch::Conv).channels(32).latent(20)))
+        .ptr();
   return nullptr;
 }
 
@@ -36,7 +45,8 @@ genzoo::ModulePtr make_model(const std::string& name) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: genzoo_train_bench fvsbn|nade|nade-naive|made [--threads N] [--seconds S] [--density P]\n");
+                 "usage: genzoo_train_bench fvsbn|nade|nade-naive|made|vae|vae-conv [--threads N] [--seconds S] "
+                 "[--density P]\n");
     return 2;
   }
   const std::string name = argv[1];
@@ -56,6 +66,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto density = genzoo::as<genzoo::Density>(model);
+  auto bound = genzoo::as<genzoo::VariationalBound>(model);
+  // The training loss: the exact NLL, or the negative one-sample ELBO.
+  auto loss_of = [&](const torch::Tensor& x) {
+    return bound ? -bound->bound_terms(x, 1).bound.mean() : -density->log_prob(x).mean();
+  };
   model->train();
   const int64_t batch = 100;
   auto data = torch::bernoulli(torch::full({10 * batch, 1, 28, 28}, ones));
@@ -63,7 +78,7 @@ int main(int argc, char** argv) {
   auto step = [&](int64_t i) {
     auto x = data.slice(0, (i % 10) * batch, (i % 10 + 1) * batch);
     opt.zero_grad();
-    auto loss = -density->log_prob(x).mean();
+    auto loss = loss_of(x);
     loss.backward();
     opt.step();
   };

@@ -39,7 +39,8 @@ void load_module_checked(torch::nn::Module& module, torch::serialize::InputArchi
 const EnumNames<Capability>& capability_names() {
   static const EnumNames<Capability> names{{Capability::Sample, "sample"},   {Capability::Density, "density"},
                                            {Capability::Complete, "complete"}, {Capability::Energy, "energy"},
-                                           {Capability::Latent, "latent"},   {Capability::Autoregressive, "autoregressive"}};
+                                           {Capability::Latent, "latent"},   {Capability::Autoregressive, "autoregressive"},
+                                           {Capability::Conditional, "conditional"}};
   return names;
 }
 
@@ -61,6 +62,7 @@ Capabilities implemented_capabilities(const ModulePtr& model) {
   if (as<Energy>(model)) caps.push_back(Capability::Energy);
   if (as<Latent>(model)) caps.push_back(Capability::Latent);
   if (as<Autoregressive>(model)) caps.push_back(Capability::Autoregressive);
+  if (as<ClassConditional>(model)) caps.push_back(Capability::Conditional);
   return caps;
 }
 
@@ -119,6 +121,9 @@ std::string data_mismatch(const ModelInfo& info, const DataSpec& spec) {
     return who + " models " + join(what, " or ") + ": " + join(fixes, ", or ") + " (the data have " +
            format_description(spec.format) + ")";
   }
+  if (info.accepts.labels && spec.classes < 2)
+    return who + " is class-conditional: it needs a dataset with class labels (fashion-mnist, mnist-10k, " +
+           "idx:IMAGES,LABELS)" + (spec.classes == 1 ? ", and this one has a single class" : ", and this one has none");
   if (spec.points()) return "";
   const auto& ch = info.accepts.channels;
   if (!ch.empty() && std::find(ch.begin(), ch.end(), spec.channels) == ch.end()) {
@@ -153,6 +158,21 @@ torch::Tensor draw_samples(Sampler& sampler, int64_t n, int64_t chunk) {
   for (int64_t i = 0; i < n; i += chunk) parts.push_back(sampler.sample(std::min(chunk, n - i)).detach());
   if (parts.empty()) return sampler.sample(0).detach();
   return parts.size() == 1 ? parts.front() : torch::cat(parts);
+}
+
+torch::Tensor draw_given(ClassConditional& model, const torch::Tensor& labels, int64_t chunk) {
+  TORCH_CHECK(chunk >= 1 && labels.dim() == 1, "draw_given: needs labels [n] and chunk >= 1");
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < labels.size(0); i += chunk)
+    parts.push_back(model.sample_given(labels.slice(0, i, std::min(i + chunk, labels.size(0)))).detach());
+  if (parts.empty()) return model.sample_given(labels).detach();
+  return parts.size() == 1 ? parts.front() : torch::cat(parts);
+}
+
+torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_t chunk) {
+  TORCH_CHECK(per_class >= 1, "draw_class_rows: needs per_class >= 1");
+  return draw_given(model, torch::arange(model.classes(), torch::kLong).repeat_interleave(per_class), chunk);
 }
 
 }  // namespace genzoo

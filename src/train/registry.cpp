@@ -6,6 +6,7 @@
 #include "genzoo/models/explicit/made.h"
 #include "genzoo/models/explicit/nade.h"
 #include "genzoo/models/latent/autoencoder.h"
+#include "genzoo/models/latent/cvae.h"
 #include "genzoo/models/latent/vae.h"
 #include "genzoo/train/objectives/elbo.h"
 #include "genzoo/train/objectives/reconstruction.h"
@@ -22,6 +23,7 @@ const std::vector<RegisteredModel>& model_registry() {
       {autoencoder_model_info(), reconstruction_objective()},
       {denoising_autoencoder_model_info(), reconstruction_objective()},
       {vae_model_info(), elbo_objective()},
+      {cvae_model_info(), elbo_objective()},
   };
   return registry;
 }

@@ -49,6 +49,14 @@ Run build_run(Config config, const std::string& dir) {
   torch::Tensor val_rows, train_rows;
   if (held > 0) std::tie(val_rows, train_rows) = validation_rows(n_train, held);
   run.train_rows = train_rows;
+  run.spec.classes = ds.num_classes;
+  if (ds.train.y.defined() && ds.test.y.defined()) {
+    run.data.train_labels = held > 0 ? ds.train.y.index_select(0, train_rows) : ds.train.y;
+    run.data.test_labels = ds.test.y;
+    if (held > 0) run.data.validation_labels = ds.train.y.index_select(0, val_rows);
+  } else {
+    run.spec.classes = 0;  // labels on one split only are no labels
+  }
 
   if (ds.kind == DataKind::Points) {
     run.spec.format = PixelFormat::Points;
@@ -93,6 +101,7 @@ Run build_run(Config config, const std::string& dir) {
   ctx.config = &c;
   ctx.data = run.spec;
   ctx.train_data = run.data.train;
+  ctx.train_labels = run.data.train_labels;
   run.model = create_model(*run.info, ctx);
   return run;
 }

@@ -89,6 +89,7 @@ torch::Tensor EpochBatches::next() {
   }
   auto rows = sampler_.indices(state_.epoch, state_.batch_in_epoch);  // [B]
   auto x = data_.train.index_select(0, rows);
+  labels_ = data_.train_labels.defined() ? data_.train_labels.index_select(0, rows) : torch::Tensor();
   if (data_.batch) x = data_.batch(x, state_.epoch, state_.batch_in_epoch);
   state_.batch_in_epoch++;
   examples_ += x.size(0);
@@ -243,7 +244,7 @@ void Trainer::end_epoch() {
   Metrics eval;
   if (data_.test.defined() && data_.test.size(0) > 0) {
     RngStateGuard guard;  // scoring must not change training
-    eval = objective_.evaluate(data_.test, options_.eval_batch_size);
+    eval = objective_.evaluate({data_.test, data_.test_labels}, options_.eval_batch_size);
   }
   state_.elapsed_seconds = elapsed();
   summary_.last_eval = eval;
@@ -356,7 +357,7 @@ Metrics Trainer::validate(int64_t epochs_done, bool& improved) {
   Metrics m;
   {
     RngStateGuard guard;  // scoring must not change training
-    m = objective_.evaluate(data_.validation, options_.eval_batch_size);
+    m = objective_.evaluate({data_.validation, data_.validation_labels}, options_.eval_batch_size);
   }
   auto it = selected(m);
   if (!std::isfinite(it->second))
@@ -396,9 +397,16 @@ void Trainer::write_samples(const std::string& name) {
   RngStateGuard guard;
   torch::manual_seed(mix_seed(options_.seed, 0x5A3D1E, static_cast<uint64_t>(state_.global_step)));
   model_->eval();
-  auto images = data_.to_display(draw_samples(*sampler, options_.sample_count));  // [n, C, H, W]
   ensure_dir(run_dir_ + "/samples");
-  save_grid(run_dir_ + "/samples/" + name + ".png", images);
+  const std::string path = run_dir_ + "/samples/" + name + ".png";
+  if (auto conditional = as<ClassConditional>(model_)) {
+    // One row per class, as many columns as give about sample_count images.
+    const int64_t per_class = std::max<int64_t>(1, (options_.sample_count + conditional->classes() - 1) /
+                                                       conditional->classes());
+    save_grid(path, data_.to_display(draw_class_rows(*conditional, per_class)), per_class);
+    return;
+  }
+  save_grid(path, data_.to_display(draw_samples(*sampler, options_.sample_count)));  // [n, C, H, W]
 }
 
 }  // namespace genzoo

@@ -465,6 +465,39 @@ TEST_F(Cli, AGzipBombIsABadInputNotACrash) {
                {"bomb.idx.gz", "header declares"});
 }
 
+TEST_F(Cli, ACvaeTrainsOnLabelledDataAndSamplesOneRowPerClass) {
+  // The fixture's squares with their position as the class label (0..3).
+  write_idx(dir / "labels.idx", (torch::arange(100) % 4).to(torch::kUInt8));
+  const std::string labelled = "idx:" + (dir / "images.idx") + "," + (dir / "labels.idx");
+  std::string run = dir / "cvae";
+  auto t = run_cli("train cvae --data " + labelled + " --binarize threshold --out " + run +
+                   " --epochs 3 --set train.batch_size=10 --set model.hidden=16 --set model.latent=2"
+                   " --set model.eval_samples=50 --set train.validation=20 --set train.sample_count=8 --threads 1");
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("best validation neg_elbo"), std::string::npos) << t.out;
+  // The trainer's grids and `sample --per-class` hold one row per class.
+  auto grid = read_image(run + "/samples/final.png");  // 4 rows of 2 (8 / 4 classes), 8x8 with 2-pixel gaps
+  EXPECT_EQ(grid.size(1), 4 * 10 + 2);
+  EXPECT_EQ(grid.size(2), 2 * 10 + 2);
+  auto s = run_cli("sample " + run + " --per-class 3 --out " + (dir / "pc.png"));
+  ASSERT_EQ(s.status, 0) << s.err;
+  EXPECT_NE(s.out.find("one row per class"), std::string::npos) << s.out;
+  auto pc = read_image(dir / "pc.png");
+  EXPECT_EQ(pc.size(1), 4 * 10 + 2);
+  EXPECT_EQ(pc.size(2), 3 * 10 + 2);
+  ASSERT_EQ(run_cli("sample " + run + " --class 2 -n 5 --out " + (dir / "c2.idx")).status, 0);
+  EXPECT_EQ(read_idx(dir / "c2.idx").size(0), 5);
+  auto e = json_of(run_cli("eval " + run + " --metrics nll,elbo --json --threads 1"), "eval");
+  EXPECT_NE(e["neg_elbo_of"].get<std::string>().find("label"), std::string::npos) << e;
+  EXPECT_GT(e["nll_nats"].get<double>(), 0.0) << e;
+  expect_error("sample " + run + " --class 4", {"--class 4", "0..3"});
+  expect_error("train cvae --data " + data + " --binarize threshold --out " + (dir / "unlabelled"),
+               {"class-conditional", "class labels"});
+  std::string ind = dir / "ind";
+  ASSERT_EQ(run_cli(train_args(ind)).status, 0);
+  expect_error("sample " + ind + " --per-class 2", {"--per-class", "not class-conditional"});
+}
+
 TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {
   std::string run = dir / "vae";
   auto t = run_cli("train vae --data " + data + " --binarize threshold --out " + run +

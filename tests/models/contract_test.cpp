@@ -105,6 +105,11 @@ const std::vector<ContractCase>& contract_cases() {
         {"model.latent", int64_t{2}},
         {"model.activation", std::string("relu")},
         {"model.eval_samples", int64_t{200}}}},
+      {"cvae", nullptr, "sample,density,conditional",
+       {{"model.hidden", int64_t{8}},
+        {"model.layers", int64_t{1}},
+        {"model.latent", int64_t{2}},
+        {"model.eval_samples", int64_t{100}}}},
   };
   return cases;
 }
@@ -113,6 +118,7 @@ const std::vector<ContractCase>& contract_cases() {
 void PrintTo(const ContractCase& c, std::ostream* os) { *os << c.model; }
 
 constexpr int64_t kH = 3, kW = 3;  // 9 pixels: 512 binary images to enumerate
+constexpr int64_t kClasses = 3;    // of the data of class-conditional models
 
 class Contract : public ::testing::TestWithParam<ContractCase> {
  protected:
@@ -131,7 +137,15 @@ class Contract : public ::testing::TestWithParam<ContractCase> {
     s.channels = info().accepts.channels.empty() ? 1 : info().accepts.channels.front();
     if (!info().accepts.sizes.empty()) std::tie(s.height, s.width) = info().accepts.sizes.front();
     else s.height = kH, s.width = kW;
+    if (info().accepts.labels) s.classes = kClasses;
     return s;
+  }
+
+  /// Class labels of n examples, int64 [n] in [0, kClasses), for models
+  /// that need them; undefined for the others.
+  torch::Tensor labels(int64_t n, uint64_t seed) const {
+    if (!info().accepts.labels) return {};
+    return torch::randint(kClasses, {n}, derived_generator(seed, 0xC2), torch::kLong);
   }
 
   /// n examples of the data the model takes: [n, C, H, W] (or [n, 2]).
@@ -158,6 +172,7 @@ class Contract : public ::testing::TestWithParam<ContractCase> {
     ctx.config = &c;
     ctx.data = spec();
     ctx.train_data = data(20, 99);
+    ctx.train_labels = labels(20, 99);
     return create_model(info(), ctx);
   }
 
@@ -222,6 +237,12 @@ TEST_P(Contract, BuildsFromItsConfigAndImplementsWhatItDeclares) {
     other.format = f;
     EXPECT_NE(data_mismatch(info(), other), "") << pixel_format_names().name(f);
   }
+  // A class-conditional model refuses data without labels, with the fix.
+  if (info().accepts.labels) {
+    DataSpec unlabelled = spec();
+    unlabelled.classes = 0;
+    EXPECT_NE(data_mismatch(info(), unlabelled).find("class labels"), std::string::npos);
+  }
 }
 
 TEST_P(Contract, CheckpointRoundTripGivesIdenticalOutputs) {
@@ -230,7 +251,7 @@ TEST_P(Contract, CheckpointRoundTripGivesIdenticalOutputs) {
   auto a = build(1, ca);
   randomise(a, 1);
   auto objective = entry().objective.create(a, ca);
-  FixedBatch batch(data(8, 2));
+  FixedBatch batch(data(8, 2), labels(8, 2));
   objective->step(batch);  // optimizer state and buffers (MADE's mask cycle) move on
   TrainerState state;
   state.global_step = 1;
@@ -279,18 +300,18 @@ TEST_P(Contract, OneOptimisationStepOnAFixedBatchLowersTheLoss) {
   Config c = config();
   auto model = build(3, c);
   auto objective = entry().objective.create(model, c);
-  auto x = data(16, 4);
+  auto x = data(16, 4), y = labels(16, 4);
   const auto held_out = objective->held_out_metrics();
   ASSERT_FALSE(held_out.empty());
   auto score = [&] {
     RngStateGuard guard;
-    auto m = objective->evaluate(x, 16);
+    auto m = objective->evaluate({x, y}, 16);
     auto it = std::find_if(m.begin(), m.end(), [&](const auto& kv) { return kv.first == held_out.front(); });
     EXPECT_NE(it, m.end()) << "evaluate() does not return its first held-out metric " << held_out.front();
     return it == m.end() ? 0.0 : it->second;
   };
   const double before = score();
-  FixedBatch batch(x);
+  FixedBatch batch(x, y);
   Metrics m = objective->step(batch);
   EXPECT_GE(batch.taken(), 1);
   for (const auto& name : objective->progress_metrics())
@@ -315,6 +336,30 @@ TEST_P(Contract, SamplesHaveTheDeclaredShapeAndRange) {
   EXPECT_EQ(s.sizes().vec(), want);
   EXPECT_FALSE(s.requires_grad());
   expect_in_range(s);
+}
+
+TEST_P(Contract, ClassConditionalSamplesFollowTheirLabels) {
+  if (!has_capability(info().capabilities, Capability::Conditional)) GTEST_SKIP() << "not class-conditional";
+  Config c = config();
+  auto model = build(10, c);
+  randomise(model, 10);
+  model->eval();
+  auto conditional = as<ClassConditional>(model);
+  ASSERT_EQ(conditional->classes(), kClasses);
+  torch::manual_seed(13);
+  auto rows = draw_class_rows(*conditional, 4);  // [kClasses * 4, ...]
+  const DataSpec sp = spec();
+  EXPECT_EQ(rows.sizes().vec(), (std::vector<int64_t>{kClasses * 4, sp.channels, sp.height, sp.width}));
+  EXPECT_FALSE(rows.requires_grad());
+  expect_in_range(rows);
+  // The label reaches the samples: the same noise under another label gives another image.
+  torch::manual_seed(14);
+  auto a = draw_given(*conditional, torch::zeros({64}, torch::kLong));
+  torch::manual_seed(14);
+  auto b = draw_given(*conditional, torch::ones({64}, torch::kLong));
+  EXPECT_FALSE(torch::equal(a, b));
+  torch::NoGradGuard no_grad;
+  EXPECT_ANY_THROW(conditional->sample_given(torch::full({2}, kClasses, torch::kLong)));
 }
 
 TEST_P(Contract, ADensityOfBinaryImagesSumsToOneOverEveryImage) {

@@ -330,7 +330,7 @@ TEST(Trainer, AStepMayTakeSeveralBatchesAndEpochsRollOverInsideIt) {
       if (steps % 2 == 1) return {{"d_loss", rows}};
       return {{"d_loss", rows}, {"g_loss", -rows}};
     }
-    Metrics evaluate(const torch::Tensor& data, int64_t) override { return {{"score", 1.0 + ++evaluations}}; }
+    Metrics evaluate(const Examples&, int64_t) override { return {{"score", 1.0 + ++evaluations}}; }
     std::vector<std::string> held_out_metrics() const override { return {"score"}; }
     std::vector<std::string> progress_metrics() const override { return {"d_loss", "g_loss"}; }
     void begin_epoch(int64_t epoch) override { epochs_begun.push_back(epoch); }
@@ -416,7 +416,7 @@ TEST(Trainer, PatienceCountsEpochsThatEndInsideAStep) {
       for (int i = 0; i < 3; ++i) batches.next();
       return {{"loss", 0.0}};
     }
-    Metrics evaluate(const torch::Tensor&, int64_t) override { return {{"score", static_cast<double>(++calls)}}; }
+    Metrics evaluate(const Examples&, int64_t) override { return {{"score", static_cast<double>(++calls)}}; }
     std::vector<std::string> held_out_metrics() const override { return {"score"}; }
     std::vector<std::string> progress_metrics() const override { return {"loss"}; }
     void save(torch::serialize::OutputArchive&) const override {}

@@ -82,6 +82,9 @@ EvalContext run_context(const EvalArgs& a, Run& run) {
   if (a.split == "validation" && !run.data.validation.defined())
     throw Error("run '" + a.run + "' has no validation split (train it with --set train.validation=N)");
   ctx.scored = a.split == "test" ? run.data.test : a.split == "validation" ? run.data.validation : train_rows();
+  ctx.scored_labels = a.split == "test"         ? run.data.test_labels
+                      : a.split == "validation" ? run.data.validation_labels
+                                                : training_labels(run);
   ctx.reference_view = ctx.to_view(ctx.scored);
   auto to_view = ctx.to_view;
   ctx.training_view = [train_rows, to_view] { return to_view(train_rows()); };

@@ -113,13 +113,21 @@ MetricEntry elbo_entry() {
             auto bound = as<VariationalBound>(ctx.model);
             torch::NoGradGuard no_grad;
             std::vector<torch::Tensor> parts;
-            for (int64_t i = 0; i < ctx.scored.size(0); i += 1000)
-              parts.push_back(-bound->bound_terms(ctx.scored.slice(0, i, std::min(i + 1000, ctx.scored.size(0))), 1)
-                                   .bound.to(torch::kFloat64));
+            if (bound->needs_labels() && !ctx.scored_labels.defined())
+              throw Error("the " + ctx.split + " split has no class labels, and '" + ctx.model_name +
+                          "' bounds log p(x | label)");
+            for (int64_t i = 0; i < ctx.scored.size(0); i += 1000) {
+              const int64_t end = std::min(i + 1000, ctx.scored.size(0));
+              auto labels = ctx.scored_labels.defined() ? ctx.scored_labels.slice(0, i, end) : torch::Tensor();
+              parts.push_back(-bound->labelled_bound_terms(ctx.scored.slice(0, i, end), labels, 1).bound.to(torch::kFloat64));
+            }
             auto neg = torch::cat(parts);  // [N] nats
             const double n = static_cast<double>(neg.size(0));
             out["neg_elbo_nats"] = neg.mean().item<double>();
             out["neg_elbo_stderr"] = n > 1 ? neg.std().item<double>() / std::sqrt(n) : 0.0;
+            // A class-conditional model's bound is of log p(x | y) given the
+            // true label, the nll entry's estimate of the marginal log p(x).
+            out["neg_elbo_of"] = bound->needs_labels() ? "-log p(x | label), the image's own label" : "-log p(x)";
             auto density = as<Density>(ctx.model);
             if (!density || !density->continuous() || ctx.dequantized)
               out["neg_elbo_bits_per_dim"] = bits_per_dim(neg.mean().item<double>(), ctx.dims, ctx.dequantized);

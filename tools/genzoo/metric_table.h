@@ -34,6 +34,7 @@ struct EvalContext {
   bool dequantized = false;   // the density is over dequantised pixels (bits/dim)
 
   torch::Tensor scored;  // the split scored, model space [N, ...] (nll, auroc); may be undefined
+  torch::Tensor scored_labels;  // their class labels, int64 [N]; undefined when there are none
   std::function<torch::Tensor(const torch::Tensor&)> to_view;  // model space -> view
   torch::Tensor reference_view;  // the split scored, in the view [N, ...]
   /// The training rows in the view (nearest neighbours), computed on first

@@ -76,6 +76,18 @@ struct Latent {
   virtual torch::Tensor decode(const torch::Tensor& z) = 0;
 };
 
+/// A model of p(x | y) for a class label y in [0, classes()). Its Sampler
+/// (when it has one) draws y from the model's class prior first;
+/// sample_given draws for the labels asked, so that a grid can show one row
+/// per class.
+struct ClassConditional {
+  virtual ~ClassConditional() = default;
+  virtual int64_t classes() const = 0;
+  /// One sample per label: labels int64 [n] in [0, classes()) -> [n, C, H, W]
+  /// in the model's data space.
+  virtual torch::Tensor sample_given(const torch::Tensor& labels) = 0;
+};
+
 /// A model that factorises p(x) by the chain rule in one or more fixed
 /// orderings (MADE has one per mask): the conditionals of ordering k
 /// depend only on the pixels before them in that ordering.
@@ -96,8 +108,9 @@ std::shared_ptr<Capability> as(const ModulePtr& model) {
   return std::dynamic_pointer_cast<Capability>(model);
 }
 
-enum class Capability { Sample, Density, Complete, Energy, Latent, Autoregressive };
-/// "sample", "density", "complete", "energy", "latent", "autoregressive".
+enum class Capability { Sample, Density, Complete, Energy, Latent, Autoregressive, Conditional };
+/// "sample", "density", "complete", "energy", "latent", "autoregressive",
+/// "conditional" (ClassConditional).
 const EnumNames<Capability>& capability_names();
 using Capabilities = std::vector<Capability>;
 bool has_capability(const Capabilities& caps, Capability c);
@@ -119,6 +132,8 @@ const EnumNames<PixelFormat>& pixel_format_names();
 struct DataSpec {
   int64_t channels = 1, height = 28, width = 28;
   PixelFormat format = PixelFormat::Unit;
+  /// Class labels 0..classes-1 come with the data; 0 = unlabelled.
+  int64_t classes = 0;
   bool points() const { return format == PixelFormat::Points; }
   int64_t dims() const { return points() ? 2 : channels * height * width; }
 };
@@ -128,6 +143,7 @@ struct DataNeeds {
   std::vector<PixelFormat> formats;  // accepted pixel formats
   std::vector<int64_t> channels;     // accepted channel counts; empty = any
   std::vector<std::pair<int64_t, int64_t>> sizes;  // accepted H x W; empty = images of any size
+  bool labels = false;  // needs class labels (a class-conditional model)
 };
 
 /// Everything a factory may use to build a model.
@@ -137,6 +153,8 @@ struct ModelContext {
   /// Prepared training data [N, ...] (as the model sees it, before per-batch
   /// noise), for data-dependent initialisation; may be undefined.
   torch::Tensor train_data;
+  /// Their class labels, int64 [N]; undefined when the data have none.
+  torch::Tensor train_labels;
 };
 
 /// A model as data: what the registry lists and `genzoo models` prints,
@@ -167,6 +185,13 @@ ModulePtr create_model(const ModelInfo& info, ModelContext& ctx);
 /// a sampler that works in one works in all, and one seed gives the same
 /// samples in each.
 torch::Tensor draw_samples(Sampler& sampler, int64_t n, int64_t chunk = 1000);
+
+/// One sample per label (int64 [n]), drawn `chunk` at a time under
+/// torch::NoGradGuard: [n, ...].
+torch::Tensor draw_given(ClassConditional& model, const torch::Tensor& labels, int64_t chunk = 1000);
+/// `per_class` samples of every class, class by class (the rows of a grid
+/// with per_class columns), drawn like draw_samples: [classes * per_class, ...].
+torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_t chunk = 1000);
 
 /// Loads parameters and buffers saved by Module::save into `module`, like
 /// Module::load but rejecting any missing tensor or shape/dtype mismatch with

@@ -34,21 +34,34 @@ class BatchSource {
  public:
   virtual ~BatchSource() = default;
   virtual torch::Tensor next() = 0;
+  /// The class labels of the batch the last next() returned, int64 [B];
+  /// undefined when the data have none (class-conditional objectives need
+  /// them).
+  virtual torch::Tensor labels() const { return {}; }
 };
 
 /// The same batch every time (tests, and probes of one fixed batch).
 class FixedBatch : public BatchSource {
  public:
-  explicit FixedBatch(torch::Tensor batch) : batch_(std::move(batch)) {}
+  explicit FixedBatch(torch::Tensor batch, torch::Tensor labels = {})
+      : batch_(std::move(batch)), labels_(std::move(labels)) {}
   torch::Tensor next() override {
     ++taken_;
     return batch_;
   }
+  torch::Tensor labels() const override { return labels_; }
   int64_t taken() const { return taken_; }
 
  private:
-  torch::Tensor batch_;
+  torch::Tensor batch_, labels_;
   int64_t taken_ = 0;
+};
+
+/// Rows of a split [N, ...] and their class labels (int64 [N], undefined
+/// when the data have none), as an objective scores them.
+struct Examples {
+  Examples(torch::Tensor x, torch::Tensor y = {}) : x(std::move(x)), y(std::move(y)) {}  // NOLINT: implicit
+  torch::Tensor x, y;
 };
 
 class Objective {
@@ -58,9 +71,9 @@ class Objective {
   /// step number is. Takes its batches from `batches` (the likelihood
   /// objective takes one). Returns named scalars of the step.
   virtual Metrics step(BatchSource& batches) = 0;
-  /// Held-out scores over a whole split [N, ...], without gradients;
-  /// lower is better for every one of them.
-  virtual Metrics evaluate(const torch::Tensor& data, int64_t batch_size) = 0;
+  /// Held-out scores over a whole split (rows [N, ...] and their labels),
+  /// without gradients; lower is better for every one of them.
+  virtual Metrics evaluate(const Examples& data, int64_t batch_size) = 0;
   /// The names evaluate() returns, known before any training:
   /// train.select_by must be one of them.
   virtual std::vector<std::string> held_out_metrics() const = 0;

@@ -28,6 +28,9 @@ struct TrainData {
   /// Rows held out of the training split (train.validation), prepared like
   /// `test`; undefined when there is none.
   torch::Tensor validation;
+  /// The class labels of each split, int64 [N]; undefined when the data
+  /// have none.
+  torch::Tensor train_labels, test_labels, validation_labels;
   /// Per-batch randomness (dynamic binarization, dequantization) for rows of
   /// batch `batch` of epoch `epoch`; identity when unset.
   std::function<torch::Tensor(const torch::Tensor&, int64_t, int64_t)> batch;
@@ -92,6 +95,7 @@ class EpochBatches : public BatchSource {
  public:
   EpochBatches(const TrainData& data, int64_t batch_size, uint64_t seed, TrainerState& state);
   torch::Tensor next() override;
+  torch::Tensor labels() const override { return labels_; }
   int64_t per_epoch() const { return sampler_.batches_per_epoch(); }
   /// Examples handed out so far.
   int64_t examples() const { return examples_; }
@@ -103,6 +107,7 @@ class EpochBatches : public BatchSource {
   const TrainData& data_;
   BatchSampler sampler_;
   TrainerState& state_;
+  torch::Tensor labels_;  // of the last batch
   int64_t examples_ = 0, rollovers_ = 0;
 };
 

@@ -23,12 +23,12 @@ torch::nn::Sequential mlp(int64_t in, int64_t hidden, int64_t layers, int64_t ou
 }
 
 // [N, C, H, W] -> [N, out], with c and 2c channels after each stride-2 convolution.
-torch::nn::Sequential conv_encoder(const std::vector<int64_t>& shape, int64_t c, int64_t out) {
+torch::nn::Sequential conv_encoder(const std::vector<int64_t>& shape, int64_t c, int64_t conditions, int64_t out) {
   namespace nn = torch::nn;
   const int64_t h = shape[1] / 4, w = shape[2] / 4;
   return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(shape[0], c, 4).stride(2).padding(1)), nn::ReLU(),
                         nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1)), nn::ReLU(), nn::Flatten(),
-                        nn::Linear(2 * c * h * w, out));
+                        nn::Linear(2 * c * h * w + conditions, out));
 }
 
 // [N, Z] -> [N, P * C, H, W].
@@ -66,6 +66,7 @@ void EncoderDecoderImpl::reset() {
   TORCH_CHECK(o.channels() > 0, "channels must be > 0, got ", o.channels());
   TORCH_CHECK(o.latent() > 0, "latent must be > 0, got ", o.latent());
   TORCH_CHECK(encoder_outputs > 0, "the encoder needs outputs");
+  TORCH_CHECK(o.conditions() >= 0, "conditions must be >= 0, got ", o.conditions());
   TORCH_CHECK(likelihood_mismatch(o.likelihood(), o.format()).empty(), likelihood_mismatch(o.likelihood(), o.format()));
   TORCH_CHECK(o.sigma() > 0 && std::isfinite(o.sigma()), "sigma must be > 0, got ", o.sigma());
   const int64_t d = dims(), p = likelihood_outputs(o.likelihood());
@@ -76,11 +77,11 @@ void EncoderDecoderImpl::reset() {
   if (o.arch() == LatentArch::Conv) {
     TORCH_CHECK(o.shape()[1] % 4 == 0 && o.shape()[2] % 4 == 0, "model.arch = conv needs image sides divisible by 4, got ",
                 o.shape()[1], "x", o.shape()[2], " (use model.arch = mlp)");
-    encoder = register_module("encoder", conv_encoder(o.shape(), o.channels(), encoder_outputs));
-    decoder = register_module("decoder", conv_decoder(o.shape(), o.channels(), o.latent(), p));
+    encoder = register_module("encoder", conv_encoder(o.shape(), o.channels(), o.conditions(), encoder_outputs));
+    decoder = register_module("decoder", conv_decoder(o.shape(), o.channels(), o.latent() + o.conditions(), p));
   } else {
-    encoder = register_module("encoder", mlp(d, o.hidden(), o.layers(), encoder_outputs, o.activation()));
-    decoder = register_module("decoder", mlp(o.latent(), o.hidden(), o.layers(), p * d, o.activation()));
+    encoder = register_module("encoder", mlp(d + o.conditions(), o.hidden(), o.layers(), encoder_outputs, o.activation()));
+    decoder = register_module("decoder", mlp(o.latent() + o.conditions(), o.hidden(), o.layers(), p * d, o.activation()));
   }
 }
 
@@ -88,21 +89,45 @@ int64_t EncoderDecoderImpl::dims() const { return shape_numel(options.shape()); 
 
 torch::ScalarType EncoderDecoderImpl::dtype() const { return decoder->parameters().front().scalar_type(); }
 
-torch::Tensor EncoderDecoderImpl::encoder_output(const torch::Tensor& x) {
+namespace {
+
+// `input` with the conditioning vector appended along the last dimension,
+// after checking that it is there exactly when the network takes one.
+torch::Tensor with_condition(const torch::Tensor& input, const torch::Tensor& cond, int64_t conditions,
+                             const char* where) {
+  TORCH_CHECK(cond.defined() == (conditions > 0), where,
+              conditions > 0 ? " needs its conditioning vector (the class label)" : " takes no conditioning vector");
+  if (conditions == 0) return input;
+  TORCH_CHECK(cond.size(-1) == conditions && cond.dim() == input.dim(), where, ": the conditioning vector must be [..., ",
+              conditions, "], got ", cond.sizes());
+  return torch::cat({input, cond.to(input.dtype())}, -1);
+}
+
+}  // namespace
+
+torch::Tensor EncoderDecoderImpl::encoder_output(const torch::Tensor& x, const torch::Tensor& cond) {
   auto flat = flatten_pixels(x, dims(), "encoder").to(dtype());  // [N, D]
   // Whole levels enter the encoder on the scale of the other formats: the
   // ReLU stack is scale-equivariant, so 0..255 would inflate its outputs 100x.
   if (options.format() == PixelFormat::Levels256) flat = flat / 127.5 - 1;
-  return encoder->forward(options.arch() == LatentArch::Conv ? flat.reshape(batch_shape(flat.size(0), options.shape()))
-                                                             : flat);
+  const int64_t c = options.conditions();
+  if (options.arch() == LatentArch::Mlp) return encoder->forward(with_condition(flat, cond, c, "the encoder"));
+  auto image = flat.reshape(batch_shape(flat.size(0), options.shape()));
+  if (c == 0) return encoder->forward(image);
+  // The condition joins the convolutional features before the last linear layer.
+  torch::Tensor h = image;
+  auto layer = encoder->begin();
+  for (size_t i = 0; i + 1 < encoder->size(); ++i, ++layer) h = layer->forward(h);  // [N, 2c h w]
+  return layer->forward(with_condition(h, cond, c, "the encoder"));
 }
 
-torch::Tensor EncoderDecoderImpl::decoder_output(const torch::Tensor& z) {
-  if (options.arch() == LatentArch::Mlp) return decoder->forward(z);
+torch::Tensor EncoderDecoderImpl::decoder_output(const torch::Tensor& z, const torch::Tensor& cond) {
+  auto input = with_condition(z, cond, options.conditions(), "the decoder");
+  if (options.arch() == LatentArch::Mlp) return decoder->forward(input);
   // The convolutions take [M, Z]: fold the leading dimensions and restore them.
-  auto lead = z.sizes().vec();
+  auto lead = input.sizes().vec();
   lead.pop_back();
-  auto out = decoder->forward(z.reshape({-1, z.size(-1)}));  // [M, P * C, H, W]
+  auto out = decoder->forward(input.reshape({-1, input.size(-1)}));  // [M, P * C, H, W]
   lead.push_back(likelihood_outputs(options.likelihood()) * dims());
   return out.reshape(lead);  // [..., P * D], parameter-major as the channels are
 }

@@ -11,7 +11,7 @@ namespace genzoo {
 ElboObjective::ElboObjective(ModulePtr model, Config& config)
     : OneOptimizerObjective(model, config),
       model_(std::move(model)),
-      bound_(required<VariationalBound>(model_, "the elbo objective needs a model with a variational bound (vae)")) {
+      bound_(required<VariationalBound>(model_, "the elbo objective needs a model with a variational bound (vae, cvae)")) {
   beta_ = config.get_double("objective.beta", 1.0);
   if (!(beta_ >= 0) || !std::isfinite(beta_))
     throw Error("config key 'objective.beta' must be a finite number >= 0 (the KL weight)");
@@ -30,10 +30,11 @@ void ElboObjective::begin_step(int64_t steps_done) {
 
 Metrics ElboObjective::step(BatchSource& batches) {
   auto x = batches.next();
+  auto y = labels_for(batches.labels(), x, "training batches");
   model_->train();
   zero_grad();
   const int64_t k = bound_->training_samples();
-  BoundTerms t = bound_->bound_terms(x, k);
+  BoundTerms t = bound_->labelled_bound_terms(x, y, k);
   auto loss = k == 1 ? -(t.reconstruction - beta_now_ * t.kl).mean() : -t.bound.mean();  // nats per example
   loss.backward();
   Metrics m{{"loss", loss.item<double>()},
@@ -49,7 +50,20 @@ std::vector<std::string> ElboObjective::held_out_metrics() const {
   return {"neg_elbo"};
 }
 
-Metrics ElboObjective::evaluate(const torch::Tensor& data, int64_t batch_size) {
+torch::Tensor ElboObjective::labels_for(const torch::Tensor& labels, const torch::Tensor& x, const char* what) const {
+  if (!bound_->needs_labels()) return {};
+  if (!labels.defined())
+    throw Error(std::string("the class-conditional model needs the class labels of its ") + what +
+                ", and the data have none");
+  if (labels.dim() != 1 || labels.size(0) != x.size(0))
+    throw Error(std::string("the ") + what + " have " + std::to_string(x.size(0)) + " images and " +
+                std::to_string(labels.numel()) + " labels");
+  return labels;
+}
+
+Metrics ElboObjective::evaluate(const Examples& split, int64_t batch_size) {
+  const torch::Tensor& data = split.x;
+  const torch::Tensor labels = labels_for(split.y, data, "held-out rows");
   torch::NoGradGuard no_grad;
   model_->eval();
   // The same noise at every evaluation (common random numbers), so that
@@ -60,12 +74,14 @@ Metrics ElboObjective::evaluate(const torch::Tensor& data, int64_t batch_size) {
   const int64_t k = bound_->training_samples();
   double total = 0, rec = 0, kl = 0, bound_k = 0;
   for (int64_t i = 0; i < data.size(0); i += batch_size) {
-    auto x = data.slice(0, i, std::min(i + batch_size, data.size(0)));
-    BoundTerms t = bound_->bound_terms(x, 1);
+    const int64_t end = std::min(i + batch_size, data.size(0));
+    auto x = data.slice(0, i, end);
+    auto y = labels.defined() ? labels.slice(0, i, end) : labels;
+    BoundTerms t = bound_->labelled_bound_terms(x, y, 1);
     total += t.bound.sum().item<double>();
     rec += t.reconstruction.sum().item<double>();
     kl += t.kl.sum().item<double>();
-    if (k > 1) bound_k += bound_->bound_terms(x, k).bound.sum().item<double>();
+    if (k > 1) bound_k += bound_->labelled_bound_terms(x, y, k).bound.sum().item<double>();
   }
   const double n = static_cast<double>(data.size(0));
   Metrics m;

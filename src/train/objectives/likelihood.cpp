@@ -20,7 +20,8 @@ Metrics LikelihoodObjective::step(BatchSource& batches) {
   return m;
 }
 
-Metrics LikelihoodObjective::evaluate(const torch::Tensor& data, int64_t batch_size) {
+Metrics LikelihoodObjective::evaluate(const Examples& split, int64_t batch_size) {
+  const torch::Tensor& data = split.x;
   torch::NoGradGuard no_grad;
   model_->eval();
   double total = 0;

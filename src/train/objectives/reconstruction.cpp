@@ -26,7 +26,8 @@ Metrics ReconstructionObjective::step(BatchSource& batches) {
   return m;
 }
 
-Metrics ReconstructionObjective::evaluate(const torch::Tensor& data, int64_t batch_size) {
+Metrics ReconstructionObjective::evaluate(const Examples& split, int64_t batch_size) {
+  const torch::Tensor& data = split.x;
   torch::NoGradGuard no_grad;
   model_->eval();
   // The same noise at every evaluation (common random numbers), so that

@@ -50,6 +50,11 @@ struct EncoderDecoderOptions {
   /// one per pixel with learn_sigma.
   TORCH_ARG(double, sigma) = 0.1;
   TORCH_ARG(bool, learn_sigma) = false;
+  /// Width of a conditioning vector (a one-hot class label) that the
+  /// encoder takes beside x (mlp: with the pixels; conv: with the
+  /// convolutional features, before the last linear layer) and the decoder
+  /// beside z; 0 = none.
+  TORCH_ARG(int64_t, conditions) = 0;
 };
 
 struct EncoderDecoderImpl : torch::nn::Cloneable<EncoderDecoderImpl> {
@@ -58,11 +63,13 @@ struct EncoderDecoderImpl : torch::nn::Cloneable<EncoderDecoderImpl> {
   EncoderDecoderImpl(EncoderDecoderOptions options, int64_t encoder_outputs);
   void reset() override;
 
-  /// The encoder on x [N, C, H, W] (any data format): [N, encoder_outputs].
-  torch::Tensor encoder_output(const torch::Tensor& x);
+  /// The encoder on x [N, C, H, W] (any data format): [N, encoder_outputs];
+  /// `cond` [N, conditions] when the options have conditions.
+  torch::Tensor encoder_output(const torch::Tensor& x, const torch::Tensor& cond = {});
   /// The decoder on z [..., latent]: [..., P * D], the P parameters of each
-  /// pixel (likelihood_outputs), parameter-major.
-  torch::Tensor decoder_output(const torch::Tensor& z);
+  /// pixel (likelihood_outputs), parameter-major; `cond` [..., conditions]
+  /// when the options have conditions.
+  torch::Tensor decoder_output(const torch::Tensor& z, const torch::Tensor& cond = {});
   /// p(x|z) from decoder outputs.
   PixelDistribution distribution(const torch::Tensor& out) const;
   int64_t dims() const;

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "genzoo/models/latent/bound.h"
 #include "genzoo/models/latent/networks.h"
 #include "genzoo/models/model.h"
 
@@ -35,23 +36,6 @@ struct VaeOptions {
   TORCH_ARG(int64_t, eval_samples) = 5000;
 };
 
-/// The terms of the bound for every row of a batch, in nats.
-struct BoundTerms {
-  torch::Tensor reconstruction;  // [N] E_q[log p(x|z)], one sample of z (k = 1)
-  torch::Tensor kl;              // [N] KL(q(z|x) || p(z)), analytic
-  torch::Tensor bound;           // [N] L_1 = reconstruction - kl, or L_k for k > 1
-};
-
-/// A model trained on a variational bound (the ELBO objective drives it
-/// through this, whatever the encoder and decoder are).
-struct VariationalBound {
-  virtual ~VariationalBound() = default;
-  /// The bound's terms for every row of x with `k` samples of z.
-  virtual BoundTerms bound_terms(const torch::Tensor& x, int64_t k) = 0;
-  /// The k the model trains with (model.k).
-  virtual int64_t training_samples() const = 0;
-};
-
 struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, VariationalBound {
   explicit VaeImpl(VaeOptions options = {});
   void reset() override;
@@ -61,12 +45,11 @@ struct VaeImpl : torch::nn::Cloneable<VaeImpl>, Sampler, Density, Latent, Variat
   /// Decoder outputs l(z) of p(x|z): z [..., Z] -> [..., P * D] (P
   /// parameters per pixel, likelihood_outputs).
   torch::Tensor decoder_logits(const torch::Tensor& z) { return net->decoder_output(z); }
-  /// log p(x|z) + log p(z): x [N, C, H, W], z [k, N, Z] -> [k, N].
-  torch::Tensor log_joint(const torch::Tensor& x, const torch::Tensor& z);
   /// The training bound with `k` samples (L_1 with analytic KL when k = 1;
   /// L_k otherwise, whose kl term is still the analytic KL, for logging),
   /// differentiable in every parameter.
-  BoundTerms bound_terms(const torch::Tensor& x, int64_t k) override;
+  /// (The labels are ignored: the model is unconditional.)
+  BoundTerms labelled_bound_terms(const torch::Tensor& x, const torch::Tensor& labels, int64_t k) override;
   int64_t training_samples() const override { return options.k(); }
 
   /// Importance-sampled log p(x) with K = eval_samples, [N]; no gradients.

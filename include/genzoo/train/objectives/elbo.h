@@ -10,10 +10,11 @@
 // kl and beta; evaluate() reports neg_elbo = -L_1 in nats per example, the
 // validation score the recipes select by, and for k > 1 first
 // neg_iwae_bound = -L_k with the training k (an IWAE trades L_1 for L_k, so
-// it is selected by the bound it trains).
+// it is selected by the bound it trains). A class-conditional model (the
+// cvae) bounds log p(x | y) with the labels of the batches and splits.
 #include <memory>
 
-#include "genzoo/models/latent/vae.h"
+#include "genzoo/models/latent/bound.h"
 #include "genzoo/train/objective.h"
 
 namespace genzoo {
@@ -22,7 +23,7 @@ class ElboObjective : public OneOptimizerObjective {
  public:
   ElboObjective(ModulePtr model, Config& config);
   Metrics step(BatchSource& batches) override;
-  Metrics evaluate(const torch::Tensor& data, int64_t batch_size) override;
+  Metrics evaluate(const Examples& data, int64_t batch_size) override;
   /// neg_elbo; for k > 1 first neg_iwae_bound (-L_k, what IWAE trains and
   /// is selected by), then neg_elbo.
   std::vector<std::string> held_out_metrics() const override;
@@ -32,6 +33,10 @@ class ElboObjective : public OneOptimizerObjective {
   double beta() const { return beta_now_; }
 
  private:
+  /// The labels a class-conditional model needs (undefined for the others),
+  /// or a genzoo::Error saying that `what` came without them.
+  torch::Tensor labels_for(const torch::Tensor& labels, const torch::Tensor& x, const char* what) const;
+
   ModulePtr model_;
   std::shared_ptr<VariationalBound> bound_;
   double beta_ = 1, beta_now_ = 1;

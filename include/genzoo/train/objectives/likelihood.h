@@ -16,7 +16,7 @@ class LikelihoodObjective : public OneOptimizerObjective {
  public:
   LikelihoodObjective(ModulePtr model, Config& config);
   Metrics step(BatchSource& batches) override;
-  Metrics evaluate(const torch::Tensor& data, int64_t batch_size) override;
+  Metrics evaluate(const Examples& data, int64_t batch_size) override;
   std::vector<std::string> held_out_metrics() const override { return {"nll"}; }
   std::vector<std::string> progress_metrics() const override { return {"loss"}; }
 

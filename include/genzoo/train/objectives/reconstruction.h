@@ -18,7 +18,7 @@ class ReconstructionObjective : public OneOptimizerObjective {
  public:
   ReconstructionObjective(ModulePtr model, Config& config);
   Metrics step(BatchSource& batches) override;
-  Metrics evaluate(const torch::Tensor& data, int64_t batch_size) override;
+  Metrics evaluate(const Examples& data, int64_t batch_size) override;
   std::vector<std::string> held_out_metrics() const override;
   std::vector<std::string> progress_metrics() const override { return {"loss"}; }
 
