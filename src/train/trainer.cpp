@@ -400,10 +400,12 @@ void Trainer::write_samples(const std::string& name) {
   ensure_dir(run_dir_ + "/samples");
   const std::string path = run_dir_ + "/samples/" + name + ".png";
   if (auto conditional = as<ClassConditional>(model_)) {
-    // One row per class, as many columns as give about sample_count images.
-    const int64_t per_class = std::max<int64_t>(1, (options_.sample_count + conditional->classes() - 1) /
-                                                       conditional->classes());
-    save_grid(path, data_.to_display(draw_class_rows(*conditional, per_class)), per_class);
+    // One row per class (the first sample_count classes when there are
+    // more), as many columns as give about sample_count images.
+    const int64_t rows = std::min(conditional->classes(), options_.sample_count);
+    const int64_t per_class = (options_.sample_count + rows - 1) / rows;
+    auto labels = torch::arange(rows, torch::kLong).repeat_interleave(per_class);
+    save_grid(path, data_.to_display(draw_given(*conditional, labels)), per_class);
     return;
   }
   save_grid(path, data_.to_display(draw_samples(*sampler, options_.sample_count)));  // [n, C, H, W]

@@ -490,6 +490,15 @@ TEST_F(Cli, ACvaeTrainsOnLabelledDataAndSamplesOneRowPerClass) {
   auto e = json_of(run_cli("eval " + run + " --metrics nll,elbo --json --threads 1"), "eval");
   EXPECT_NE(e["neg_elbo_of"].get<std::string>().find("label"), std::string::npos) << e;
   EXPECT_GT(e["nll_nats"].get<double>(), 0.0) << e;
+  // -L_1(x, y) - log p(y) bounds -log p(x); the estimate lies below it up to its noise.
+  EXPECT_GT(e["neg_elbo_nats"].get<double>(), e["neg_elbo_given_label_nats"].get<double>()) << e;
+  EXPECT_LE(e["nll_nats"].get<double>(), e["neg_elbo_nats"].get<double>() + 0.5) << e;
+  // Every split brings its own rows' labels.
+  for (const std::string split : {"train", "validation"}) {
+    auto es = json_of(run_cli("eval " + run + " --metrics elbo --split " + split + " --json --threads 1"), split);
+    EXPECT_GT(es["neg_elbo_given_label_nats"].get<double>(), 0.0) << es;
+  }
+  expect_error("sample " + run + " --per-class 2 -n 5", {"-n"});
   expect_error("sample " + run + " --class 4", {"--class 4", "0..3"});
   expect_error("train cvae --data " + data + " --binarize threshold --out " + (dir / "unlabelled"),
                {"class-conditional", "class labels"});
@@ -531,6 +540,13 @@ TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {
   expect_error("train vae --data " + data + " --binarize threshold --out " + (dir / "c2") +
                    " --set model.arch=conv --set model.hidden=8",
                {"model.hidden"});
+  // Paired differences of estimated bounds only when asked for, and marked.
+  expect_error("compare " + run + " " + conv + " --threads 1", {"bound", "--bounds"});
+  auto cmp = json_of(run_cli("compare " + run + " " + conv + " --bounds --json --threads 1"), "compare --bounds");
+  ASSERT_EQ(cmp["runs"].size(), 2u);
+  EXPECT_NE(cmp["runs"][0]["nll_is"].get<std::string>().find("lower bound"), std::string::npos) << cmp;
+  EXPECT_NEAR(cmp["differences"][0]["nll_a_minus_b"].get<double>(),
+              cmp["runs"][0]["nll"].get<double>() - cmp["runs"][1]["nll"].get<double>(), 1e-9) << cmp;
   // Grey data: a Gaussian decoder on [0,1], the discretised logistic on 256
   // levels, both chosen by the data; bits/dim on the 8-bit levels.
   for (const std::string& grey : {std::string(""), std::string(" --set data.levels=256")}) {

@@ -407,6 +407,37 @@ TEST(Trainer, AStepMayTakeSeveralBatchesAndEpochsRollOverInsideIt) {
   }
 }
 
+TEST(Trainer, EachBatchComesWithTheLabelsOfItsOwnRows) {
+  // Row i holds the value i and has label 1000 + i: over shuffled epochs,
+  // a partial last batch and a rollover inside a step, labels() is always
+  // the labels of the rows next() returned, and per-batch noise (here a
+  // shift by the batch number) does not reorder them.
+  TrainData data;
+  data.train = torch::arange(23, torch::kFloat).view({23, 1, 1, 1});
+  data.train_labels = torch::arange(23, torch::kLong) + 1000;
+  data.batch = [](const torch::Tensor& rows, int64_t epoch, int64_t batch) {
+    return rows + 100.0 * static_cast<double>(epoch * 10 + batch);
+  };
+  TrainerState state;
+  EpochBatches batches(data, 5, 7, state);  // 5 batches per epoch, the last of 3 rows
+  EXPECT_FALSE(FixedBatch(data.train).labels().defined());
+  std::vector<int64_t> seen;
+  for (int b = 0; b < 12; ++b) {  // into the third epoch, rolling over twice
+    const bool rolls = state.batch_in_epoch == batches.per_epoch();  // this next() starts the next epoch
+    const int64_t epoch = rolls ? state.epoch + 1 : state.epoch, index = rolls ? 0 : state.batch_in_epoch;
+    auto x = batches.next();
+    auto y = batches.labels();
+    ASSERT_TRUE(y.defined());
+    auto rows = (x.flatten() - 100.0 * static_cast<double>(epoch * 10 + index)).round().to(torch::kLong);
+    EXPECT_TRUE(torch::equal(y, rows + 1000)) << "batch " << b;
+    if (state.epoch == 0) for (int64_t i = 0; i < rows.size(0); ++i) seen.push_back(rows[i].item<int64_t>());
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 23u);
+  for (int64_t i = 0; i < 23; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i);
+  EXPECT_EQ(batches.rollovers(), 2);
+}
+
 TEST(Trainer, PatienceCountsEpochsThatEndInsideAStep) {
   // Three batches per step over 8 per epoch, validation score rising every
   // evaluation: the first epoch is the best and patience 1 stops the run

@@ -1,6 +1,7 @@
 // genzoo compare RUN RUN [RUN ...]: the test NLL of each run and, for every
 // pair, the difference of their mean NLLs with its paired standard error
 // over the shared examples (the same images, in the same binarized view).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "commands.h"
 #include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
 #include "genzoo/eval/likelihood.h"
 #include "genzoo/train/run.h"
 #include "metric_table.h"
@@ -19,7 +21,7 @@ namespace {
 struct CompareArgs {
   std::vector<std::string> runs;
   std::string split = "test", checkpoint = "best";
-  bool json = false;
+  bool json = false, bounds = false;
   int threads = 0;
 };
 
@@ -27,6 +29,7 @@ struct Scored {
   std::string dir, model, checkpoint;
   torch::Tensor data;  // the split, model space
   torch::Tensor nll;   // double [N]
+  bool bound = false;  // an importance-sampled estimate of a lower bound on log p
 };
 
 Scored score(const std::string& dir, const CompareArgs& a) {
@@ -36,8 +39,15 @@ Scored score(const std::string& dir, const CompareArgs& a) {
   if (a.split == "validation" && !run.data.validation.defined())
     throw Error("run '" + dir + "' has no validation split");
   Scored s{dir, run.info->name, checkpoint_name(run), a.split == "test" ? run.data.test : run.data.validation, {}};
-  if (density->bound() != Bound::Exact)
-    throw Error("run '" + dir + "': '" + run.info->name + "' gives a bound on log p, not log p: compare exact densities");
+  s.bound = density->bound() != Bound::Exact;
+  if (s.bound && !a.bounds)
+    throw Error("run '" + dir + "': '" + run.info->name +
+                "' gives an estimate of a bound on log p, not log p: compare exact densities, or add --bounds");
+  if (density->continuous())
+    throw Error("run '" + dir + "': '" + run.info->name +
+                "' gives a density over continuous pixels, not the probability of discrete ones");
+  // The same seed for every run: an estimated density draws.
+  seed_everything(0);
   s.nll = per_example_nll(*density, s.data);
   return s;
 }
@@ -64,7 +74,12 @@ void run_compare(const CompareArgs& a) {
   for (const auto& s : scored) {
     const double mean = s.nll.mean().item<double>();
     const double se = s.nll.std().item<double>() / std::sqrt(static_cast<double>(n));
-    j["runs"].push_back({{"run", s.dir}, {"model", s.model}, {"checkpoint", s.checkpoint}, {"nll", mean}, {"stderr", se}});
+    j["runs"].push_back({{"run", s.dir},
+                         {"model", s.model},
+                         {"checkpoint", s.checkpoint},
+                         {"nll", mean},
+                         {"stderr", se},
+                         {"nll_is", s.bound ? "estimate of a lower bound on log p (upper bound on nll)" : "exact"}});
   }
   for (size_t i = 0; i < scored.size(); ++i)
     for (size_t k = i + 1; k < scored.size(); ++k) {
@@ -82,10 +97,13 @@ void run_compare(const CompareArgs& a) {
   std::printf("%s NLL in nats over the same %lld %s examples (± standard error)\n", a.split.c_str(),
               static_cast<long long>(n), a.split.c_str());
   for (const auto& r : j["runs"])
-    std::printf("  %-40s %-12s %10.3f ± %.3f  (%s)\n", r["run"].get<std::string>().c_str(),
+    std::printf("  %-40s %-12s %10.3f ± %.3f  (%s%s)\n", r["run"].get<std::string>().c_str(),
                 r["model"].get<std::string>().c_str(), r["nll"].get<double>(), r["stderr"].get<double>(),
-                r["checkpoint"].get<std::string>().c_str());
+                r["checkpoint"].get<std::string>().c_str(), r["nll_is"] == "exact" ? "" : ", bound");
   std::printf("differences (a − b, ± paired standard error over the shared examples)\n");
+  if (std::any_of(scored.begin(), scored.end(), [](const Scored& s) { return s.bound; }))
+    std::printf("  (runs marked bound give importance-sampled estimates: the standard errors include their noise, "
+                "not their bias)\n");
   for (const auto& d : j["differences"])
     std::printf("  %s − %s: %+.3f ± %.3f  (%.1f standard errors)\n", d["a"].get<std::string>().c_str(),
                 d["b"].get<std::string>().c_str(), d["nll_a_minus_b"].get<double>(), d["paired_stderr"].get<double>(),
@@ -103,6 +121,9 @@ void add_compare_command(CLI::App& app) {
       ->check(CLI::IsMember({"test", "validation"}))
       ->capture_default_str();
   add_checkpoint_option(cmd, args->checkpoint);
+  cmd->add_flag("--bounds", args->bounds,
+                "Also compare models whose density is an estimated bound (vae, cvae: importance sampled); the paired "
+                "standard error then includes the estimates' noise but not their bias");
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   add_threads_option(cmd, args->threads);
   cmd->callback([args] { run_compare(*args); });

@@ -2,6 +2,7 @@
 // clean | corrupted | restored images from an autoencoder run, and the PSNR
 // of the corrupted and of the restored images against the clean ones.
 #include <cstdio>
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -90,6 +91,15 @@ void run_denoise(const DenoiseArgs& a) {
                    {"psnr_corrupted_db", p_noisy.mean().item<double>()},
                    {"psnr_restored_db", p_restored.mean().item<double>()},
                    {"images", x.size(0)}};
+  // The gain per image, paired (the same corrupted image before and after),
+  // and every image's restored PSNR, so that two runs given the same
+  // --input and --seed (hence the same corruption) can be compared pairwise.
+  auto gain = (p_restored - p_noisy).to(torch::kFloat64);
+  j["psnr_gain_db"] = gain.mean().item<double>();
+  j["psnr_gain_stderr"] = x.size(0) > 1 ? gain.std().item<double>() / std::sqrt(static_cast<double>(x.size(0))) : 0.0;
+  auto per_image = p_restored.to(torch::kFloat64).contiguous();
+  j["psnr_restored_db_per_image"] =
+      std::vector<double>(per_image.data_ptr<double>(), per_image.data_ptr<double>() + per_image.numel());
   if (a.json) {
     std::printf("%s\n", json_text(j).c_str());
     return;

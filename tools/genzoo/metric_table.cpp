@@ -99,7 +99,10 @@ MetricEntry nll_entry() {
 
 // The negative ELBO, -L_1 = -E_q[log p(x|z)] + KL, an upper bound on the
 // NLL, beside the importance-sampled estimate of `nll` (Burda et al. 2016
-// report both). One draw of z per image.
+// report both). One draw of z per image. A class-conditional model bounds
+// -log p(x | y) for the image's own label y; since log p(x) >= log p(y) +
+// log p(x | y), -L_1(x, y) - log p(y) bounds the NLL of the marginal, and
+// that is the number beside `nll` (neg_elbo_nats) for it.
 MetricEntry elbo_entry() {
   return {"elbo",
           [](const EvalContext& ctx) -> std::string {
@@ -122,12 +125,17 @@ MetricEntry elbo_entry() {
               parts.push_back(-bound->labelled_bound_terms(ctx.scored.slice(0, i, end), labels, 1).bound.to(torch::kFloat64));
             }
             auto neg = torch::cat(parts);  // [N] nats
+            if (auto conditional = as<ClassConditional>(ctx.model); conditional && ctx.scored_labels.defined()) {
+              auto conditional_neg = neg;
+              out["neg_elbo_given_label_nats"] = conditional_neg.mean().item<double>();
+              neg = neg - conditional->class_log_prior().index_select(0, ctx.scored_labels);  // [N]
+              out["neg_elbo_of"] = "-log p(x): -L_1(x, y) - log p(y) with the image's own label y";
+            } else {
+              out["neg_elbo_of"] = "-log p(x)";
+            }
             const double n = static_cast<double>(neg.size(0));
             out["neg_elbo_nats"] = neg.mean().item<double>();
             out["neg_elbo_stderr"] = n > 1 ? neg.std().item<double>() / std::sqrt(n) : 0.0;
-            // A class-conditional model's bound is of log p(x | y) given the
-            // true label, the nll entry's estimate of the marginal log p(x).
-            out["neg_elbo_of"] = bound->needs_labels() ? "-log p(x | label), the image's own label" : "-log p(x)";
             auto density = as<Density>(ctx.model);
             if (!density || !density->continuous() || ctx.dequantized)
               out["neg_elbo_bits_per_dim"] = bits_per_dim(neg.mean().item<double>(), ctx.dims, ctx.dequantized);
@@ -396,8 +404,12 @@ void print_results(const nlohmann::json& results, bool json, const std::string& 
     return;
   }
   std::printf("%s\n", heading.c_str());
-  for (const auto& [k, v] : results.items())
+  for (const auto& [k, v] : results.items()) {
     if (v.is_number()) std::printf("  %-28s %s\n", k.c_str(), v.dump().c_str());
+    // What a number is (a bound, of which density) is part of it.
+    if (v.is_string() && (k == "nll_is" || k == "neg_elbo_of"))
+      std::printf("  %-28s %s\n", k.c_str(), v.get<std::string>().c_str());
+  }
 }
 
 }  // namespace genzoo::cli

@@ -17,6 +17,7 @@ void add_models_command(CLI::App& app) {
       const ModelInfo& m = entry.model;
       std::vector<std::string> formats;
       for (auto f : m.accepts.formats) formats.emplace_back(pixel_format_names().name(f));
+      if (m.accepts.labels) formats.emplace_back("+labels");
       std::printf("%-12s %-9s %-38s %-11s %-10s %s\n", m.name.c_str(), m.family.c_str(),
                   capability_list(m.capabilities).c_str(), join(formats, ",").c_str(), entry.objective.name.c_str(),
                   m.description.c_str());

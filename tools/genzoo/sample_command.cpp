@@ -106,13 +106,25 @@ void run_sample(const SampleArgs& a) {
   if (!a.complete.empty()) return run_complete(a, run);
   auto sampler = as<Sampler>(run.model);
   if (!sampler) throw Error("model '" + run.info->name + "' cannot sample");
-  if (!as_idx && a.n > 4096) throw Error("-n " + std::to_string(a.n) + ": a grid holds at most 4,096 images; write more with --out FILE.idx");
+  auto conditional = as<ClassConditional>(run.model);
+  if ((a.per_class > 0 || a.label >= 0) && !conditional)
+    throw Error(std::string(a.per_class > 0 ? "--per-class" : "--class") + ": model '" + run.info->name +
+                "' is not class-conditional (cvae is)");
+  if (a.label >= 0 && a.label >= conditional->classes())
+    throw Error("--class " + std::to_string(a.label) + ": the run's classes are 0.." +
+                std::to_string(conditional->classes() - 1));
+  // How many images: -n, or a row of --per-class for every class.
+  const int64_t count = a.per_class > 0 ? a.per_class * conditional->classes() : a.n;
+  const std::string what = a.per_class > 0 ? "--per-class " + std::to_string(a.per_class) + " (" +
+                                                 std::to_string(count) + " images)"
+                                           : "-n " + std::to_string(a.n);
+  if (!as_idx && count > 4096) throw Error(what + ": a grid holds at most 4,096 images; write more with --out FILE.idx");
   if (!run.data.to_display) throw Error("samples of '" + run.dataset.name + "' are not images");
   // Refused before any sampling: samples that cannot be held, or a place
   // they cannot be written.
-  const double bytes = 4.0 * static_cast<double>(a.n) * static_cast<double>(run.spec.dims());
+  const double bytes = 4.0 * static_cast<double>(count) * static_cast<double>(run.spec.dims());
   if (bytes > 4e9)
-    throw Error("-n " + std::to_string(a.n) + ": " + std::to_string(a.n) + " samples of " +
+    throw Error(what + ": " + std::to_string(count) + " samples of " +
                 std::to_string(run.spec.dims()) + " values would take " + std::to_string(static_cast<int64_t>(bytes / 1e9)) +
                 " GB; write fewer at a time (use --seed to draw different ones)");
   if (!a.out.empty()) {
@@ -122,13 +134,6 @@ void run_sample(const SampleArgs& a) {
     if (!std::filesystem::is_directory(parent, ec) || access(parent.c_str(), W_OK) != 0)
       throw Error("--out '" + a.out + "': the folder '" + parent.string() + "' does not exist or is not writable");
   }
-  auto conditional = as<ClassConditional>(run.model);
-  if ((a.per_class > 0 || a.label >= 0) && !conditional)
-    throw Error(std::string(a.per_class > 0 ? "--per-class" : "--class") + ": model '" + run.info->name +
-                "' is not class-conditional (cvae is)");
-  if (a.label >= 0 && a.label >= conditional->classes())
-    throw Error("--class " + std::to_string(a.label) + ": the run's classes are 0.." +
-                std::to_string(conditional->classes() - 1));
   seed_everything(static_cast<uint64_t>(a.seed));
   torch::Tensor drawn;  // [n, C, H, W] in the model's space
   int64_t columns = a.columns, n = a.n;
@@ -169,9 +174,9 @@ void add_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArgs>();
   auto* cmd = app.add_subcommand("sample", "Draw samples from a trained run into a PNG grid");
   cmd->add_option("RUN", args->run, "Run folder")->required();
-  cmd->add_option("-n", args->n, "Number of samples (up to 4,096 in a grid, 100,000 in an IDX file)")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
+  auto* n = cmd->add_option("-n", args->n, "Number of samples (up to 4,096 in a grid, 100,000 in an IDX file)")
+                ->check(CLI::Range(1, 100000))
+                ->capture_default_str();
   cmd->add_option("--out", args->out,
                   "FILE.png: a grid (default RUN/samples/sample.png); FILE.idx or FILE.idx.gz: the samples as "
                   "float32 [N, C, H, W] in [0, 1], for genzoo eval --images");
@@ -193,7 +198,8 @@ void add_sample_command(CLI::App& app) {
   auto* per_class = cmd->add_option("--per-class", args->per_class,
                                     "Class-conditional models: one row per class of this many samples (replaces -n)")
                          ->check(CLI::Range(1, 64))
-                         ->excludes(complete);
+                         ->excludes(complete)
+                         ->excludes(n);
   cmd->add_option("--class", args->label, "Class-conditional models: samples of this class only")
       ->check(CLI::NonNegativeNumber)
       ->excludes(complete)

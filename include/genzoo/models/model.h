@@ -16,6 +16,7 @@
 // differentiates them, evaluation calls them under NoGradGuard.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -83,6 +84,11 @@ struct Latent {
 struct ClassConditional {
   virtual ~ClassConditional() = default;
   virtual int64_t classes() const = 0;
+  /// log p(y) of the model's class prior, double [classes] (what its
+  /// Sampler draws labels from); uniform unless the model says otherwise.
+  virtual torch::Tensor class_log_prior() const {
+    return torch::full({classes()}, -std::log(static_cast<double>(classes())), torch::kFloat64);
+  }
   /// One sample per label: labels int64 [n] in [0, classes()) -> [n, C, H, W]
   /// in the model's data space.
   virtual torch::Tensor sample_given(const torch::Tensor& labels) = 0;

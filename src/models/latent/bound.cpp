@@ -49,9 +49,12 @@ BoundTerms gaussian_latent_bound(const torch::Tensor& mu, const torch::Tensor& l
 torch::Tensor gaussian_latent_log_prob(const torch::Tensor& x, int64_t samples, int64_t chunk,
                                        const GaussianPosterior& posterior, const BatchLogLikelihood& log_likelihood) {
   torch::NoGradGuard no_grad;
+  // The posterior once: every chunk of samples is drawn for all of x.
+  auto [mu, logvar] = posterior(x);  // [N, Z]
   ImportanceModel m;
-  m.propose = [&](const torch::Tensor& xs, int64_t k) {
-    auto [mu, logvar] = posterior(xs);
+  m.propose = [&, mu = mu, logvar = logvar](const torch::Tensor& xs, int64_t k) {
+    TORCH_CHECK(xs.size(0) == mu.size(0), "importance sampling: proposals for ", xs.size(0), " rows, the posterior has ",
+                mu.size(0));
     auto eps = torch::randn({k, mu.size(0), mu.size(1)}, mu.options());  // [k, N, Z]
     return std::make_pair(mu + (0.5 * logvar).exp() * eps, posterior_log_density(eps, logvar));
   };

@@ -47,8 +47,12 @@ std::pair<torch::Tensor, torch::Tensor> CvaeImpl::posterior(const torch::Tensor&
 }
 
 torch::Tensor CvaeImpl::log_likelihood(const torch::Tensor& x, const torch::Tensor& z, const torch::Tensor& labels) {
+  return log_likelihood_given(x, z, one_hot(labels));
+}
+
+torch::Tensor CvaeImpl::log_likelihood_given(const torch::Tensor& x, const torch::Tensor& z, const torch::Tensor& cond_rows) {
   auto flat = flatten_pixels(x, net->dims(), "cvae").to(z.dtype());  // [N, D]
-  auto cond = one_hot(labels).to(z.dtype());                         // [N, classes]
+  auto cond = cond_rows.to(z.dtype());                               // [N, classes]
   std::vector<int64_t> shape = z.sizes().vec();
   shape.back() = cond.size(1);
   return net->distribution(net->decoder_output(z, cond.expand(shape))).log_prob(flat);  // [..., N]
@@ -63,9 +67,10 @@ torch::Tensor CvaeImpl::conditional_log_prob(const torch::Tensor& x, const torch
   TORCH_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == x.size(0), "cvae: ", x.size(0),
               " images need as many labels");
   const int64_t chunk = importance_chunk(x.size(0), net->dims(), options.net().arch() == LatentArch::Conv);
+  auto cond = one_hot(labels);  // checked once, not per chunk
   return gaussian_latent_log_prob(
              x, options.eval_samples(), chunk, [&](const torch::Tensor& xs) { return posterior(xs, labels); },
-             [&](const torch::Tensor& xs, const torch::Tensor& z) { return log_likelihood(xs, z, labels); })
+             [&](const torch::Tensor& xs, const torch::Tensor& z) { return log_likelihood_given(xs, z, cond); })
       .to(net->dtype());  // [N]
 }
 

@@ -11,7 +11,8 @@ ReconstructionObjective::ReconstructionObjective(ModulePtr model, Config& config
       reconstructor_(required<Reconstructor>(model_, "the reconstruction objective needs an autoencoder (ae, dae)")) {}
 
 std::vector<std::string> ReconstructionObjective::held_out_metrics() const {
-  if (reconstructor_->denoises()) return {"reconstruction", "denoising"};
+  // A dae is selected by what it trains: restoring corrupted inputs.
+  if (reconstructor_->denoises()) return {"denoising", "reconstruction"};
   return {"reconstruction"};
 }
 
@@ -43,8 +44,9 @@ Metrics ReconstructionObjective::evaluate(const Examples& split, int64_t batch_s
       noisy += reconstructor_->reconstruction_log_prob(reconstructor_->corrupt_input(x), x).sum().item<double>();
   }
   const double n = static_cast<double>(data.size(0));
-  Metrics m{{"reconstruction", -clean / n}};
+  Metrics m;
   if (reconstructor_->denoises()) m.emplace_back("denoising", -noisy / n);
+  m.emplace_back("reconstruction", -clean / n);
   return m;
 }
 

@@ -66,7 +66,7 @@ TEST(Autoencoder, ADenoisingAutoencoderRestoresCloserThanTheCorruption) {
   Config c;
   c.set("optim.lr", 0.01);
   ReconstructionObjective objective(dae.ptr(), c);
-  EXPECT_EQ(objective.held_out_metrics(), (std::vector<std::string>{"reconstruction", "denoising"}));
+  EXPECT_EQ(objective.held_out_metrics(), (std::vector<std::string>{"denoising", "reconstruction"}));
   auto train = squares(256, 2);
   const double before = objective.evaluate(train, 256).front().second;
   for (int epoch = 0; epoch < 60; ++epoch)

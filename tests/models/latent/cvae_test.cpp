@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/rng.h"
@@ -66,10 +67,12 @@ Cvae trained_cvae(int64_t steps, bool dbl = false) {
 }
 
 TEST(Cvae, EachConditionalSumsToOneAndTheDensityIsTheirMixture) {
-  // p(x | y) by quadrature sums to 1 over all 512 binary 3x3 images for every
-  // class, for a random model; for a trained one (whose q is a fair
-  // proposal), log_prob's importance estimate of log sum_y pi_y p(x|y)
-  // equals the quadrature's mixture.
+  // The quadrature (its own Bernoulli formula on the model's decoder
+  // outputs) sums to 1 over all 512 binary 3x3 images for every class: that
+  // checks the grid, since any decoder's p(x | z, y) sums to 1. For a
+  // trained model (whose q is a fair proposal), log_prob's importance
+  // estimate of log sum_y pi_y p(x|y), which goes through the model's own
+  // posterior and log_likelihood, equals the quadrature's mixture.
   auto random = tiny_cvae(1, 3, 200, /*dbl=*/true);
   auto all = testing::all_binary_images(3, 3);  // [512, 1, 3, 3]
   for (int64_t y = 0; y < 3; ++y)
@@ -130,9 +133,67 @@ TEST(Cvae, TrainedOnClassDeterminedImagesItSamplesTheClassAsked) {
     if (y != 0) EXPECT_LT(top_on, 0.5) << "class " << y;
     if (y != 1) EXPECT_LT(bottom_on, 0.5) << "class " << y;
   }
-  // Marginal samples mix the classes in the training proportions (pi uniform here).
-  auto s = m->sample(600);
-  EXPECT_NEAR(s.select(2, 0).flatten(1).amin(1).eq(1).to(torch::kFloat).mean().item<double>(), 1.0 / 3, 0.1);
+  // Marginal samples mix the classes in pi's proportions: fitted to labels
+  // 70% class 0, 20% class 1, 10% class 2 (add-one smoothed), the share of
+  // samples with a fully lit top row (class 0's pattern; the others light it
+  // with probability under 0.01) follows pi_0.
+  auto skewed = torch::cat({torch::zeros({70}, torch::kLong), torch::ones({20}, torch::kLong),
+                            torch::full({10}, 2, torch::kLong)});
+  m->set_class_prior(skewed);
+  const double pi0 = m->log_prior.exp()[0].item<double>();
+  EXPECT_NEAR(pi0, 71.0 / 103, 1e-6);
+  auto s = m->sample(2000);
+  EXPECT_NEAR(s.select(2, 0).flatten(1).amin(1).eq(1).to(torch::kFloat).mean().item<double>(), pi0, 0.05);
+}
+
+TEST(Cvae, TheConvolutionalPairTakesTheLabelAndItsGradientMatchesFiniteDifferences) {
+  // The label joins the convolutional features before the encoder's last
+  // linear layer and z before the decoder: shapes through the k-sample
+  // bound, the label changes both the posterior and the decoder, and the
+  // gradient of every parameter (the label's weights included) matches
+  // central differences in double.
+  torch::manual_seed(11);
+  Cvae m(CvaeOptions().net(EncoderDecoderOptions().shape({1, 8, 8}).arch(LatentArch::Conv).channels(3).latent(2)).classes(4));
+  m->to(torch::kFloat64);
+  auto x = (torch::rand({5, 1, 8, 8}, derived_generator(11, 1)) < 0.4).to(torch::kFloat64);
+  auto y = torch::tensor({0, 1, 2, 3, 1}, torch::kLong);
+  auto [mu, logvar] = m->posterior(x, y);
+  EXPECT_EQ(mu.sizes(), (std::vector<int64_t>{5, 2}));
+  EXPECT_FALSE(torch::allclose(mu, m->posterior(x, (y + 1) % 4).first)) << "the encoder ignores the label";
+  auto z = torch::zeros({3, 5, 2}, torch::kFloat64);
+  EXPECT_EQ(m->log_likelihood(x, z, y).sizes(), (std::vector<int64_t>{3, 5}));
+  EXPECT_FALSE(torch::allclose(m->log_likelihood(x, z, y), m->log_likelihood(x, z, (y + 1) % 4)))
+      << "the decoder ignores the label";
+  EXPECT_EQ(m->sample_given(y).sizes(), x.sizes());
+  auto bound = [&] {
+    torch::manual_seed(35);
+    return m->labelled_bound_terms(x, y, 3).bound.sum();
+  };
+  m->zero_grad();
+  bound().backward();
+  int checked = 0;
+  for (auto& p : m->named_parameters()) {
+    auto flat = p.value().detach().view({-1});
+    auto g = p.value().grad().reshape({-1});
+    // A third of the way apart, and the last entries: the weights of the
+    // label's columns, which come last in the two linear layers that take it.
+    std::vector<int64_t> at;
+    for (int64_t j = 0; j < flat.size(0); j += std::max<int64_t>(1, flat.size(0) / 3)) at.push_back(j);
+    for (int64_t j = std::max<int64_t>(0, flat.size(0) - 4); j < flat.size(0); ++j) at.push_back(j);
+    for (int64_t j : at) {
+      torch::NoGradGuard ng;
+      const double old = flat[j].item<double>();
+      flat[j] = old + 1e-6;
+      const double up = bound().item<double>();
+      flat[j] = old - 1e-6;
+      const double down = bound().item<double>();
+      flat[j] = old;
+      EXPECT_NEAR(g[j].item<double>(), (up - down) / 2e-6, 1e-5 * (1 + std::abs(g[j].item<double>())))
+          << p.key() << " " << j;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20);
 }
 
 TEST(Cvae, RefusesMissingOrOutOfRangeLabels) {

@@ -47,6 +47,8 @@ struct CvaeImpl : torch::nn::Cloneable<CvaeImpl>, Sampler, Density, ClassConditi
   std::pair<torch::Tensor, torch::Tensor> posterior(const torch::Tensor& x, const torch::Tensor& labels);
   /// log p(x|z, y): x [N, ...], z [..., N, Z], labels [N] -> [..., N].
   torch::Tensor log_likelihood(const torch::Tensor& x, const torch::Tensor& z, const torch::Tensor& labels);
+  /// The same for one-hot rows [N, classes] (already checked).
+  torch::Tensor log_likelihood_given(const torch::Tensor& x, const torch::Tensor& z, const torch::Tensor& cond_rows);
 
   BoundTerms labelled_bound_terms(const torch::Tensor& x, const torch::Tensor& labels, int64_t k) override;
   bool needs_labels() const override { return true; }
@@ -62,6 +64,7 @@ struct CvaeImpl : torch::nn::Cloneable<CvaeImpl>, Sampler, Density, ClassConditi
   /// y ~ pi, then z ~ N(0, I), x ~ p(x|z, y): [n, C, H, W].
   torch::Tensor sample(int64_t n) override;
   int64_t classes() const override { return options.classes(); }
+  torch::Tensor class_log_prior() const override { return log_prior.to(torch::kFloat64); }
   /// z ~ N(0, I), x ~ p(x|z, y) for each label: [n, C, H, W].
   torch::Tensor sample_given(const torch::Tensor& labels) override;
 

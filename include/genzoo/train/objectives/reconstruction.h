@@ -4,9 +4,10 @@
 // autoencoder, corrupted) copy,
 //   loss = -(1/B) sum_b log p(x_b | z = h(c(x_b))),
 // with one optimizer. One batch per step. step() reports loss; evaluate()
-// reports reconstruction = -mean log p(x | h(x)) in nats per example (what
-// best.pt is selected by) and, for a denoising autoencoder, denoising =
-// -mean log p(x | h(c(x))).
+// reports reconstruction = -mean log p(x | h(x)) in nats per example and,
+// for a denoising autoencoder, first denoising = -mean log p(x | h(c(x)))
+// (the corruption drawn with the same seed at every evaluation). best.pt is
+// selected by the first: what the model trains.
 #include <memory>
 
 #include "genzoo/models/latent/autoencoder.h"
