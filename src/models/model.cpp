@@ -170,9 +170,11 @@ torch::Tensor draw_given(ClassConditional& model, const torch::Tensor& labels, i
   return parts.size() == 1 ? parts.front() : torch::cat(parts);
 }
 
-torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_t chunk) {
-  TORCH_CHECK(per_class >= 1, "draw_class_rows: needs per_class >= 1");
-  return draw_given(model, torch::arange(model.classes(), torch::kLong).repeat_interleave(per_class), chunk);
+torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_t rows, int64_t chunk) {
+  TORCH_CHECK(per_class >= 1 && rows >= 0 && rows <= model.classes(),
+              "draw_class_rows: needs per_class >= 1 and rows in [0, classes]");
+  const int64_t classes = rows == 0 ? model.classes() : rows;
+  return draw_given(model, torch::arange(classes, torch::kLong).repeat_interleave(per_class), chunk);
 }
 
 }  // namespace genzoo

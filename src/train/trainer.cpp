@@ -404,8 +404,7 @@ void Trainer::write_samples(const std::string& name) {
     // more), as many columns as give about sample_count images.
     const int64_t rows = std::min(conditional->classes(), options_.sample_count);
     const int64_t per_class = (options_.sample_count + rows - 1) / rows;
-    auto labels = torch::arange(rows, torch::kLong).repeat_interleave(per_class);
-    save_grid(path, data_.to_display(draw_given(*conditional, labels)), per_class);
+    save_grid(path, data_.to_display(draw_class_rows(*conditional, per_class, rows)), per_class);
     return;
   }
   save_grid(path, data_.to_display(draw_samples(*sampler, options_.sample_count)));  // [n, C, H, W]

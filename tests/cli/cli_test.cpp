@@ -561,6 +561,8 @@ TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {
       // A Gaussian density over continuous pixels: nats of density, no bits/dim.
       EXPECT_FALSE(eg.contains("bits_per_dim")) << eg;
       EXPECT_NE(eg["nll_is"].get<std::string>().find("continuous"), std::string::npos) << eg;
+      // ... and no paired comparison with the probabilities of discrete images.
+      expect_error("compare " + r + " " + r + " --bounds --threads 1", {"continuous pixels"});
     } else {
       EXPECT_GT(eg["bits_per_dim"].get<double>(), 0.0) << eg;  // 256 levels: a discrete likelihood
     }

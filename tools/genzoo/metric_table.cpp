@@ -126,8 +126,7 @@ MetricEntry elbo_entry() {
             }
             auto neg = torch::cat(parts);  // [N] nats
             if (auto conditional = as<ClassConditional>(ctx.model); conditional && ctx.scored_labels.defined()) {
-              auto conditional_neg = neg;
-              out["neg_elbo_given_label_nats"] = conditional_neg.mean().item<double>();
+              out["neg_elbo_given_label_nats"] = neg.mean().item<double>();
               neg = neg - conditional->class_log_prior().index_select(0, ctx.scored_labels);  // [N]
               out["neg_elbo_of"] = "-log p(x): -L_1(x, y) - log p(y) with the image's own label y";
             } else {

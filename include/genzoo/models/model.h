@@ -195,9 +195,10 @@ torch::Tensor draw_samples(Sampler& sampler, int64_t n, int64_t chunk = 1000);
 /// One sample per label (int64 [n]), drawn `chunk` at a time under
 /// torch::NoGradGuard: [n, ...].
 torch::Tensor draw_given(ClassConditional& model, const torch::Tensor& labels, int64_t chunk = 1000);
-/// `per_class` samples of every class, class by class (the rows of a grid
-/// with per_class columns), drawn like draw_samples: [classes * per_class, ...].
-torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_t chunk = 1000);
+/// `per_class` samples of each of the first `rows` classes (all when
+/// rows = 0), class by class (the rows of a grid with per_class columns),
+/// drawn like draw_samples: [rows * per_class, ...].
+torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_t rows = 0, int64_t chunk = 1000);
 
 /// Loads parameters and buffers saved by Module::save into `module`, like
 /// Module::load but rejecting any missing tensor or shape/dtype mismatch with
