@@ -130,8 +130,12 @@ TEST(Cvae, TrainedOnClassDeterminedImagesItSamplesTheClassAsked) {
     const double mid_on = s.select(3, 1).mean().item<double>();
     const double want = y == 0 ? top_on : y == 1 ? bottom_on : mid_on;
     EXPECT_GT(want, 0.9) << "class " << y;
-    if (y != 0) EXPECT_LT(top_on, 0.5) << "class " << y;
-    if (y != 1) EXPECT_LT(bottom_on, 0.5) << "class " << y;
+    if (y != 0) {
+      EXPECT_LT(top_on, 0.5) << "class " << y;
+    }
+    if (y != 1) {
+      EXPECT_LT(bottom_on, 0.5) << "class " << y;
+    }
   }
   // Marginal samples mix the classes in pi's proportions: fitted to labels
   // 70% class 0, 20% class 1, 10% class 2 (add-one smoothed), the share of
