@@ -32,10 +32,12 @@ const EnumNames<LrSchedule>& schedule_names() {
   return names;
 }
 
-OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p) {
-  OptimizerSpec s;
+OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p) { return from_config(c, p, OptimizerSpec{}); }
+
+OptimizerSpec OptimizerSpec::from_config(Config& c, const std::string& p, const OptimizerSpec& defaults) {
+  OptimizerSpec s = defaults;
   s.name = c.get_enum(p + ".name", s.name, optimizer_names());
-  s.lr = positive(c, p + ".lr", s.name == OptimizerKind::Sgd ? 0.1 : 1e-3);
+  s.lr = positive(c, p + ".lr", s.name == defaults.name ? defaults.lr : s.name == OptimizerKind::Sgd ? 0.1 : 1e-3);
   // Parameters are float32: a larger step cannot even be represented.
   if (s.lr > std::numeric_limits<float>::max())
     throw Error("config key '" + p + ".lr' is beyond the float range: " + std::to_string(s.lr));

@@ -1,6 +1,7 @@
 #include "genzoo/train/registry.h"
 
 #include "genzoo/core/error.h"
+#include "genzoo/models/adversarial/gan.h"
 #include "genzoo/models/explicit/fvsbn.h"
 #include "genzoo/models/explicit/independent.h"
 #include "genzoo/models/explicit/made.h"
@@ -8,6 +9,7 @@
 #include "genzoo/models/latent/autoencoder.h"
 #include "genzoo/models/latent/cvae.h"
 #include "genzoo/models/latent/vae.h"
+#include "genzoo/train/objectives/adversarial.h"
 #include "genzoo/train/objectives/elbo.h"
 #include "genzoo/train/objectives/reconstruction.h"
 #include "genzoo/train/objectives/likelihood.h"
@@ -24,6 +26,9 @@ const std::vector<RegisteredModel>& model_registry() {
       {denoising_autoencoder_model_info(), reconstruction_objective()},
       {vae_model_info(), elbo_objective()},
       {cvae_model_info(), elbo_objective()},
+      {gan_model_info(), adversarial_objective()},
+      {dcgan_model_info(), adversarial_objective()},
+      {cgan_model_info(), adversarial_objective()},
   };
   return registry;
 }

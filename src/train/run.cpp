@@ -6,6 +6,7 @@
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/data/toy2d.h"
+#include "genzoo/report/scatter.h"
 #include "genzoo/train/checkpoint.h"
 
 namespace genzoo {
@@ -67,6 +68,14 @@ Run build_run(Config config, const std::string& dir) {
       run.data.validation = ds.train.x.index_select(0, val_rows);
       run.data.train = ds.train.x.index_select(0, train_rows);
     }
+    torch::Tensor modes;
+    if (ds.name == "ring8" || ds.name == "grid25") modes = toy2d_modes(ds.name);
+    auto [lo, hi] = scatter_extent(run.data.train, modes);
+    const double sigma = modes.defined() ? toy2d_sigma(ds.name) : 0.0;
+    // Rings of 3 sigma: the high-quality zone of the mode metrics.
+    run.data.plot = [modes, lo = lo, hi = hi, sigma](const torch::Tensor& points) {
+      return scatter_image(points, modes, lo, hi, 400, 3 * sigma);
+    };
   } else {
     TransformOptions t;
     t.binarize = parse_binarize(c.get_choice("data.binarize", "none", binarize_names()));

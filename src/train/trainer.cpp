@@ -11,6 +11,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/data/image.h"
 #include "genzoo/report/png_grid.h"
 
 namespace genzoo {
@@ -195,6 +196,10 @@ Metrics Trainer::train_step() {
                    std::to_string(epoch + 1) + ")");
   }
   state_.global_step++;
+  for (const auto& w : objective_.take_warnings()) {
+    progress_->line("warning: " + w);
+    log_json(nlohmann::json{{"event", "warning"}, {"step", state_.global_step}, {"message", w}}.dump());
+  }
   return m;
 }
 
@@ -392,13 +397,17 @@ void Trainer::checkpoint(bool best) {
 
 void Trainer::write_samples(const std::string& name) {
   auto sampler = as<Sampler>(model_);
-  if (!sampler || !data_.to_display) return;
+  if (!sampler || (!data_.to_display && !data_.plot)) return;
   // Samples draw from a stream of their own: logging must not change training.
   RngStateGuard guard;
   torch::manual_seed(mix_seed(options_.seed, 0x5A3D1E, static_cast<uint64_t>(state_.global_step)));
   model_->eval();
   ensure_dir(run_dir_ + "/samples");
   const std::string path = run_dir_ + "/samples/" + name + ".png";
+  if (data_.plot) {
+    write_png(path, data_.plot(draw_samples(*sampler, kPlotPoints)));  // [3, S, S]
+    return;
+  }
   if (auto conditional = as<ClassConditional>(model_)) {
     // One row per class (the first sample_count classes when there are
     // more), as many columns as give about sample_count images.

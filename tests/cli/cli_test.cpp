@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -505,6 +506,64 @@ TEST_F(Cli, ACvaeTrainsOnLabelledDataAndSamplesOneRowPerClass) {
   std::string ind = dir / "ind";
   ASSERT_EQ(run_cli(train_args(ind)).status, 0);
   expect_error("sample " + ind + " --per-class 2", {"--per-class", "not class-conditional"});
+}
+
+TEST_F(Cli, GansTrainLogTheirHealthResumeExactlyAndNameTheMetricsTheyHave) {
+  auto gan_args = [&](const std::string& out, const std::string& budget) {
+    return "train gan --data " + data + " --out " + out + " " + budget +
+           " --set train.batch_size=10 --set model.g_hidden=16 --set model.d_hidden=8 --set model.noise_dims=8"
+           " --set objective.k=2 --set objective.health_every=2 --set train.log_every=2 --threads 1";
+  };
+  std::string a = dir / "gan_a", b = dir / "gan_b";
+  auto t = run_cli(gan_args(a, "--steps 6"));
+  ASSERT_EQ(t.status, 0) << t.err;
+  // Each step took k = 2 batches: 6 steps are 12 batches of 10, past the
+  // first epoch's end, where the held-out energy distance is scored.
+  std::ifstream log(a + "/metrics.jsonl");
+  std::string line;
+  int steps = 0;
+  bool epoch = false;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "step") {
+      ++steps;
+      for (auto key : {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "diversity"})
+        EXPECT_TRUE(j.contains(key)) << key << " in " << line;
+    }
+    if (j["event"] == "epoch") {
+      epoch = true;
+      EXPECT_TRUE(j.contains("test_energy_distance")) << line;
+    }
+  }
+  EXPECT_EQ(steps, 3);
+  EXPECT_TRUE(epoch);
+  // Resumed halfway, the run ends with the same generator.
+  ASSERT_EQ(run_cli(gan_args(b, "--steps 3")).status, 0);
+  auto r = run_cli("train --resume --out " + b + " --steps 6 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(run_cli("sample " + a + " -n 16 --seed 3 --out " + (dir / "a.idx")).status, 0);
+  ASSERT_EQ(run_cli("sample " + b + " -n 16 --seed 3 --out " + (dir / "b.idx")).status, 0);
+  EXPECT_TRUE(torch::equal(read_idx(dir / "a.idx"), read_idx(dir / "b.idx")));
+  // No density: asked for one, it says which metrics it has.
+  expect_error("eval " + a + " --metrics nll", {"nll", "gan", "parzen"});
+  auto e = run_cli("eval " + a + " --metrics parzen --samples 100 --json --threads 1");
+  EXPECT_EQ(e.status, 0) << e.err;
+  expect_error("train gan --data " + data + " --binarize threshold --out " + (dir / "bin"), {"gan"});
+  expect_error(gan_args(dir / "bad", "--steps 1") + " --set objective.loss=hinge", {"objective.loss", "wgan_gp"});
+}
+
+TEST_F(Cli, ACganSamplesOneRowPerClass) {
+  write_idx(dir / "labels.idx", (torch::arange(100) % 4).to(torch::kUInt8));
+  const std::string labelled = "idx:" + (dir / "images.idx") + "," + (dir / "labels.idx");
+  std::string run = dir / "cgan";
+  auto t = run_cli("train cgan --data " + labelled + " --out " + run +
+                   " --steps 4 --set train.batch_size=10 --set model.g_hidden=16 --set model.d_hidden=8"
+                   " --set train.sample_count=8 --threads 1");
+  ASSERT_EQ(t.status, 0) << t.err;
+  auto grid = read_image(run + "/samples/final.png");  // 4 rows of 2
+  EXPECT_EQ(grid.size(1), 4 * 10 + 2);
+  EXPECT_EQ(grid.size(2), 2 * 10 + 2);
+  expect_error("train cgan --data " + data + " --out " + (dir / "unlabelled"), {"class labels"});
 }
 
 TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {

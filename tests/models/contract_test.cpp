@@ -110,6 +110,21 @@ const std::vector<ContractCase>& contract_cases() {
         {"model.layers", int64_t{1}},
         {"model.latent", int64_t{2}},
         {"model.eval_samples", int64_t{100}}}},
+      {"gan", nullptr, "sample",
+       {{"model.g_hidden", int64_t{8}},
+        {"model.d_hidden", int64_t{6}},
+        {"model.d_pieces", int64_t{2}},
+        // Without dropout's noise in D's gradient, so that one step moves
+        // the samples measurably toward the batch.
+        {"model.d_input_dropout", 0.0},
+        {"model.d_dropout", 0.0},
+        {"model.noise_dims", int64_t{4}}}},
+      {"dcgan", nullptr, "sample", {{"model.noise_dims", int64_t{8}}}},
+      {"cgan", nullptr, "sample,conditional",
+       {{"model.g_hidden", int64_t{8}},
+        {"model.d_hidden", int64_t{6}},
+        {"model.d_unit", std::string("relu")},
+        {"model.noise_dims", int64_t{4}}}},
   };
   return cases;
 }

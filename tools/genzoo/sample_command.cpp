@@ -119,7 +119,8 @@ void run_sample(const SampleArgs& a) {
                                                  std::to_string(count) + " images)"
                                            : "-n " + std::to_string(a.n);
   if (!as_idx && count > 4096) throw Error(what + ": a grid holds at most 4,096 images; write more with --out FILE.idx");
-  if (!run.data.to_display) throw Error("samples of '" + run.dataset.name + "' are not images");
+  if (!run.data.to_display && !(run.data.plot && !as_idx && a.complete.empty()))
+    throw Error("samples of '" + run.dataset.name + "' are 2-D points: draw their scatter plot with --out FILE.png");
   // Refused before any sampling: samples that cannot be held, or a place
   // they cannot be written.
   const double bytes = 4.0 * static_cast<double>(count) * static_cast<double>(run.spec.dims());
@@ -145,6 +146,13 @@ void run_sample(const SampleArgs& a) {
     drawn = draw_given(*conditional, torch::full({a.n}, a.label, torch::kLong));
   } else {
     drawn = draw_samples(*sampler, a.n);
+  }
+  if (!run.data.to_display) {  // 2-D points: one scatter plot over the true modes
+    std::string out = a.out.empty() ? a.run + "/samples/sample.png" : a.out;
+    if (a.out.empty()) ensure_dir(a.run + "/samples");
+    write_png(out, run.data.plot(drawn));
+    std::printf("wrote a scatter plot of %lld samples to %s\n", static_cast<long long>(n), out.c_str());
+    return;
   }
   auto images = run.data.to_display(drawn);  // [n, C, H, W] in [0,1]
   if (as_idx) {

@@ -2,7 +2,7 @@
 // An Objective owns a model family's training step: its optimizer(s), its
 // loss, its gradient clipping, and how many batches one step takes. The
 // generic Trainer drives any Objective. One file per family's objective
-// lives in train/objectives/ (likelihood.h now); train/registry.h pairs
+// lives in train/objectives/ (likelihood, elbo, reconstruction, adversarial); train/registry.h pairs
 // every model with its objective.
 #include <torch/torch.h>
 
@@ -86,6 +86,10 @@ class Objective {
   /// Called before every step with the number of steps done so far
   /// (per-step schedules: warm-ups, annealing).
   virtual void begin_step(int64_t steps_done) {}
+  /// Warnings raised since the last call (a discriminator winning
+  /// outright, a collapsing generator): the trainer prints each and logs it
+  /// to metrics.jsonl as {"event": "warning"}.
+  virtual std::vector<std::string> take_warnings() { return {}; }
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
 };

@@ -33,7 +33,10 @@ struct OptimizerSpec {
   double gamma = 0.1;
   int64_t step_epochs = 10;
 
-  /// Reads and validates the keys under `prefix` ("optim" or, e.g., "optim_d").
+  /// Reads and validates the keys under `prefix` ("optim" or, e.g.,
+  /// "optim_d"); absent keys take the values of `defaults` (the learning
+  /// rate too, when the optimizer is the default's).
+  static OptimizerSpec from_config(Config& config, const std::string& prefix, const OptimizerSpec& defaults);
   static OptimizerSpec from_config(Config& config, const std::string& prefix = "optim");
 
   /// Learning rate in force during `epoch` (0-based).

@@ -37,14 +37,24 @@ struct TrainData {
   /// Model-space samples -> float images [N, C, H, W] in [0, 1] for grids;
   /// unset when samples are not images.
   std::function<torch::Tensor(const torch::Tensor&)> to_display;
+  /// 2-D points [N, 2] -> a scatter plot, float RGB [3, S, S] in [0, 1],
+  /// over the true mixture centres where the data have them; unset for
+  /// images. The trainer's sample "grids" of a points run are these, of
+  /// kPlotPoints samples.
+  std::function<torch::Tensor(const torch::Tensor&)> plot;
 };
+
+/// Samples in the scatter plots of points runs: the 2,500 of the mode
+/// metrics' protocol.
+constexpr int64_t kPlotPoints = 2500;
 
 /// Budget and bookkeeping, read from the config:
 ///   train.epochs, train.steps, train.time_limit (seconds; 0 = none; the run
 ///   stops at the first budget reached; with none of the keys present,
 ///   train.epochs = 10; all present and zero: no step is taken). A step is
-///   one Objective::step: one batch for the likelihood objective, k + 1 for
-///   an adversarial one with k discriminator updates per generator update;
+///   one Objective::step: one batch for the likelihood objective, k for
+///   an adversarial one with k discriminator updates per generator update
+///   (each on a fresh batch; the generator's update draws only noise);
 ///   an epoch is one pass over the training split, however the steps
 ///   divide it (a step that needs more batches than its epoch has left
 ///   ends that epoch and starts the next, so an epoch budget may be passed

@@ -1,0 +1,281 @@
+#include "genzoo/train/objectives/adversarial.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "genzoo/core/error.h"
+#include "genzoo/train/registry.h"
+
+namespace genzoo {
+namespace {
+
+// A small GAN on 2-D points built through the registry.
+ModulePtr points_gan(Config& c, int64_t classes = 0) {
+  ModelContext ctx;
+  ctx.config = &c;
+  ctx.data.format = PixelFormat::Points;
+  ctx.data.classes = classes;
+  return create_model(find_model(classes > 0 ? "cgan" : "gan").model, ctx);
+}
+
+Config small_config() {
+  Config c;
+  c.set("model.g_hidden", int64_t{16});
+  c.set("model.d_hidden", int64_t{16});
+  c.set("model.d_unit", std::string("relu"));
+  c.set("model.d_input_dropout", 0.0);
+  c.set("model.d_dropout", 0.0);
+  c.set("model.noise_dims", int64_t{4});
+  return c;
+}
+
+TEST(AdversarialLosses, MatchHandComputedValues) {
+  // D's logits 0 and 2 on data (D(x) = 0.5, 0.8807971), -1 and 3 on fakes
+  // (D(G(z)) = 0.2689414, 0.9525741).
+  auto real = torch::tensor({0.0, 2.0}, torch::kFloat64), fake = torch::tensor({-1.0, 3.0}, torch::kFloat64);
+  // -(mean log D(x) + mean log(1 - D(G(z))))
+  //   = (0.6931472 + 0.1269280) / 2 + (0.3132617 + 3.0485874) / 2
+  EXPECT_NEAR(discriminator_loss(real, fake).item<double>(), 0.4100376 + 1.6809245, 1e-6);
+  // minimax: mean log(1 - D(G(z))) = -(0.3132617 + 3.0485874) / 2
+  EXPECT_NEAR(generator_loss(GanLoss::Minimax, fake).item<double>(), -1.6809245, 1e-6);
+  // non-saturating: mean -log D(G(z)) = (1.3132617 + 0.0485874) / 2
+  EXPECT_NEAR(generator_loss(GanLoss::NonSaturating, fake).item<double>(), 0.6809245, 1e-6);
+  // the critic's generator loss: -mean l(G(z))
+  EXPECT_NEAR(generator_loss(GanLoss::WganGp, fake).item<double>(), -1.0, 1e-12);
+  // At D = 1/2 everywhere (logits 0) D's loss is log 4: the game's value
+  // -log 4 at the optimum, with the sign of a loss.
+  auto zero = torch::zeros({3}, torch::kFloat64);
+  EXPECT_NEAR(discriminator_loss(zero, zero).item<double>(), std::log(4.0), 1e-12);
+}
+
+TEST(EnergyDistance, MatchesTheFormulaAndSeparatesDistributions) {
+  // x = {0, 2}, y = {1, 3}: between-set mean |x - y| = (1 + 3 + 1 + 1) / 4 = 1.5,
+  // within-set means over distinct pairs 2 and 2: 2 * 1.5 - 2 - 2 = -1 (the
+  // unbiased estimate can fall below 0 on tiny sets).
+  auto x = torch::tensor({0.0, 2.0}).reshape({2, 1}), y = torch::tensor({1.0, 3.0}).reshape({2, 1});
+  EXPECT_NEAR(energy_distance(x, y), -1.0, 1e-12);
+  auto gen = torch::make_generator<at::CPUGeneratorImpl>(3);
+  auto a = torch::randn({2000, 2}, gen), b = torch::randn({2000, 2}, gen), shifted = torch::randn({2000, 2}, gen) + 1;
+  EXPECT_LT(std::abs(energy_distance(a, b)), 0.01);
+  // For N(0, I) against N((1, 1), I) the population value is about 0.48.
+  EXPECT_GT(energy_distance(a, shifted), 0.3);
+  EXPECT_THROW(energy_distance(a.slice(0, 0, 1), b), c10::Error);
+}
+
+// Hands out a new batch on every next() and counts them.
+class CountingBatches : public BatchSource {
+ public:
+  torch::Tensor next() override {
+    ++taken;
+    return torch::randn({32, 2}) + static_cast<double>(taken);
+  }
+  int64_t taken = 0;
+};
+
+TEST(AdversarialObjective, TakesKDiscriminatorStepsOnFreshBatchesPerGeneratorStep) {
+  for (int64_t k : {1, 3}) {
+    Config c = small_config();
+    c.set("objective.k", k);
+    torch::manual_seed(1);
+    auto model = points_gan(c);
+    AdversarialObjective objective(model, c);
+    auto gan = std::dynamic_pointer_cast<GanImpl>(model);
+    auto g_before = gan->generator->parameters()[0].clone();
+    auto d_before = gan->discriminator->parameters()[0].clone();
+    CountingBatches batches;
+    Metrics m = objective.step(batches);
+    EXPECT_EQ(batches.taken, k) << "k = " << k;
+    EXPECT_FALSE(torch::equal(g_before, gan->generator->parameters()[0]));
+    EXPECT_FALSE(torch::equal(d_before, gan->discriminator->parameters()[0]));
+    // D's weights take gradients again after G's update froze them.
+    for (const auto& p : gan->discriminator->parameters()) EXPECT_TRUE(p.requires_grad());
+    for (const char* name : {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"})
+      EXPECT_TRUE(std::any_of(m.begin(), m.end(), [&](const auto& kv) { return kv.first == name; })) << name;
+  }
+}
+
+TEST(AdversarialObjective, AGeneratorStepMovesOnlyTheGeneratorAndTheDStepOnlyTheDiscriminator) {
+  // With D's learning rate 0 nothing but G may change, and the other way round.
+  for (bool freeze_d : {true, false}) {
+    Config c = small_config();
+    c.set(freeze_d ? "optim_d.name" : "optim_g.name", std::string("sgd"));
+    c.set(freeze_d ? "optim_d.lr" : "optim_g.lr", 1e-30);
+    torch::manual_seed(2);
+    auto model = points_gan(c);
+    AdversarialObjective objective(model, c);
+    auto gan = std::dynamic_pointer_cast<GanImpl>(model);
+    auto frozen = freeze_d ? gan->discriminator->parameters() : gan->generator->parameters();
+    std::vector<torch::Tensor> before;
+    for (const auto& p : frozen) before.push_back(p.clone());
+    CountingBatches batches;
+    objective.step(batches);
+    for (size_t i = 0; i < frozen.size(); ++i) EXPECT_TRUE(torch::allclose(before[i], frozen[i], 0, 1e-20));
+  }
+}
+
+TEST(AdversarialObjective, TheTrainedDiscriminatorApproachesTheOptimalOne) {
+  // G frozen at N((-1, 0), I), data from N((1, 0), I):
+  // D*(x) = p_data / (p_data + p_g) = sigmoid(log p_data(x) - log p_g(x)) = sigmoid(2 x_1).
+  Config c = small_config();
+  c.set("model.g_layers", int64_t{0});  // G(z) = W z + b
+  c.set("model.noise_dims", int64_t{2});
+  c.set("model.noise", std::string("gaussian"));
+  c.set("model.d_hidden", int64_t{32});
+  torch::manual_seed(3);
+  auto model = points_gan(c);
+  auto gan = std::dynamic_pointer_cast<GanImpl>(model);
+  {
+    torch::NoGradGuard g;
+    auto* linear = gan->generator->net->ptr(0)->as<torch::nn::Linear>();
+    linear->weight.copy_(torch::eye(2));
+    linear->bias.copy_(torch::tensor({-1.0f, 0.0f}));
+  }
+  torch::optim::Adam opt(gan->discriminator->parameters(), torch::optim::AdamOptions(3e-3));
+  auto data_mean = torch::tensor({1.0f, 0.0f});
+  for (int step = 0; step < 3000; ++step) {
+    torch::Tensor fake;
+    {
+      torch::NoGradGuard g;
+      fake = gan->generate(gan->noise(512), {});
+    }
+    auto real = torch::randn({512, 2}) + data_mean;
+    opt.zero_grad();
+    auto loss = discriminator_loss(gan->discriminate(real, {}).squeeze(1), gan->discriminate(fake, {}).squeeze(1));
+    loss.backward();
+    opt.step();
+  }
+  torch::NoGradGuard g;
+  auto x1 = torch::linspace(-1.5, 1.5, 13);
+  auto grid = torch::stack({x1, torch::zeros_like(x1)}, 1);  // [13, 2]
+  auto d = torch::sigmoid(gan->discriminate(grid, {}).squeeze(1));
+  auto optimal = torch::sigmoid(2 * x1);
+  EXPECT_LT((d - optimal).abs().max().item<double>(), 0.06) << d << optimal;
+  // The value of the game at this D estimates -log 4 + 2 JSD(p_data || p_g) > -log 4.
+}
+
+TEST(AdversarialObjective, SchedulesFollowThe2014Recipe) {
+  Config c = small_config();
+  c.set("optim_g.name", std::string("sgd"));
+  c.set("optim_d.name", std::string("sgd"));
+  c.set("optim_g.momentum", 0.5);
+  c.set("optim_d.momentum", 0.5);
+  c.set("objective.lr_decay", 1.000004);
+  c.set("objective.lr_floor", 1e-6);
+  c.set("objective.momentum_final", 0.7);
+  c.set("objective.momentum_epochs", int64_t{250});
+  auto model = points_gan(c);
+  AdversarialObjective objective(model, c);
+  auto lr = [&](bool g) { return objective.optimizer(g).param_groups()[0].options().get_lr(); };
+  auto momentum = [&](bool g) {
+    return static_cast<const torch::optim::SGDOptions&>(objective.optimizer(g).param_groups()[0].options()).momentum();
+  };
+  objective.begin_epoch(125);
+  objective.begin_step(100000);
+  for (bool g : {true, false}) {
+    EXPECT_NEAR(lr(g), 0.1 / std::pow(1.000004, 100000), 1e-12);
+    EXPECT_NEAR(momentum(g), 0.6, 1e-12);  // halfway from 0.5 to 0.7
+  }
+  objective.begin_epoch(400);
+  objective.begin_step(100000000);
+  for (bool g : {true, false}) {
+    EXPECT_DOUBLE_EQ(lr(g), 1e-6);  // the floor
+    EXPECT_NEAR(momentum(g), 0.7, 1e-12);
+  }
+  Config adam = small_config();
+  adam.set("objective.momentum_final", 0.7);
+  EXPECT_THROW(AdversarialObjective(points_gan(adam), adam), Error);
+}
+
+TEST(AdversarialObjective, WarnsWhenTheDiscriminatorWinsAndWhenDiversityFalls) {
+  Config c = small_config();
+  c.set("objective.d_wins_loss", 100.0);  // every step counts as a win
+  c.set("objective.d_wins_steps", int64_t{3});
+  torch::manual_seed(4);
+  auto model = points_gan(c);
+  AdversarialObjective objective(model, c);
+  CountingBatches batches;
+  std::vector<std::string> warnings;
+  for (int s = 0; s < 5; ++s) {
+    objective.begin_step(s);
+    objective.step(batches);
+    for (auto& w : objective.take_warnings()) warnings.push_back(w);
+  }
+  ASSERT_EQ(warnings.size(), 1u);  // once per stretch, at its third step
+  EXPECT_NE(warnings[0].find("wins outright"), std::string::npos) << warnings[0];
+  EXPECT_TRUE(objective.take_warnings().empty());
+
+  // A generator that maps all noise to one point has no spread left.
+  Config cc = small_config();
+  cc.set("objective.health_every", int64_t{1});
+  torch::manual_seed(5);
+  auto collapsing = points_gan(cc);
+  AdversarialObjective watched(collapsing, cc);
+  watched.begin_step(0);
+  Metrics first = watched.step(batches);
+  auto gan = std::dynamic_pointer_cast<GanImpl>(collapsing);
+  {
+    torch::NoGradGuard g;
+    for (auto& p : gan->generator->parameters()) p.zero_();
+  }
+  Metrics m;
+  std::vector<std::string> seen;
+  for (int s = 1; s < 3; ++s) {
+    watched.begin_step(s);
+    m = watched.step(batches);
+    for (auto& w : watched.take_warnings()) seen.push_back(w);
+  }
+  auto diversity = [](const Metrics& mm) {
+    for (const auto& kv : mm)
+      if (kv.first == "diversity") return kv.second;
+    return -1.0;
+  };
+  EXPECT_GT(diversity(first), 0.0);
+  EXPECT_GE(diversity(m), 0.0);
+  EXPECT_LT(diversity(m), 0.5 * diversity(first));
+  ASSERT_FALSE(seen.empty());
+  EXPECT_NE(seen[0].find("collapsing"), std::string::npos) << seen[0];
+}
+
+TEST(AdversarialObjective, PackedDiscriminatorsJudgeGroupsAndConditionalOnesNeedLabels) {
+  Config c = small_config();
+  c.set("model.pack", int64_t{4});
+  torch::manual_seed(6);
+  auto model = points_gan(c);
+  auto gan = std::dynamic_pointer_cast<GanImpl>(model);
+  EXPECT_EQ(gan->discriminate(torch::randn({12, 2}), {}).sizes().vec(), (std::vector<int64_t>{3, 1}));
+  AdversarialObjective objective(model, c);
+  FixedBatch odd(torch::randn({10, 2}));  // 10 rows: 8 are used, in 2 packs
+  EXPECT_NO_THROW(objective.step(odd));
+  FixedBatch tiny(torch::randn({3, 2}));
+  EXPECT_THROW(objective.step(tiny), Error);
+
+  Config cc = small_config();
+  auto cgan = points_gan(cc, 3);
+  AdversarialObjective conditional(cgan, cc);
+  FixedBatch unlabelled(torch::randn({8, 2}));
+  EXPECT_THROW(conditional.step(unlabelled), Error);
+  FixedBatch labelled(torch::randn({8, 2}), torch::randint(3, {8}, torch::kLong));
+  EXPECT_NO_THROW(conditional.step(labelled));
+}
+
+TEST(AdversarialObjective, WganGpTrainsACriticWithAGradientPenalty) {
+  Config c = small_config();
+  c.set("objective.loss", std::string("wgan_gp"));
+  torch::manual_seed(7);
+  auto model = points_gan(c);
+  AdversarialObjective objective(model, c);
+  CountingBatches batches;
+  Metrics m = objective.step(batches);
+  double penalty = -1;
+  for (const auto& kv : m)
+    if (kv.first == "gradient_penalty") penalty = kv.second;
+  EXPECT_GE(penalty, 0.0);
+  Config bad = small_config();
+  bad.set("objective.gp_weight", -1.0);
+  bad.set("objective.loss", std::string("wgan_gp"));
+  EXPECT_THROW(AdversarialObjective(points_gan(bad), bad), Error);
+}
+
+}  // namespace
+}  // namespace genzoo
