@@ -13,6 +13,7 @@
 #include "genzoo/eval/auroc.h"
 #include "genzoo/eval/likelihood.h"
 #include "genzoo/eval/modes.h"
+#include "genzoo/eval/ms_ssim.h"
 #include "genzoo/eval/parzen.h"
 #include "genzoo/eval/image_quality.h"
 #include "genzoo/models/latent/autoencoder.h"
@@ -256,6 +257,49 @@ MetricEntry modes_entry() {
           }};
 }
 
+MetricEntry ms_ssim_entry() {
+  return {"ms_ssim",
+          [](const EvalContext& ctx) -> std::string {
+            if (auto why = needs_samples(ctx); !why.empty()) return why;
+            if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+            if (ctx.reference_view.dim() != 4 ||
+                std::min(ctx.reference_view.size(2), ctx.reference_view.size(3)) < MsSsimOptions{}.window)
+              return "needs images of at least 7 x 7 pixels";
+            return "";
+          },
+          [](int64_t requested) { return std::max<int64_t>(2, std::min<int64_t>(requested, 1000)); },
+          [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+            // Odena et al. 2017: the mean MS-SSIM of random pairs; the same
+            // for pairs of real images of the scored split beside it.
+            constexpr int64_t kPairs = 1000, kPerClass = 100, kClassPairs = 200;
+            auto put_pairs = [&](const std::string& key, const PairwiseMsSsim& p) {
+              out[key] = p.mean;
+              out[key + "_stderr"] = p.stderr_mean;
+            };
+            put_pairs("ms_ssim_samples", random_pair_ms_ssim(samples, kPairs, ctx.seed));
+            put_pairs("ms_ssim_data", random_pair_ms_ssim(ctx.reference_view, kPairs, ctx.seed));
+            out["ms_ssim_pairs"] = kPairs;
+            out["ms_ssim_scales"] = ms_ssim_scales(std::min(samples.size(2), samples.size(3)));
+            // A class-conditional model: within each class, against the
+            // real images of that class.
+            auto conditional = ctx.model ? as<ClassConditional>(ctx.model) : nullptr;
+            if (!conditional || !ctx.scored_labels.defined()) return;
+            std::vector<double> gen, real;
+            for (int64_t c = 0; c < conditional->classes(); ++c) {
+              RngStateGuard guard;
+              torch::manual_seed(mix_seed(ctx.seed, 0x55A2, static_cast<uint64_t>(c)));
+              auto drawn = ctx.to_view(draw_given(*conditional, torch::full({kPerClass}, c, torch::kLong)));
+              gen.push_back(random_pair_ms_ssim(drawn, kClassPairs, ctx.seed + c).mean);
+              auto rows = (ctx.scored_labels == c).nonzero().flatten();
+              real.push_back(rows.size(0) >= 2
+                                 ? random_pair_ms_ssim(ctx.reference_view.index_select(0, rows), kClassPairs, ctx.seed + c).mean
+                                 : std::nan(""));
+            }
+            out["ms_ssim_per_class_samples"] = gen;
+            out["ms_ssim_per_class_data"] = real;
+          }};
+}
+
 MetricEntry neighbours_entry() {
   return {"neighbours",
           [](const EvalContext& ctx) -> std::string {
@@ -302,6 +346,7 @@ std::vector<MetricEntry> build_table() {
           feature_entry("pr", precision_recall_values),
           feature_entry("cs", classifier_score_values),
           modes_entry(),
+          ms_ssim_entry(),
           neighbours_entry(),
           speed_entry()};
 }

@@ -71,6 +71,7 @@ void GeneratorImpl::reset() {
     int64_t width = in;
     for (int64_t l = 0; l < o.g_layers(); ++l) {
       net->push_back(torch::nn::Linear(width, o.g_hidden()));
+      if (o.g_batchnorm()) net->push_back(torch::nn::BatchNorm1d(o.g_hidden()));
       net->push_back(torch::nn::ReLU());
       width = o.g_hidden();
     }
@@ -216,6 +217,7 @@ AdversarialNetOptions read_adversarial_net_options(Config& cfg, const DataSpec& 
   if (o.arch() == GanArch::Mlp) {
     o.g_hidden(cfg.get_int("model.g_hidden", o.g_hidden()))
         .g_layers(cfg.get_int("model.g_layers", o.g_layers()))
+        .g_batchnorm(cfg.get_bool("model.g_batchnorm", o.g_batchnorm()))
         .d_unit(cfg.get_enum("model.d_unit", o.d_unit(), discriminator_unit_names()))
         .d_hidden(cfg.get_int("model.d_hidden", o.d_hidden()))
         .d_layers(cfg.get_int("model.d_layers", o.d_layers()))

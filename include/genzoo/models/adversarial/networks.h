@@ -1,7 +1,7 @@
 #pragma once
 // The generator and discriminator networks every adversarial model here
 // shares (gan, dcgan, cgan):
-//   mlp   G: z -> [Linear(g_hidden), ReLU] x g_layers -> Linear(D) -> output
+//   mlp   G: z -> [Linear(g_hidden), (BatchNorm), ReLU] x g_layers -> Linear(D) -> output
 //         D: x -> [unit(d_hidden)] x d_layers -> Linear(outputs), dropout on
 //         its input and on every hidden layer. Goodfellow et al. 2014's MNIST
 //         nets (the authors' pylearn2 code): G 2 x 1200 ReLU, D 2 x maxout
@@ -57,6 +57,9 @@ struct AdversarialNetOptions {
   /// mlp G: units per hidden layer and hidden layers.
   TORCH_ARG(int64_t, g_hidden) = 1200;
   TORCH_ARG(int64_t, g_layers) = 2;
+  /// mlp G: BatchNorm after each hidden layer's affine map (PacGAN's 2-D
+  /// generator; the 2014 nets have none).
+  TORCH_ARG(bool, g_batchnorm) = false;
   /// mlp D: unit kind, units per hidden layer (maxout: units, each the max
   /// of d_pieces linear pieces), hidden layers.
   TORCH_ARG(DiscriminatorUnit, d_unit) = DiscriminatorUnit::Maxout;
@@ -108,7 +111,7 @@ TORCH_MODULE(Discriminator);
 
 /// The shared keys, for data `spec`: model.arch (mlp; conv needs 28 x 28
 /// images), model.noise_dims, model.noise, model.pack; mlp: model.g_hidden,
-/// model.g_layers, model.d_unit, model.d_hidden, model.d_pieces (maxout),
+/// model.g_layers, model.g_batchnorm, model.d_unit, model.d_hidden, model.d_pieces (maxout),
 /// model.d_layers, model.d_input_dropout, model.d_dropout. Each reads only
 /// its own keys, so a run's config.toml lists what it used. `defaults`
 /// gives the values of absent keys; with `arch_key` false the architecture
