@@ -12,6 +12,7 @@
 #include "genzoo/train/objectives/adversarial.h"
 #include "genzoo/train/objectives/elbo.h"
 #include "genzoo/train/objectives/reconstruction.h"
+#include "genzoo/train/objectives/semi_supervised.h"
 #include "genzoo/train/objectives/likelihood.h"
 
 namespace genzoo {
@@ -29,6 +30,7 @@ const std::vector<RegisteredModel>& model_registry() {
       {gan_model_info(), adversarial_objective()},
       {dcgan_model_info(), adversarial_objective()},
       {cgan_model_info(), adversarial_objective()},
+      {ssgan_model_info(), semi_supervised_objective()},
   };
   return registry;
 }

@@ -544,6 +544,14 @@ TEST_F(Cli, GansTrainLogTheirHealthResumeExactlyAndNameTheMetricsTheyHave) {
   ASSERT_EQ(run_cli("sample " + a + " -n 16 --seed 3 --out " + (dir / "a.idx")).status, 0);
   ASSERT_EQ(run_cli("sample " + b + " -n 16 --seed 3 --out " + (dir / "b.idx")).status, 0);
   EXPECT_TRUE(torch::equal(read_idx(dir / "a.idx"), read_idx(dir / "b.idx")));
+  // The paper's interpolation figure: pairs of noise draws, a linear and a
+  // spherical row each.
+  auto li = run_cli("latent interpolate " + a + " -n 2 --steps 5 --out " + (dir / "interp.png"));
+  ASSERT_EQ(li.status, 0) << li.err;
+  auto interp = read_image(dir / "interp.png");  // 4 rows of 5 8x8 images, 2-pixel gaps
+  EXPECT_EQ(interp.size(1), 4 * 10 + 2);
+  EXPECT_EQ(interp.size(2), 5 * 10 + 2);
+  expect_error("latent interpolate " + a + " --from test:0 --to test:1", {"no encoder", "noise"});
   // No density: asked for one, it says which metrics it has.
   expect_error("eval " + a + " --metrics nll", {"nll", "gan", "parzen"});
   auto e = run_cli("eval " + a + " --metrics parzen --samples 100 --json --threads 1");

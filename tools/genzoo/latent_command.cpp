@@ -9,6 +9,7 @@
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/eval/latent_space.h"
+#include "genzoo/models/adversarial/gan.h"
 #include "genzoo/report/png_grid.h"
 #include "metric_table.h"
 
@@ -69,7 +70,44 @@ void reconstruct(const LatentArgs& a) {
               static_cast<long long>(x.size(0)), out.c_str());
 }
 
+// A GAN has no encoder: its figure interpolates between noise draws
+// (Goodfellow et al. 2014, Figure 3): for each of n pairs z_a, z_b ~ p(z),
+// a row of G along the line and a row along the great circle between them
+// (a cgan keeps one class per pair: pair i draws class i mod classes).
+void interpolate_noise(const LatentArgs& a, Run& run, Adversarial& gan) {
+  if (!a.from.empty() || !a.to.empty())
+    throw Error("'" + run.info->name + "' has no encoder to place --from/--to in its noise space: leave them out to "
+                "interpolate between random noise draws");
+  if (!run.data.to_display) throw Error("'" + run.dataset.name + "' is not images");
+  torch::NoGradGuard no_grad;
+  run.model->eval();
+  RngStateGuard guard;
+  torch::manual_seed(static_cast<uint64_t>(a.seed));
+  auto conditional = as<ClassConditional>(run.model);
+  std::vector<torch::Tensor> rows;
+  for (int64_t i = 0; i < a.n; ++i) {
+    auto z = gan.noise(2);  // [2, Z]
+    torch::Tensor labels;
+    if (conditional) labels = torch::full({a.steps}, i % conditional->classes(), torch::kLong);
+    for (auto path : {interpolate_linear(z[0], z[1], a.steps), interpolate_spherical(z[0], z[1], a.steps)})
+      rows.push_back(run.data.to_display(gan.generate(path, labels)));
+  }
+  const std::string out = output(a, "interpolation");
+  save_grid(out, torch::cat(rows), a.steps);
+  std::printf("wrote %s: %lld pairs of noise draws in %lld steps, each pair linear then spherical (rows 1-2, 3-4, ...)\n",
+              out.c_str(), static_cast<long long>(a.n), static_cast<long long>(a.steps));
+}
+
 void interpolate(const LatentArgs& a) {
+  {
+    apply_threads(a.threads);
+    Run run = open_run(a.run, a.checkpoint);
+    if (auto gan = as<Adversarial>(run.model)) {
+      std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
+      interpolate_noise(a, run, *gan);
+      return;
+    }
+  }
   if (a.from.empty() || a.to.empty()) throw Error("interpolate needs --from and --to (test:INDEX or a PNG)");
   auto r = open_latent(a);
   auto x = torch::stack({run_image(r.run, a.from, "--from"), run_image(r.run, a.to, "--to")});
@@ -173,10 +211,12 @@ void add_latent_command(CLI::App& app) {
   common(rec, true);
   rec->add_option("-n", args->n, "Images")->check(CLI::Range(1, 256))->capture_default_str();
   rec->callback([args] { reconstruct(*args); });
-  auto* interp = cmd->add_subcommand("interpolate", "Decoded codes between two images, linear and spherical");
+  auto* interp = cmd->add_subcommand(
+      "interpolate", "Decoded codes between two images (a GAN: G between noise draws), linear and spherical");
   common(interp, true);
-  interp->add_option("--from", args->from, "test:INDEX or a PNG")->required();
-  interp->add_option("--to", args->to, "test:INDEX or a PNG")->required();
+  interp->add_option("--from", args->from, "test:INDEX or a PNG (latent models)");
+  interp->add_option("--to", args->to, "test:INDEX or a PNG (latent models)");
+  interp->add_option("-n", args->n, "GANs: pairs of noise draws (two rows each)")->check(CLI::Range(1, 32))->capture_default_str();
   interp->add_option("--steps", args->steps, "Images per row")->check(CLI::Range(2, 64))->capture_default_str();
   interp->callback([args] { interpolate(*args); });
   auto* man = cmd->add_subcommand("manifold", "A 2-D latent decoded on a grid of prior quantiles");

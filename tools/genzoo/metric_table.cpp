@@ -16,6 +16,7 @@
 #include "genzoo/eval/ms_ssim.h"
 #include "genzoo/eval/parzen.h"
 #include "genzoo/eval/image_quality.h"
+#include "genzoo/models/adversarial/gan.h"
 #include "genzoo/models/latent/autoencoder.h"
 #include "genzoo/models/latent/vae.h"
 
@@ -300,6 +301,32 @@ MetricEntry ms_ssim_entry() {
           }};
 }
 
+MetricEntry accuracy_entry() {
+  return {"accuracy",
+          [](const EvalContext& ctx) -> std::string {
+            if (!ctx.model || !as<SemiSupervised>(ctx.model)) return "needs a classifying model (ssgan)";
+            if (!ctx.scored_labels.defined()) return "needs the class labels of the scored split";
+            return "";
+          },
+          [](int64_t) { return int64_t{0}; },
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            auto classifier = as<SemiSupervised>(ctx.model);
+            torch::NoGradGuard no_grad;
+            ctx.model->eval();
+            const int64_t n = ctx.scored.size(0);
+            auto correct = torch::zeros({n}, torch::kFloat64);
+            for (int64_t i = 0; i < n; i += 1000) {
+              const int64_t end = std::min(i + 1000, n);
+              auto pred = classifier->class_logits(ctx.scored.slice(0, i, end)).argmax(1);
+              correct.slice(0, i, end).copy_((pred == ctx.scored_labels.slice(0, i, end)).to(torch::kFloat64));
+            }
+            out["accuracy"] = correct.mean().item<double>();
+            out["accuracy_stderr"] = n > 1 ? correct.std().item<double>() / std::sqrt(static_cast<double>(n)) : 0.0;
+            out["accuracy_rows"] = n;
+            out["labelled_examples"] = classifier->labelled_images().size(0);
+          }};
+}
+
 MetricEntry neighbours_entry() {
   return {"neighbours",
           [](const EvalContext& ctx) -> std::string {
@@ -347,6 +374,7 @@ std::vector<MetricEntry> build_table() {
           feature_entry("cs", classifier_score_values),
           modes_entry(),
           ms_ssim_entry(),
+          accuracy_entry(),
           neighbours_entry(),
           speed_entry()};
 }

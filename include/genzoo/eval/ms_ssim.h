@@ -13,7 +13,7 @@
 // third halving is 7 x 7: genzoo uses a 7 x 7 window (sigma 1.5) and as many
 // scales as keep the coarsest side >= the window, at most 5 (3 for 28 x 28:
 // 28, 14, 7), with Wang et al.'s first weights renormalised to sum to 1
-// (0.0448, 0.2856, 0.3001 -> 0.0709, 0.4521, 0.4750).
+// (0.0448, 0.2856, 0.3001 -> 0.0711, 0.4530, 0.4760).
 #include <torch/torch.h>
 
 #include <cstdint>

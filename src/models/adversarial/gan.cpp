@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
 
 namespace genzoo {
 
@@ -32,7 +33,8 @@ template <typename Self>
 void GanBase<Self>::reset() {
   TORCH_CHECK(options.classes() >= 0, "classes must be >= 0");
   auto net = options.net();
-  net.conditions(options.classes()).d_outputs(1);
+  TORCH_CHECK(options.d_outputs() >= 1, "the discriminator needs >= 1 output");
+  net.conditions(options.classes()).d_outputs(options.d_outputs());
   options.net(net);
   generator = this->register_module("generator", Generator(net));
   discriminator = this->register_module("discriminator", Discriminator(net));
@@ -101,6 +103,50 @@ void GanBase<Self>::set_class_prior(const torch::Tensor& labels) {
 
 template struct GanBase<GanImpl>;
 template struct GanBase<CganImpl>;
+template struct GanBase<SsganImpl>;
+
+SsganImpl::SsganImpl(GanOptions options, int64_t labelled_count)
+    : GanBase<SsganImpl>(std::move(options)), labelled_count(labelled_count) {
+  add_labelled_buffers();  // the base's constructor ran the base's reset()
+}
+
+void SsganImpl::reset() {
+  GanBase<SsganImpl>::reset();
+  add_labelled_buffers();
+}
+
+void SsganImpl::add_labelled_buffers() {
+  const int64_t k = options.d_outputs();
+  TORCH_CHECK(k >= 2, "ssgan: needs >= 2 classes");
+  TORCH_CHECK(labelled_count >= k && labelled_count % k == 0, "ssgan: model.labelled must be a positive multiple of the ",
+              k, " classes (the same number per class), got ", labelled_count);
+  std::vector<int64_t> shape{labelled_count};
+  for (auto d : options.net().shape()) shape.push_back(d);
+  labelled_x = register_buffer("labelled_x", torch::zeros(shape));
+  labelled_y = register_buffer("labelled_y", torch::arange(labelled_count, torch::kLong) % k);
+}
+
+void SsganImpl::choose_labelled(const torch::Tensor& data, const torch::Tensor& labels, uint64_t seed) {
+  if (!data.defined() || !labels.defined()) return;
+  torch::NoGradGuard no_grad;
+  const int64_t k = options.d_outputs(), per_class = labelled_count / k;
+  // A fixed permutation of the training rows, then the first per_class
+  // rows of each class in it: balanced, and the same for every run of a seed.
+  auto order = torch::randperm(data.size(0), derived_generator(seed, 0x55A3), torch::kLong);
+  auto y = labels.index_select(0, order);
+  std::vector<torch::Tensor> rows;
+  for (int64_t c = 0; c < k; ++c) {
+    auto of_class = order.index_select(0, (y == c).nonzero().flatten());
+    if (of_class.size(0) < per_class)
+      throw Error("ssgan: model.labelled = " + std::to_string(labelled_count) + " needs " + std::to_string(per_class) +
+                  " training images of class " + std::to_string(c) + ", and there are " +
+                  std::to_string(of_class.size(0)));
+    rows.push_back(of_class.slice(0, 0, per_class));
+  }
+  auto chosen = torch::cat(rows);  // [L], class-major
+  labelled_x.copy_(data.index_select(0, chosen).reshape(labelled_x.sizes()));
+  labelled_y.copy_(labels.index_select(0, chosen));
+}
 
 namespace {
 
@@ -155,6 +201,32 @@ ModelInfo cgan_model_info() {
   info.accepts.formats = gan_formats();
   info.accepts.labels = true;
   info.create = [](ModelContext& ctx) -> ModulePtr { return build_gan<Cgan>(ctx, {}, true, ctx.data.classes); };
+  return info;
+}
+
+ModelInfo ssgan_model_info() {
+  ModelInfo info;
+  info.name = "ssgan";
+  info.family = "adversarial";
+  info.description = "semi-supervised GAN (Salimans et al. 2016): a K-class discriminator learning from few labels";
+  info.capabilities = {Capability::Sample};
+  info.accepts.formats = {PixelFormat::Unit, PixelFormat::Symmetric};
+  info.accepts.labels = true;
+  info.create = [](ModelContext& ctx) -> ModulePtr {
+    Config& cfg = *ctx.config;
+    auto defaults = AdversarialNetOptions{}.g_hidden(500).d_unit(DiscriminatorUnit::Relu).d_hidden(500).d_layers(3);
+    GanOptions o;
+    o.net(read_adversarial_net_options(cfg, ctx.data, defaults, true)).d_outputs(ctx.data.classes);
+    const int64_t labelled = cfg.get_int("model.labelled", 100);
+    if (ctx.data.classes < 2) throw Error("ssgan needs labelled data with >= 2 classes");
+    if (labelled < ctx.data.classes || labelled % ctx.data.classes != 0)
+      throw Error("config key 'model.labelled' must be a positive multiple of the " + std::to_string(ctx.data.classes) +
+                  " classes (the same number per class), got " + std::to_string(labelled));
+    Ssgan model(o, labelled);
+    model->generator->init_from_marginals(ctx.train_data);
+    model->choose_labelled(ctx.train_data, ctx.train_labels, static_cast<uint64_t>(cfg.get_int("model.labelled_seed", 0)));
+    return model.ptr();
+  };
   return info;
 }
 

@@ -132,6 +132,7 @@ void DiscriminatorImpl::reset() {
   TORCH_CHECK(o.pack() >= 1, "model.pack must be >= 1, got ", o.pack());
   TORCH_CHECK(o.d_outputs() >= 1, "the discriminator needs >= 1 output");
   net = torch::nn::Sequential();
+  head = torch::nn::Sequential();
   if (o.arch() == GanArch::Mlp) {
     TORCH_CHECK(o.d_hidden() >= 1 && o.d_layers() >= 0, "model.d_hidden must be >= 1 and model.d_layers >= 0");
     TORCH_CHECK(o.d_pieces() >= 1, "model.d_pieces must be >= 1, got ", o.d_pieces());
@@ -154,7 +155,7 @@ void DiscriminatorImpl::reset() {
       if (o.d_dropout() > 0) net->push_back(torch::nn::Dropout(o.d_dropout()));
       width = o.d_hidden();
     }
-    net->push_back(torch::nn::Linear(width, o.d_outputs()));
+    head->push_back(torch::nn::Linear(width, o.d_outputs()));
   } else {
     TORCH_CHECK(o.shape().size() == 3 && o.shape()[1] == 28 && o.shape()[2] == 28,
                 "model.arch = conv is the 28 x 28 DCGAN");
@@ -169,13 +170,18 @@ void DiscriminatorImpl::reset() {
     net->push_back(torch::nn::Conv2d(Conv2dOptions(128, 256, 4).stride(2).padding(1).bias(false)));  // [256, 3, 3]
     net->push_back(torch::nn::BatchNorm2d(256));
     net->push_back(leaky());
-    net->push_back(torch::nn::Conv2d(Conv2dOptions(256, o.d_outputs(), 3)));  // [outputs, 1, 1]
-    net->push_back(torch::nn::Flatten());
+    head->push_back(torch::nn::Conv2d(Conv2dOptions(256, o.d_outputs(), 3)));  // [outputs, 1, 1]
+    head->push_back(torch::nn::Flatten());
   }
   register_module("net", net);
+  register_module("head", head);
 }
 
 torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& cond) {
+  return head->forward(features(x, cond));  // [N / pack, outputs]
+}
+
+torch::Tensor DiscriminatorImpl::features(const torch::Tensor& x, const torch::Tensor& cond) {
   const auto& o = options;
   const int64_t n = x.size(0), pack = o.pack();
   TORCH_CHECK(n % pack == 0, "discriminator: ", n, " samples do not divide into packs of ", pack);
@@ -195,7 +201,7 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Te
     }
     in = in.reshape({n / pack, -1, x.size(2), x.size(3)});  // packs along the channels
   }
-  return net->forward(in);  // [N / pack, outputs]
+  return net->forward(in);  // [N / pack, F] or [N / pack, 256, 3, 3]
 }
 
 AdversarialNetOptions read_adversarial_net_options(Config& cfg, const DataSpec& spec, AdversarialNetOptions defaults,

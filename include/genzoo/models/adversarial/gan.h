@@ -24,8 +24,8 @@ struct Adversarial {
   /// G(z, y): [n, C, H, W] (or [n, 2]) in the data space, differentiable;
   /// `labels` int64 [n] for a class-conditional model, undefined otherwise.
   virtual torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) = 0;
-  /// D's logits for x [N, ...] (N a multiple of pack()): [N / pack, 1];
-  /// D(x) = sigmoid(logit).
+  /// D's logits for x [N, ...] (N a multiple of pack()): [N / pack, 1],
+  /// D(x) = sigmoid(logit) (the semi-supervised GAN: [N, K] class logits).
   virtual torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) = 0;
   /// Samples D judges together (PacGAN); 1 = one at a time.
   virtual int64_t pack() const = 0;
@@ -42,6 +42,9 @@ struct GanOptions {
   TORCH_ARG(AdversarialNetOptions, net) = AdversarialNetOptions{};
   /// Class labels 0..classes-1 (cgan); 0 = unconditional.
   TORCH_ARG(int64_t, classes) = 0;
+  /// D's logits per input: 1 (real vs generated), K for the semi-supervised
+  /// GAN's K classes.
+  TORCH_ARG(int64_t, d_outputs) = 1;
 };
 
 /// What gan, dcgan and cgan share; GanImpl and CganImpl below differ only
@@ -93,11 +96,51 @@ struct CganImpl : GanBase<CganImpl>, ClassConditional {
 };
 TORCH_MODULE(Cgan);
 
+/// What the semi-supervised objective drives besides the two players: the
+/// labelled examples a model keeps, its class logits and D's features.
+struct SemiSupervised {
+  virtual ~SemiSupervised() = default;
+  virtual int64_t classes() const = 0;
+  /// The labelled training images [L, ...] and their labels int64 [L].
+  virtual torch::Tensor labelled_images() const = 0;
+  virtual torch::Tensor labelled_labels() const = 0;
+  /// Class logits [N, K] and D's last hidden layer [N, F] for x [N, ...].
+  virtual torch::Tensor class_logits(const torch::Tensor& x) = 0;
+  virtual torch::Tensor class_features(const torch::Tensor& x) = 0;
+};
+
+/// The semi-supervised GAN (Salimans et al. 2016): G as gan's, D a
+/// classifier with K logits l_1..l_K whose "generated" class has the fixed
+/// logit 0, so p(y = k | x) = softmax(l)_k among the data classes and
+///   D(x) = p(real | x) = Z(x) / (Z(x) + 1),  Z(x) = sum_k exp l_k(x).
+/// It keeps the few labelled training examples it learns from as buffers
+/// (`model.labelled` of them, the same number per class, drawn from a
+/// fixed stream of the training split), so a checkpoint holds them.
+struct SsganImpl : GanBase<SsganImpl>, SemiSupervised {
+  SsganImpl(GanOptions options, int64_t labelled_count);
+  void reset() override;
+  void add_labelled_buffers();
+  /// Draws the labelled subset from the training rows and labels.
+  void choose_labelled(const torch::Tensor& train_data, const torch::Tensor& train_labels, uint64_t seed);
+  int64_t classes() const override { return options.d_outputs(); }
+  torch::Tensor labelled_images() const override { return labelled_x; }
+  torch::Tensor labelled_labels() const override { return labelled_y; }
+  /// p(y | x) logits over the K data classes for x [N, ...]: [N, K].
+  torch::Tensor class_logits(const torch::Tensor& x) override { return discriminator(x); }
+  torch::Tensor class_features(const torch::Tensor& x) override { return discriminator->features(x).flatten(1); }
+  int64_t labelled_count;
+  torch::Tensor labelled_x, labelled_y;  // buffers [L, ...] and int64 [L]
+};
+TORCH_MODULE(Ssgan);
+
 /// Registry entries. gan: the shared keys of read_adversarial_net_options
 /// with model.arch = mlp by default; dcgan: the same with model.arch = conv
 /// and Gaussian noise by default; cgan: mlp or conv with labels.
 ModelInfo gan_model_info();
 ModelInfo dcgan_model_info();
 ModelInfo cgan_model_info();
+/// ssgan: gan's keys (default D: 3 x 500 relu with dropout, G 2 x 500) and
+/// model.labelled (100).
+ModelInfo ssgan_model_info();
 
 }  // namespace genzoo

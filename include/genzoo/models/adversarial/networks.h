@@ -103,9 +103,13 @@ struct DiscriminatorImpl : torch::nn::Cloneable<DiscriminatorImpl> {
   /// x [N, ...] (and cond [N, conditions]), N a multiple of pack ->
   /// logits [N / pack, d_outputs].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond = {});
+  /// The last hidden layer, the input of the output layer: [N / pack, F]
+  /// (mlp) or [N / pack, 256, 3, 3] (conv); feature matching compares
+  /// its means (Salimans et al. 2016).
+  torch::Tensor features(const torch::Tensor& x, const torch::Tensor& cond = {});
 
   AdversarialNetOptions options;
-  torch::nn::Sequential net{nullptr};
+  torch::nn::Sequential net{nullptr}, head{nullptr};  // hidden layers; the output layer
 };
 TORCH_MODULE(Discriminator);
 

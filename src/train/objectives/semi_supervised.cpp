@@ -1,0 +1,144 @@
+#include "genzoo/train/objectives/semi_supervised.h"
+
+#include <algorithm>
+
+#include "genzoo/core/error.h"
+
+namespace genzoo {
+
+namespace {
+
+// log D(x) = lse - softplus(lse) and log(1 - D(x)) = -softplus(lse), lse the
+// log-sum-exp of the K class logits [N, K] (the generated class's logit is 0).
+torch::Tensor log_sum_exp_logits(const torch::Tensor& logits) { return torch::logsumexp(logits, 1); }  // [N]
+
+}  // namespace
+
+SemiSupervisedObjective::SemiSupervisedObjective(ModulePtr model, Config& c)
+    : model_(std::move(model)),
+      gan_(required<Adversarial>(model_, "the semi_supervised objective needs a GAN (ssgan)")),
+      classifier_(required<SemiSupervised>(model_, "the semi_supervised objective needs a classifying discriminator (ssgan)")) {
+  // Every key is read in both modes, so that the labels-only baseline runs
+  // from the same recipe with one --set (the GAN's keys then go unused).
+  unsupervised_ = c.get_bool("objective.unsupervised", unsupervised_);
+  weight_ = c.get_double("objective.unsupervised_weight", weight_);
+  if (!(weight_ >= 0) || !std::isfinite(weight_))
+    throw Error("config key 'objective.unsupervised_weight' must be a finite number >= 0");
+  feature_matching_ = c.get_bool("objective.feature_matching", feature_matching_);
+  labelled_batch_ = c.get_int("objective.labelled_batch", labelled_batch_);
+  if (labelled_batch_ < 1) throw Error("config key 'objective.labelled_batch' must be >= 1");
+  OptimizerSpec defaults;
+  defaults.lr = 3e-4;
+  defaults.beta1 = 0.5;
+  auto spec_d = OptimizerSpec::from_config(c, "optim_d", defaults);
+  d_params_ = gan_->discriminator_module().parameters();
+  opt_d_ = make_optimizer(spec_d, d_params_);
+  auto spec_g = OptimizerSpec::from_config(c, "optim_g", defaults);
+  if (unsupervised_) {
+    g_params_ = gan_->generator_module().parameters();
+    opt_g_ = make_optimizer(spec_g, g_params_);
+  }
+  clip_ = clip_grad_norm_from_config(c);
+}
+
+Metrics SemiSupervisedObjective::step(BatchSource& batches) {
+  model_->train();
+  auto x_u = batches.next();  // [B, ...]; its labels are not used
+  auto images = classifier_->labelled_images(), labels = classifier_->labelled_labels();
+  auto rows = torch::randint(images.size(0), {labelled_batch_}, torch::kLong);  // with replacement
+  auto x_l = images.index_select(0, rows), y_l = labels.index_select(0, rows);
+  Metrics m;
+  opt_d_->zero_grad();
+  auto logits_l = classifier_->class_logits(x_l);  // [L, K]
+  auto sup = torch::nn::functional::cross_entropy(logits_l, y_l);
+  auto loss = sup;
+  torch::Tensor fake;
+  if (unsupervised_) {
+    {
+      torch::NoGradGuard no_grad;
+      fake = gan_->generate(gan_->noise(x_u.size(0)), {});
+    }
+    auto lse_u = log_sum_exp_logits(classifier_->class_logits(x_u));  // [B]
+    auto lse_f = log_sum_exp_logits(classifier_->class_logits(fake));
+    auto unsup = -(lse_u - torch::softplus(lse_u)).mean() + torch::softplus(lse_f).mean();
+    loss = sup + weight_ * unsup;
+    m.emplace_back("d_loss", unsup.item<double>());
+    m.emplace_back("d_real", torch::sigmoid(lse_u).mean().item<double>());  // D(x) = Z/(Z+1) = sigmoid(lse)
+    m.emplace_back("d_fake", torch::sigmoid(lse_f).mean().item<double>());
+  }
+  loss.backward();
+  if (clip_ > 0) torch::nn::utils::clip_grad_norm_(d_params_, clip_);
+  opt_d_->step();
+  m.insert(m.begin(), {"sup_loss", sup.item<double>()});
+  m.emplace_back("train_accuracy", (logits_l.argmax(1) == y_l).to(torch::kFloat64).mean().item<double>());
+  if (!unsupervised_) return m;
+
+  opt_g_->zero_grad();
+  for (auto& p : d_params_) p.requires_grad_(false);
+  torch::Tensor g_loss;
+  auto generated = gan_->generate(gan_->noise(x_u.size(0)), {});
+  if (feature_matching_) {
+    torch::Tensor real_features;
+    {
+      torch::NoGradGuard no_grad;
+      real_features = classifier_->class_features(x_u).mean(0);  // [F]
+    }
+    g_loss = (classifier_->class_features(generated).mean(0) - real_features).pow(2).mean();
+  } else {
+    auto lse = log_sum_exp_logits(classifier_->class_logits(generated));
+    g_loss = (torch::softplus(lse) - lse).mean();  // -log D(G(z))
+  }
+  g_loss.backward();
+  for (auto& p : d_params_) p.requires_grad_(true);
+  if (clip_ > 0) torch::nn::utils::clip_grad_norm_(g_params_, clip_);
+  opt_g_->step();
+  m.emplace_back("g_loss", g_loss.item<double>());
+  return m;
+}
+
+Metrics SemiSupervisedObjective::evaluate(const Examples& split, int64_t batch_size) {
+  if (!split.y.defined()) throw Error("the semi-supervised GAN is scored on labelled rows, and the data have none");
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  double wrong = 0, nll = 0;
+  const int64_t n = split.x.size(0);
+  for (int64_t i = 0; i < n; i += batch_size) {
+    const int64_t end = std::min(i + batch_size, n);
+    auto logits = classifier_->class_logits(split.x.slice(0, i, end));
+    auto y = split.y.slice(0, i, end);
+    wrong += (logits.argmax(1) != y).sum().item<double>();
+    nll += torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+               .item<double>();
+  }
+  return {{"error", wrong / n}, {"class_nll", nll / n}};
+}
+
+void SemiSupervisedObjective::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive d;
+  opt_d_->save(d);
+  archive.write("optimizer_d", d);
+  if (opt_g_) {
+    torch::serialize::OutputArchive g;
+    opt_g_->save(g);
+    archive.write("optimizer_g", g);
+  }
+}
+
+void SemiSupervisedObjective::load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive d;
+  archive.read("optimizer_d", d);
+  opt_d_->load(d);
+  if (opt_g_) {
+    torch::serialize::InputArchive g;
+    archive.read("optimizer_g", g);
+    opt_g_->load(g);
+  }
+}
+
+ObjectiveInfo semi_supervised_objective() {
+  return {"semi_supervised", [](ModulePtr model, Config& config) -> std::unique_ptr<Objective> {
+            return std::make_unique<SemiSupervisedObjective>(std::move(model), config);
+          }};
+}
+
+}  // namespace genzoo
