@@ -8,6 +8,11 @@
 //   MODEL: fvsbn | nade | nade-naive | made     (exact NLL)
 //          vae | vae-conv                       (the one-sample ELBO: Burda et
 //                                               al.'s MLP, the conv recipe's pair)
+//          dcgan                                (one Algorithm 1 step, k = 1: a D
+//                                               update on 64 images in [-1, 1]
+//                                               and 64 fakes, then a G update;
+//                                               Adam 2e-4, betas (0.5, 0.999);
+//                                               bench/peers/gan.py)
 // Pixels are 1 with probability P (default 0.31, the fraction of ones in
 // thresholded Fashion-MNIST; mnist-10k's mean intensity is 0.13). NADE's
 // fused kernel skips work on 0 pixels, so its speed depends on P.
@@ -22,7 +27,9 @@
 #include "genzoo/models/explicit/fvsbn.h"
 #include "genzoo/models/explicit/made.h"
 #include "genzoo/models/explicit/nade.h"
+#include "genzoo/models/adversarial/gan.h"
 #include "genzoo/models/latent/vae.h"
+#include "genzoo/train/objectives/adversarial.h"
 
 namespace {
 
@@ -32,6 +39,14 @@ genzoo::ModulePtr make_model(const std::string& name) {
   if (name == "nade-naive") return genzoo::Nade(genzoo::NadeOptions().hidden(500).impl(genzoo::NadeImplementation::Naive)).ptr();
   if (name == "made")
     return genzoo::Made(genzoo::MadeOptions().hidden(500).layers(1).masks(1).direct(true)).ptr();
+  if (name == "dcgan") {
+    genzoo::GanOptions o;
+    o.net(genzoo::AdversarialNetOptions()
+              .arch(genzoo::GanArch::Conv)
+              .noise(genzoo::GanNoise::Gaussian)
+              .format(genzoo::PixelFormat::Symmetric));
+    return genzoo::Gan(o).ptr();
+  }
   if (name == "vae") return genzoo::Vae(genzoo::VaeOptions()).ptr();  // 784-200-200-(2x50), tanh
   if (name == "vae-conv")
     return genzoo::Vae(genzoo::VaeOptions().net(
@@ -45,7 +60,7 @@ genzoo::ModulePtr make_model(const std::string& name) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: genzoo_train_bench fvsbn|nade|nade-naive|made|vae|vae-conv [--threads N] [--seconds S] "
+                 "usage: genzoo_train_bench fvsbn|nade|nade-naive|made|vae|vae-conv|dcgan [--threads N] [--seconds S] "
                  "[--density P]\n");
     return 2;
   }
@@ -64,6 +79,33 @@ int main(int argc, char** argv) {
   if (!model) {
     std::fprintf(stderr, "genzoo_train_bench: unknown model '%s'\n", name.c_str());
     return 2;
+  }
+  if (genzoo::as<genzoo::Adversarial>(model)) {
+    // The adversarial objective's own step (D then G), on cycling batches.
+    const int64_t batch = 64;
+    auto data = torch::rand({10 * batch, 1, 28, 28}) * 2 - 1;
+    struct Cycling : genzoo::BatchSource {
+      torch::Tensor data;
+      int64_t batch, i = 0;
+      torch::Tensor next() override { return data.slice(0, (i % 10) * batch, (i++ % 10 + 1) * batch); }
+    } source;
+    source.data = data;
+    source.batch = batch;
+    genzoo::Config config;
+    config.set("objective.health_every", int64_t{1000000});  // no health probe inside the timing
+    genzoo::AdversarialObjective objective(model, config);
+    for (int64_t i = 0; i < 2; ++i) objective.step(source);
+    int64_t steps = 0;
+    auto start = genzoo::Clock::now();
+    while (steps < 3 || genzoo::seconds_since(start) < seconds) {
+      objective.step(source);
+      ++steps;
+    }
+    const double elapsed = genzoo::seconds_since(start);
+    std::printf("{\"impl\": \"genzoo\", \"model\": \"%s\", \"threads\": %d, \"steps\": %lld, \"seconds\": %.3f, "
+                "\"images_per_s\": %.1f}\n",
+                name.c_str(), used, static_cast<long long>(steps), elapsed, steps * batch / elapsed);
+    return 0;
   }
   auto density = genzoo::as<genzoo::Density>(model);
   auto bound = genzoo::as<genzoo::VariationalBound>(model);

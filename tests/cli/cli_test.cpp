@@ -544,6 +544,9 @@ TEST_F(Cli, GansTrainLogTheirHealthResumeExactlyAndNameTheMetricsTheyHave) {
   ASSERT_EQ(run_cli("sample " + a + " -n 16 --seed 3 --out " + (dir / "a.idx")).status, 0);
   ASSERT_EQ(run_cli("sample " + b + " -n 16 --seed 3 --out " + (dir / "b.idx")).status, 0);
   EXPECT_TRUE(torch::equal(read_idx(dir / "a.idx"), read_idx(dir / "b.idx")));
+  // A player's optimizer or the game itself cannot change under a resume.
+  expect_error("train --resume --out " + b + " --steps 8 --set optim_g.name=sgd", {"optim_g.name", "resumed"});
+  expect_error("train --resume --out " + b + " --steps 8 --set objective.loss=minimax", {"objective.loss"});
   // The paper's interpolation figure: pairs of noise draws, a linear and a
   // spherical row each.
   auto li = run_cli("latent interpolate " + a + " -n 2 --steps 5 --out " + (dir / "interp.png"));

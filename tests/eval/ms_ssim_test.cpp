@@ -37,12 +37,18 @@ TEST(MsSsim, MatchesHandComputedValues) {
   // 0.2856 / (0.0448 + 0.2856).
   auto a2 = torch::full({1, 1, 14, 14}, 0.2, torch::kFloat64), b2 = torch::full({1, 1, 14, 14}, 0.6, torch::kFloat64);
   EXPECT_NEAR(ms_ssim(a2, b2).item<double>(), std::pow(0.2401 / 0.4001, 0.2856 / 0.3304), 1e-9);
-  // A structure term by hand: y = 2 x on a 7 x 7 window with zero-mean x
-  // would need the window weights; instead x and y = x + c (a shift) keep
-  // the covariance: cs = 1 exactly, luminance below 1.
+  // A shift y = x + c keeps variances and covariance (cs = 1), so only the
+  // luminance term, below 1, is left: the value lies strictly between that
+  // of the identical pair and 0.
   auto gen = torch::make_generator<at::CPUGeneratorImpl>(2);
-  auto x = torch::rand({1, 1, 7, 7}, gen) * 0.5;
-  EXPECT_LT(ms_ssim(x, x + 0.3).item<double>(), 1.0);
+  auto x = torch::rand({1, 1, 7, 7}, gen).to(torch::kFloat64) * 0.5;
+  const double shifted = ms_ssim(x, x + 0.3).item<double>();
+  EXPECT_LT(shifted, 1.0);
+  EXPECT_GT(shifted, 0.0);
+  // The same shift on constant images gives the luminance term exactly.
+  auto flat = torch::full({1, 1, 7, 7}, 0.25, torch::kFloat64);
+  EXPECT_NEAR(ms_ssim(flat, flat + 0.3).item<double>(), (2 * 0.25 * 0.55 + 1e-4) / (0.25 * 0.25 + 0.55 * 0.55 + 1e-4),
+              1e-12);
   MsSsimOptions one;
   one.scales = 1;
   auto big = torch::rand({1, 1, 28, 28}, gen) * 0.5;

@@ -1,4 +1,5 @@
 #include "genzoo/train/objectives/adversarial.h"
+#include "genzoo/train/objectives/semi_supervised.h"
 
 #include <gtest/gtest.h>
 
@@ -267,14 +268,78 @@ TEST(AdversarialObjective, WganGpTrainsACriticWithAGradientPenalty) {
   AdversarialObjective objective(model, c);
   CountingBatches batches;
   Metrics m = objective.step(batches);
-  double penalty = -1;
-  for (const auto& kv : m)
-    if (kv.first == "gradient_penalty") penalty = kv.second;
-  EXPECT_GE(penalty, 0.0);
+  auto get = [&](const std::string& name) {
+    for (const auto& kv : m)
+      if (kv.first == name) return kv.second;
+    ADD_FAILURE() << "no " << name;
+    return std::nan("");
+  };
+  const double penalty = get("gradient_penalty"), gap = get("wasserstein");
+  EXPECT_GT(penalty, 0.0);  // an untrained critic's gradient norm is not 1
+  // The critic's loss: -(mean l(x) - mean l(G(z))) + 10 * penalty.
+  EXPECT_NEAR(get("d_loss"), -gap + 10 * penalty, 1e-5 * (1 + std::abs(gap) + penalty));
+  EXPECT_FALSE(std::any_of(m.begin(), m.end(), [](const auto& kv) { return kv.first == "d_real"; }));
+  // BatchNorm couples the examples whose gradients the penalty judges.
+  Config conv;
+  conv.set("objective.loss", std::string("wgan_gp"));
+  ModelContext ctx;
+  ctx.config = &conv;
+  ctx.data.format = PixelFormat::Symmetric;
+  auto dcgan = create_model(find_model("dcgan").model, ctx);
+  EXPECT_THROW(AdversarialObjective(dcgan, conv), Error);
   Config bad = small_config();
   bad.set("objective.gp_weight", -1.0);
   bad.set("objective.loss", std::string("wgan_gp"));
   EXPECT_THROW(AdversarialObjective(points_gan(bad), bad), Error);
+}
+
+TEST(SemiSupervisedLosses, MatchHandComputedValues) {
+  // K = 2 logits (0, 0): Z = 2, D = Z / (Z + 1) = 2/3, so -log D = log 1.5
+  // for data, and for a generated example -log(1 - D) = log 3.
+  auto zeros = torch::zeros({1, 2}, torch::kFloat64);
+  EXPECT_NEAR(unsupervised_loss(zeros, zeros).item<double>(), std::log(1.5) + std::log(3.0), 1e-12);
+  // Logits (1, 0) with label 0: -log softmax = log(1 + e^-1) = 0.3132617.
+  auto logits = torch::tensor({{1.0, 0.0}}, torch::kFloat64);
+  EXPECT_NEAR(supervised_loss(logits, torch::tensor({0}, torch::kLong)).item<double>(), 0.3132617, 1e-6);
+  // Confident real logits and confident fake ones drive the loss to 0.
+  auto big = torch::full({1, 2}, 30.0, torch::kFloat64), small = torch::full({1, 2}, -30.0, torch::kFloat64);
+  EXPECT_LT(unsupervised_loss(big, small).item<double>(), 1e-10);
+}
+
+TEST(SemiSupervisedObjective, TheLabelsOnlyBaselineLeavesTheGeneratorAloneAndSchedulesApply) {
+  // A labelled 2-D toy: 3 classes, 2 labelled rows each.
+  auto x = torch::randn({30, 1, 3, 3});
+  auto y = torch::arange(30, torch::kLong) % 3;
+  for (bool unsupervised : {false, true}) {
+    Config c;
+    c.set("model.g_hidden", int64_t{8});
+    c.set("model.d_hidden", int64_t{8});
+    c.set("model.labelled", int64_t{6});
+    c.set("objective.unsupervised", unsupervised);
+    c.set("objective.labelled_batch", int64_t{6});
+    c.set("optim_d.schedule", std::string("step"));
+    c.set("optim_d.step_epochs", int64_t{1});
+    ModelContext ctx;
+    ctx.config = &c;
+    ctx.data.height = ctx.data.width = 3;
+    ctx.data.classes = 3;
+    ctx.train_data = (x * 0.2 + 0.5).clamp(0, 1);
+    ctx.train_labels = y;
+    auto model = create_model(find_model("ssgan").model, ctx);
+    auto ss = as<SemiSupervised>(model);
+    ASSERT_TRUE(ss);
+    EXPECT_EQ(ss->labelled_images().size(0), 6);
+    EXPECT_TRUE(torch::equal(torch::bincount(ss->labelled_labels()), torch::tensor({2, 2, 2}, torch::kLong)));
+    SemiSupervisedObjective objective(model, c);
+    EXPECT_NO_THROW(c.check_all_used());
+    auto gan = std::dynamic_pointer_cast<SsganImpl>(model);
+    auto g_before = gan->generator->parameters()[0].clone();
+    objective.begin_epoch(2);
+    FixedBatch batch(ctx.train_data.slice(0, 0, 10));
+    Metrics m = objective.step(batch);
+    EXPECT_EQ(torch::equal(g_before, gan->generator->parameters()[0]), !unsupervised) << unsupervised;
+    EXPECT_EQ(std::any_of(m.begin(), m.end(), [](const auto& kv) { return kv.first == "g_loss"; }), unsupervised);
+  }
 }
 
 }  // namespace

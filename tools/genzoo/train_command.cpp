@@ -98,9 +98,15 @@ void run_train(const TrainArgs& a) {
     // The model, the data, the optimizer and the batch order define the run:
     // resuming with any of them changed would not continue it.
     for (const auto& [key, value] : config.values()) {
+      // optim.name and each player's optim_g.name / optim_d.name: the
+      // optimizer state in the checkpoint is of that kind. objective.loss
+      // and objective.unsupervised change what the objective is.
+      const bool optimizer_kind = key.rfind("optim", 0) == 0 && key.size() > 5 &&
+                                  key.compare(key.size() - 5, 5, ".name") == 0;
       bool defining = key.rfind("model.", 0) == 0 || key.rfind("data.", 0) == 0 ||
-                      key == "train.seed" || key == "train.batch_size" || key == "optim.name" ||
-                      key == "train.validation" || key == "train.select_by";
+                      key == "train.seed" || key == "train.batch_size" || optimizer_kind ||
+                      key == "train.validation" || key == "train.select_by" || key == "objective.loss" ||
+                      key == "objective.unsupervised";
       auto it = stored.values().find(key);
       if (defining && (it == stored.values().end() || it->second != value))
         throw Error("cannot change '" + key + "' of a run being resumed; start a new run instead");

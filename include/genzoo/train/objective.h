@@ -141,6 +141,24 @@ std::shared_ptr<Interface> required(const ModulePtr& model, const std::string& n
   return p;
 }
 
+/// Turns off gradients of `params` for a scope and restores them on exit,
+/// exceptions included (a discriminator's weights during the generator's
+/// update: G's gradient flows through D, D's own weight gradients are waste).
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(std::vector<torch::Tensor>& params) : params_(params) {
+    for (auto& p : params_) p.requires_grad_(false);
+  }
+  ~FrozenParameters() {
+    for (auto& p : params_) p.requires_grad_(true);
+  }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<torch::Tensor>& params_;
+};
+
 /// train.clip_grad_norm (0 = off), validated: a finite number >= 0.
 double clip_grad_norm_from_config(Config& config);
 

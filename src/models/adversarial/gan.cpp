@@ -217,6 +217,7 @@ ModelInfo ssgan_model_info() {
     auto defaults = AdversarialNetOptions{}.g_hidden(500).d_unit(DiscriminatorUnit::Relu).d_hidden(500).d_layers(3);
     GanOptions o;
     o.net(read_adversarial_net_options(cfg, ctx.data, defaults, true)).d_outputs(ctx.data.classes);
+    if (o.net().pack() != 1) throw Error("ssgan classifies one image at a time: model.pack must be 1");
     const int64_t labelled = cfg.get_int("model.labelled", 100);
     if (ctx.data.classes < 2) throw Error("ssgan needs labelled data with >= 2 classes");
     if (labelled < ctx.data.classes || labelled % ctx.data.classes != 0)

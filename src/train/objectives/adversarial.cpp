@@ -20,23 +20,6 @@ double total_grad_norm(const std::vector<torch::Tensor>& params) {
   return std::sqrt(sq);
 }
 
-// Turns off gradients of `params` for a scope (D's weights during G's
-// update: G's gradient flows through D, D's own weight gradients are waste).
-class FrozenParameters {
- public:
-  explicit FrozenParameters(std::vector<torch::Tensor>& params) : params_(params) {
-    for (auto& p : params_) p.requires_grad_(false);
-  }
-  ~FrozenParameters() {
-    for (auto& p : params_) p.requires_grad_(true);
-  }
-  FrozenParameters(const FrozenParameters&) = delete;
-  FrozenParameters& operator=(const FrozenParameters&) = delete;
-
- private:
-  std::vector<torch::Tensor>& params_;
-};
-
 void add(Metrics& m, const std::string& name, double v) {
   for (auto& kv : m)
     if (kv.first == name) {
@@ -92,6 +75,10 @@ AdversarialObjective::AdversarialObjective(ModulePtr model, Config& c)
   k_ = c.get_int("objective.k", k_);
   if (k_ < 1) throw Error("config key 'objective.k' must be >= 1 (discriminator steps per generator step)");
   if (loss_ == GanLoss::WganGp) {
+    for (const auto& m : gan_->discriminator_module().modules())
+      if (m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>())
+        throw Error("objective.loss = wgan_gp penalises each example's gradient, which BatchNorm in the "
+                    "discriminator couples across the batch (Gulrajani et al. 2017 use none): use model.arch = mlp");
     gp_weight_ = c.get_double("objective.gp_weight", gp_weight_);
     if (!(gp_weight_ >= 0) || !std::isfinite(gp_weight_))
       throw Error("config key 'objective.gp_weight' must be a finite number >= 0");
@@ -147,8 +134,9 @@ void AdversarialObjective::begin_step(int64_t steps_done) {
 // state to match an uninterrupted one.
 void AdversarialObjective::apply_schedules() {
   const double decay = lr_decay_ > 1 ? std::pow(lr_decay_, -static_cast<double>(steps_done_)) : 1.0;
-  set_learning_rate(*opt_g_, std::max(spec_g_.lr_at(epoch_) * decay, lr_floor_));
-  set_learning_rate(*opt_d_, std::max(spec_d_.lr_at(epoch_) * decay, lr_floor_));
+  const double floor = lr_decay_ > 1 ? lr_floor_ : 0.0;  // the floor belongs to the per-step decay
+  set_learning_rate(*opt_g_, std::max(spec_g_.lr_at(epoch_) * decay, floor));
+  set_learning_rate(*opt_d_, std::max(spec_d_.lr_at(epoch_) * decay, floor));
   if (momentum_final_ >= 0) {
     const double t = std::min(1.0, static_cast<double>(epoch_) / static_cast<double>(momentum_epochs_));
     const std::pair<torch::optim::Optimizer*, const OptimizerSpec*> players[] = {{opt_g_.get(), &spec_g_},
@@ -198,7 +186,7 @@ int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& 
     auto e = torch::rand(shape, x.options()).repeat_interleave(gan_->pack(), 0);  // [m, 1, ...]
     auto between = (e * x + (1 - e) * fake).detach().requires_grad_(true);
     auto critic = gan_->discriminate(between, y).sum();
-    auto grad = torch::autograd::grad({critic}, {between}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    auto grad = torch::autograd::grad({critic}, {between}, {}, /*retain_graph=*/{}, /*create_graph=*/true)[0];
     auto norms = grad.reshape({m / gan_->pack(), -1}).norm(2, 1);  // [m / pack]
     auto penalty = (norms - 1).pow(2).mean();
     loss = -gap + gp_weight_ * penalty;
@@ -209,8 +197,10 @@ int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& 
   }
   loss.backward();
   add(sums, "d_loss", loss.item<double>());
-  add(sums, "d_real", torch::sigmoid(real_logits).mean().item<double>());
-  add(sums, "d_fake", torch::sigmoid(fake_logits).mean().item<double>());
+  if (loss_ != GanLoss::WganGp) {  // a critic's value is no probability
+    add(sums, "d_real", torch::sigmoid(real_logits).mean().item<double>());
+    add(sums, "d_fake", torch::sigmoid(fake_logits).mean().item<double>());
+  }
   add(sums, "d_grad_norm", total_grad_norm(d_params_));
   if (clip_ > 0) torch::nn::utils::clip_grad_norm_(d_params_, clip_);
   opt_d_->step();
@@ -238,7 +228,9 @@ Metrics AdversarialObjective::step(BatchSource& batches) {
   for (int64_t i = 0; i < k_; ++i) m = discriminator_step(batches, sums, x);
   Metrics m_out;
   for (const auto& [name, v] : sums) m_out.emplace_back(name, v / static_cast<double>(k_));
-  const double d_loss = m_out.front().second;
+  double d_loss = 0;
+  for (const auto& kv : m_out)
+    if (kv.first == "d_loss") d_loss = kv.second;
   Metrics g_metrics;
   const double g_loss = generator_step(m, g_metrics);
   // The progress line's order: the two losses first.
@@ -327,13 +319,15 @@ Metrics AdversarialObjective::evaluate(const Examples& split, int64_t batch_size
   }
   double d_loss = 0;
   int64_t chunks = 0;
-  for (int64_t i = 0; i < n; i += batch_size, ++chunks) {
+  for (int64_t i = 0; i < n; i += batch_size) {
     const int64_t end = std::min(i + batch_size, n);
     auto yi = y.defined() ? y.slice(0, i, end) : y;
-    auto xi = x.slice(0, i, end), si = samples.slice(0, i, end);
-    if (xi.size(0) % gan_->pack() != 0) break;  // batch_size not a multiple of pack: the rest is left out
+    auto xi = trimmed(x.slice(0, i, end)), si = trimmed(samples.slice(0, i, end));
+    if (yi.defined()) yi = trimmed(yi);
+    if (xi.size(0) == 0) continue;
     auto lr = gan_->discriminate(xi, yi).squeeze(1), lf = gan_->discriminate(si, yi).squeeze(1);
     d_loss += (loss_ == GanLoss::WganGp ? (lf.mean() - lr.mean()) : discriminator_loss(lr, lf)).item<double>();
+    ++chunks;
   }
   return {{"energy_distance", energy_distance(x, samples)}, {"d_loss", chunks > 0 ? d_loss / chunks : 0.0}};
 }

@@ -14,6 +14,16 @@ torch::Tensor log_sum_exp_logits(const torch::Tensor& logits) { return torch::lo
 
 }  // namespace
 
+torch::Tensor supervised_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return torch::nn::functional::cross_entropy(logits, labels);
+}
+
+torch::Tensor unsupervised_loss(const torch::Tensor& data_logits, const torch::Tensor& fake_logits) {
+  auto lse_u = log_sum_exp_logits(data_logits), lse_f = log_sum_exp_logits(fake_logits);  // [B]
+  // -log D(x) = -(lse - softplus(lse));  -log(1 - D(G(z))) = softplus(lse).
+  return -(lse_u - torch::softplus(lse_u)).mean() + torch::softplus(lse_f).mean();
+}
+
 SemiSupervisedObjective::SemiSupervisedObjective(ModulePtr model, Config& c)
     : model_(std::move(model)),
       gan_(required<Adversarial>(model_, "the semi_supervised objective needs a GAN (ssgan)")),
@@ -30,15 +40,22 @@ SemiSupervisedObjective::SemiSupervisedObjective(ModulePtr model, Config& c)
   OptimizerSpec defaults;
   defaults.lr = 3e-4;
   defaults.beta1 = 0.5;
-  auto spec_d = OptimizerSpec::from_config(c, "optim_d", defaults);
+  spec_d_ = OptimizerSpec::from_config(c, "optim_d", defaults);
+  const auto& spec_d = spec_d_;
   d_params_ = gan_->discriminator_module().parameters();
   opt_d_ = make_optimizer(spec_d, d_params_);
-  auto spec_g = OptimizerSpec::from_config(c, "optim_g", defaults);
+  spec_g_ = OptimizerSpec::from_config(c, "optim_g", defaults);
+  const auto& spec_g = spec_g_;
   if (unsupervised_) {
     g_params_ = gan_->generator_module().parameters();
     opt_g_ = make_optimizer(spec_g, g_params_);
   }
   clip_ = clip_grad_norm_from_config(c);
+}
+
+void SemiSupervisedObjective::begin_epoch(int64_t epoch) {
+  set_learning_rate(*opt_d_, spec_d_.lr_at(epoch));
+  if (opt_g_) set_learning_rate(*opt_g_, spec_g_.lr_at(epoch));
 }
 
 Metrics SemiSupervisedObjective::step(BatchSource& batches) {
@@ -50,7 +67,7 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
   Metrics m;
   opt_d_->zero_grad();
   auto logits_l = classifier_->class_logits(x_l);  // [L, K]
-  auto sup = torch::nn::functional::cross_entropy(logits_l, y_l);
+  auto sup = supervised_loss(logits_l, y_l);
   auto loss = sup;
   torch::Tensor fake;
   if (unsupervised_) {
@@ -58,9 +75,9 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
       torch::NoGradGuard no_grad;
       fake = gan_->generate(gan_->noise(x_u.size(0)), {});
     }
-    auto lse_u = log_sum_exp_logits(classifier_->class_logits(x_u));  // [B]
-    auto lse_f = log_sum_exp_logits(classifier_->class_logits(fake));
-    auto unsup = -(lse_u - torch::softplus(lse_u)).mean() + torch::softplus(lse_f).mean();
+    auto logits_u = classifier_->class_logits(x_u), logits_f = classifier_->class_logits(fake);  // [B, K]
+    auto unsup = unsupervised_loss(logits_u, logits_f);
+    auto lse_u = log_sum_exp_logits(logits_u), lse_f = log_sum_exp_logits(logits_f);  // [B]
     loss = sup + weight_ * unsup;
     m.emplace_back("d_loss", unsup.item<double>());
     m.emplace_back("d_real", torch::sigmoid(lse_u).mean().item<double>());  // D(x) = Z/(Z+1) = sigmoid(lse)
@@ -74,7 +91,7 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
   if (!unsupervised_) return m;
 
   opt_g_->zero_grad();
-  for (auto& p : d_params_) p.requires_grad_(false);
+  FrozenParameters frozen(d_params_);
   torch::Tensor g_loss;
   auto generated = gan_->generate(gan_->noise(x_u.size(0)), {});
   if (feature_matching_) {
@@ -89,7 +106,6 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
     g_loss = (torch::softplus(lse) - lse).mean();  // -log D(G(z))
   }
   g_loss.backward();
-  for (auto& p : d_params_) p.requires_grad_(true);
   if (clip_ > 0) torch::nn::utils::clip_grad_norm_(g_params_, clip_);
   opt_g_->step();
   m.emplace_back("g_loss", g_loss.item<double>());
@@ -102,6 +118,7 @@ Metrics SemiSupervisedObjective::evaluate(const Examples& split, int64_t batch_s
   model_->eval();
   double wrong = 0, nll = 0;
   const int64_t n = split.x.size(0);
+  if (n == 0) throw Error("the semi-supervised GAN is scored on an empty split");
   for (int64_t i = 0; i < n; i += batch_size) {
     const int64_t end = std::min(i + batch_size, n);
     auto logits = classifier_->class_logits(split.x.slice(0, i, end));

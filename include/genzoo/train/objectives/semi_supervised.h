@@ -7,8 +7,9 @@
 //   L_sup   = -mean log softmax(l(x_l))_{y_l}                 (the labelled batch)
 //   L_unsup = -mean log D(x_u) - mean log(1 - D(G(z))),       D(x) = Z/(Z + 1), Z = sum_k exp l_k
 //           = -mean [lse(l(x_u)) - softplus(lse(l(x_u)))] + mean softplus(lse(l(G(z))))
-// and G by feature matching, L_G = |mean f(x_u) - mean f(G(z))|^2 over D's
-// last hidden layer f (or the non-saturating loss mean -log D(G(z))).
+// and G by feature matching, L_G = |mean f(x_u) - mean f(G(z))|^2 / F over
+// D's last hidden layer f of F units (or the non-saturating loss
+// mean -log D(G(z))).
 // One step: one unlabelled batch (the next training batch; its labels are
 // not used) and objective.labelled_batch labelled rows drawn at random from
 // the model's labelled subset, one D update, then one G update.
@@ -27,6 +28,12 @@
 
 namespace genzoo {
 
+/// L_sup: the mean cross-entropy of class logits [N, K] against labels [N].
+torch::Tensor supervised_loss(const torch::Tensor& logits, const torch::Tensor& labels);
+/// L_unsup = -mean log D(x) - mean log(1 - D(G(z))) from the class logits of
+/// data [B, K] and of generated examples [M, K], D = Z / (Z + 1).
+torch::Tensor unsupervised_loss(const torch::Tensor& data_logits, const torch::Tensor& fake_logits);
+
 class SemiSupervisedObjective : public Objective {
  public:
   SemiSupervisedObjective(ModulePtr model, Config& config);
@@ -34,6 +41,8 @@ class SemiSupervisedObjective : public Objective {
   Metrics evaluate(const Examples& data, int64_t batch_size) override;
   std::vector<std::string> held_out_metrics() const override { return {"class_nll", "error"}; }
   std::vector<std::string> progress_metrics() const override { return {"sup_loss", "d_loss", "g_loss"}; }
+  /// optim_*.schedule, per epoch.
+  void begin_epoch(int64_t epoch) override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
@@ -44,6 +53,7 @@ class SemiSupervisedObjective : public Objective {
   bool unsupervised_ = true, feature_matching_ = true;
   double weight_ = 0.5, clip_ = 0;
   int64_t labelled_batch_ = 100;
+  OptimizerSpec spec_g_, spec_d_;
   std::unique_ptr<torch::optim::Optimizer> opt_g_, opt_d_;
   std::vector<torch::Tensor> g_params_, d_params_;
 };
