@@ -31,16 +31,25 @@ void OneOptimizerObjective::clip_and_step(Metrics& m) {
 
 void OneOptimizerObjective::begin_epoch(int64_t epoch) { set_learning_rate(*optimizer_, spec_.lr_at(epoch)); }
 
-void OneOptimizerObjective::save(torch::serialize::OutputArchive& archive) const {
+void save_optimizer(torch::serialize::OutputArchive& archive, const std::string& key,
+                    const torch::optim::Optimizer& optimizer) {
   torch::serialize::OutputArchive opt;
-  optimizer_->save(opt);
-  archive.write("optimizer", opt);
+  optimizer.save(opt);
+  archive.write(key, opt);
+}
+
+void load_optimizer(torch::serialize::InputArchive& archive, const std::string& key, torch::optim::Optimizer& optimizer) {
+  torch::serialize::InputArchive opt;
+  archive.read(key, opt);
+  optimizer.load(opt);
+}
+
+void OneOptimizerObjective::save(torch::serialize::OutputArchive& archive) const {
+  save_optimizer(archive, "optimizer", *optimizer_);
 }
 
 void OneOptimizerObjective::load(torch::serialize::InputArchive& archive) {
-  torch::serialize::InputArchive opt;
-  archive.read("optimizer", opt);
-  optimizer_->load(opt);
+  load_optimizer(archive, "optimizer", *optimizer_);
 }
 
 }  // namespace genzoo

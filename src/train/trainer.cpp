@@ -343,7 +343,8 @@ TrainSummary Trainer::finish() {
 
 TrainingDiverged Trainer::diverged(const std::string& what) const {
   return TrainingDiverged(what + "; training stopped, the last good checkpoint in '" + run_dir_ +
-                          "' is kept (lower optim.lr or set train.clip_grad_norm)");
+                          "' is kept (lower the learning rate, optim.lr or a GAN's optim_g.lr and optim_d.lr, or set "
+                          "train.clip_grad_norm)");
 }
 
 bool Trainer::has_validation() const { return data_.validation.defined() && data_.validation.size(0) > 0; }

@@ -293,6 +293,35 @@ TEST(AdversarialObjective, WganGpTrainsACriticWithAGradientPenalty) {
   EXPECT_THROW(AdversarialObjective(points_gan(bad), bad), Error);
 }
 
+TEST(AdversarialNets, TheMaxNormConstraintShortensOnlyLongWeightVectors) {
+  auto o = AdversarialNetOptions().shape({2}).format(PixelFormat::Points).d_hidden(4).d_pieces(3).d_max_norm(1.5);
+  Discriminator d(o);
+  auto linears = std::vector<torch::nn::Linear>{};
+  for (auto& m : d->modules(false))
+    if (auto* l = m->as<torch::nn::Linear>()) {
+      torch::NoGradGuard g;
+      l->weight.copy_(torch::randn(l->weight.sizes()) * 3);
+      l->weight[0].fill_(0.1);  // a short row stays as it is
+    }
+  std::vector<torch::Tensor> before;
+  for (auto& m : d->modules(false))
+    if (auto* l = m->as<torch::nn::Linear>()) before.push_back(l->weight.clone());
+  d->apply_max_norm();
+  size_t i = 0;
+  for (auto& m : d->modules(false))
+    if (auto* l = m->as<torch::nn::Linear>()) {
+      auto norms = l->weight.norm(2, 1);
+      EXPECT_LE(norms.max().item<double>(), 1.5 + 1e-5);
+      EXPECT_TRUE(torch::equal(l->weight[0], before[i][0]));
+      // A long row keeps its direction.
+      auto row = before[i][l->weight.size(0) - 1];
+      if (l->weight.size(0) > 1 && row.norm().item<double>() > 1.5)
+        EXPECT_TRUE(torch::allclose(l->weight[l->weight.size(0) - 1], row * (1.5 / row.norm()), 1e-5, 1e-6));
+      ++i;
+    }
+  EXPECT_EQ(i, 3u);  // two maxout layers' linear maps and the output layer
+}
+
 TEST(SemiSupervisedLosses, MatchHandComputedValues) {
   // K = 2 logits (0, 0): Z = 2, D = Z / (Z + 1) = 2/3, so -log D = log 1.5
   // for data, and for a generated example -log(1 - D) = log 3.

@@ -159,6 +159,11 @@ class FrozenParameters {
   std::vector<torch::Tensor>& params_;
 };
 
+/// An optimizer's state as the sub-archive `key` of a checkpoint, and back.
+void save_optimizer(torch::serialize::OutputArchive& archive, const std::string& key,
+                    const torch::optim::Optimizer& optimizer);
+void load_optimizer(torch::serialize::InputArchive& archive, const std::string& key, torch::optim::Optimizer& optimizer);
+
 /// train.clip_grad_norm (0 = off), validated: a finite number >= 0.
 double clip_grad_norm_from_config(Config& config);
 

@@ -204,6 +204,17 @@ torch::Tensor DiscriminatorImpl::features(const torch::Tensor& x, const torch::T
   return net->forward(in);  // [N / pack, F] or [N / pack, 256, 3, 3]
 }
 
+void DiscriminatorImpl::apply_max_norm() {
+  if (options.d_max_norm() <= 0) return;
+  torch::NoGradGuard no_grad;
+  for (auto& m : modules(/*include_self=*/false))
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      auto& w = linear->weight;  // [out, in]: row u holds unit u's incoming weights
+      auto norms = w.norm(2, 1, /*keepdim=*/true);
+      w.mul_(torch::clamp_max(options.d_max_norm() / norms.clamp_min(1e-12), 1.0));
+    }
+}
+
 AdversarialNetOptions read_adversarial_net_options(Config& cfg, const DataSpec& spec, AdversarialNetOptions defaults,
                                                    bool arch_key) {
   AdversarialNetOptions o = std::move(defaults);
@@ -228,7 +239,10 @@ AdversarialNetOptions read_adversarial_net_options(Config& cfg, const DataSpec& 
         .d_hidden(cfg.get_int("model.d_hidden", o.d_hidden()))
         .d_layers(cfg.get_int("model.d_layers", o.d_layers()))
         .d_input_dropout(cfg.get_double("model.d_input_dropout", o.d_input_dropout()))
-        .d_dropout(cfg.get_double("model.d_dropout", o.d_dropout()));
+        .d_dropout(cfg.get_double("model.d_dropout", o.d_dropout()))
+        .d_max_norm(cfg.get_double("model.d_max_norm", o.d_max_norm()));
+    if (!(o.d_max_norm() >= 0) || !std::isfinite(o.d_max_norm()))
+      throw Error("config key 'model.d_max_norm' must be a finite number >= 0 (0 = no constraint)");
     if (o.d_unit() == DiscriminatorUnit::Maxout) o.d_pieces(cfg.get_int("model.d_pieces", o.d_pieces()));
   }
   auto at_least = [](int64_t v, int64_t lo, const char* key) {

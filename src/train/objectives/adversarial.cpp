@@ -204,6 +204,7 @@ int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& 
   add(sums, "d_grad_norm", total_grad_norm(d_params_));
   if (clip_ > 0) torch::nn::utils::clip_grad_norm_(d_params_, clip_);
   opt_d_->step();
+  gan_->constrain_discriminator();
   return m;
 }
 
@@ -333,22 +334,16 @@ Metrics AdversarialObjective::evaluate(const Examples& split, int64_t batch_size
 }
 
 void AdversarialObjective::save(torch::serialize::OutputArchive& archive) const {
-  torch::serialize::OutputArchive g, d;
-  opt_g_->save(g);
-  opt_d_->save(d);
-  archive.write("optimizer_g", g);
-  archive.write("optimizer_d", d);
+  save_optimizer(archive, "optimizer_g", *opt_g_);
+  save_optimizer(archive, "optimizer_d", *opt_d_);
   archive.write("health", torch::tensor({static_cast<double>(d_wins_run_), max_diversity_,
                                          collapse_reported_ ? 1.0 : 0.0},
                                         torch::kFloat64));
 }
 
 void AdversarialObjective::load(torch::serialize::InputArchive& archive) {
-  torch::serialize::InputArchive g, d;
-  archive.read("optimizer_g", g);
-  archive.read("optimizer_d", d);
-  opt_g_->load(g);
-  opt_d_->load(d);
+  load_optimizer(archive, "optimizer_g", *opt_g_);
+  load_optimizer(archive, "optimizer_d", *opt_d_);
   torch::Tensor health;
   archive.read("health", health);
   TORCH_CHECK(health.numel() == 3, "the checkpoint's adversarial health state has ", health.numel(), " values, not 3");

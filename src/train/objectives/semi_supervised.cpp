@@ -86,6 +86,7 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
   loss.backward();
   if (clip_ > 0) torch::nn::utils::clip_grad_norm_(d_params_, clip_);
   opt_d_->step();
+  gan_->constrain_discriminator();
   m.insert(m.begin(), {"sup_loss", sup.item<double>()});
   m.emplace_back("train_accuracy", (logits_l.argmax(1) == y_l).to(torch::kFloat64).mean().item<double>());
   if (!unsupervised_) return m;
@@ -131,25 +132,13 @@ Metrics SemiSupervisedObjective::evaluate(const Examples& split, int64_t batch_s
 }
 
 void SemiSupervisedObjective::save(torch::serialize::OutputArchive& archive) const {
-  torch::serialize::OutputArchive d;
-  opt_d_->save(d);
-  archive.write("optimizer_d", d);
-  if (opt_g_) {
-    torch::serialize::OutputArchive g;
-    opt_g_->save(g);
-    archive.write("optimizer_g", g);
-  }
+  save_optimizer(archive, "optimizer_d", *opt_d_);
+  if (opt_g_) save_optimizer(archive, "optimizer_g", *opt_g_);
 }
 
 void SemiSupervisedObjective::load(torch::serialize::InputArchive& archive) {
-  torch::serialize::InputArchive d;
-  archive.read("optimizer_d", d);
-  opt_d_->load(d);
-  if (opt_g_) {
-    torch::serialize::InputArchive g;
-    archive.read("optimizer_g", g);
-    opt_g_->load(g);
-  }
+  load_optimizer(archive, "optimizer_d", *opt_d_);
+  if (opt_g_) load_optimizer(archive, "optimizer_g", *opt_g_);
 }
 
 ObjectiveInfo semi_supervised_objective() {

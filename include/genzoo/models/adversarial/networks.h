@@ -70,6 +70,10 @@ struct AdversarialNetOptions {
   /// hidden layer.
   TORCH_ARG(double, d_input_dropout) = 0.2;
   TORCH_ARG(double, d_dropout) = 0.5;
+  /// mlp D: the largest norm of each unit's incoming weights, enforced
+  /// after every update (the 2014 code's max_col_norm, 1.9365, on all of
+  /// D's layers); 0 = none.
+  TORCH_ARG(double, d_max_norm) = 0;
   /// Samples D judges together (PacGAN); 1 = one at a time.
   TORCH_ARG(int64_t, pack) = 1;
   /// Width of a one-hot label beside z and x; 0 = unconditional.
@@ -107,6 +111,9 @@ struct DiscriminatorImpl : torch::nn::Cloneable<DiscriminatorImpl> {
   /// (mlp) or [N / pack, 256, 3, 3] (conv); feature matching compares
   /// its means (Salimans et al. 2016).
   torch::Tensor features(const torch::Tensor& x, const torch::Tensor& cond = {});
+  /// Rescales each linear unit's incoming weight vector to norm d_max_norm
+  /// where it is longer (no-op when d_max_norm = 0).
+  void apply_max_norm();
 
   AdversarialNetOptions options;
   torch::nn::Sequential net{nullptr}, head{nullptr};  // hidden layers; the output layer
@@ -116,7 +123,7 @@ TORCH_MODULE(Discriminator);
 /// The shared keys, for data `spec`: model.arch (mlp; conv needs 28 x 28
 /// images), model.noise_dims, model.noise, model.pack; mlp: model.g_hidden,
 /// model.g_layers, model.g_batchnorm, model.d_unit, model.d_hidden, model.d_pieces (maxout),
-/// model.d_layers, model.d_input_dropout, model.d_dropout. Each reads only
+/// model.d_layers, model.d_input_dropout, model.d_dropout, model.d_max_norm. Each reads only
 /// its own keys, so a run's config.toml lists what it used. `defaults`
 /// gives the values of absent keys; with `arch_key` false the architecture
 /// is the default's and model.arch is not read (dcgan is conv).
