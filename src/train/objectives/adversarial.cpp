@@ -281,7 +281,9 @@ void AdversarialObjective::check_health(Metrics& m, double d_loss, const torch::
       warnings_.emplace_back(text);
       collapse_reported_ = true;
     }
-  } else {
+  } else if (share >= 0.5 * (1 + collapse_ratio_) * max_diversity_) {
+    // Re-armed only by a clear recovery (halfway back to the highest), so
+    // a spread that hovers at the threshold does not warn at every check.
     collapse_reported_ = false;
   }
 }

@@ -33,7 +33,8 @@
 // distance between the batch's data, in pixel space. Warnings (printed and
 // in metrics.jsonl as {"event": "warning"}): D winning outright (d_loss
 // below objective.d_wins_loss for objective.d_wins_steps steps in a row) and
-// collapse (diversity below objective.collapse_ratio of the highest seen).
+// collapse (diversity below objective.collapse_ratio of the highest seen;
+// once, until it recovers halfway back to the highest).
 // evaluate(): energy_distance between the held-out rows (the first
 // objective.eval_rows) and as many samples (Szekely & Rizzo 2004, pixel
 // space; lower is better, 0 iff the distributions agree), the validation
