@@ -87,7 +87,10 @@ int main(int argc, char** argv) {
     struct Cycling : genzoo::BatchSource {
       torch::Tensor data;
       int64_t batch, i = 0;
-      torch::Tensor next() override { return data.slice(0, (i % 10) * batch, (i++ % 10 + 1) * batch); }
+      torch::Tensor next() override {
+        const int64_t j = i++ % 10;
+        return data.slice(0, j * batch, (j + 1) * batch);
+      }
     } source;
     source.data = data;
     source.batch = batch;
