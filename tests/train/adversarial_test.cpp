@@ -315,8 +315,9 @@ TEST(AdversarialNets, TheMaxNormConstraintShortensOnlyLongWeightVectors) {
       EXPECT_TRUE(torch::equal(l->weight[0], before[i][0]));
       // A long row keeps its direction.
       auto row = before[i][l->weight.size(0) - 1];
-      if (l->weight.size(0) > 1 && row.norm().item<double>() > 1.5)
+      if (l->weight.size(0) > 1 && row.norm().item<double>() > 1.5) {
         EXPECT_TRUE(torch::allclose(l->weight[l->weight.size(0) - 1], row * (1.5 / row.norm()), 1e-5, 1e-6));
+      }
       ++i;
     }
   EXPECT_EQ(i, 3u);  // two maxout layers' linear maps and the output layer
