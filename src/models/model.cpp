@@ -177,4 +177,15 @@ torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_
   return draw_given(model, torch::arange(classes, torch::kLong).repeat_interleave(per_class), chunk);
 }
 
+torch::Tensor smoothed_log_class_frequencies(const torch::Tensor& labels, int64_t classes, torch::ScalarType dtype,
+                                             const char* who) {
+  torch::NoGradGuard no_grad;
+  auto y = labels.to(torch::kLong).flatten();
+  TORCH_CHECK(y.numel() > 0, who, ": no training labels to estimate the class prior from");
+  TORCH_CHECK(y.min().item<int64_t>() >= 0 && y.max().item<int64_t>() < classes, who,
+              ": training labels must be in [0, ", classes, ")");
+  auto counts = torch::bincount(y, {}, classes).to(dtype) + 1;  // add-one
+  return (counts / counts.sum()).log();                         // [classes]
+}
+
 }  // namespace genzoo

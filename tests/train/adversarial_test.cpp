@@ -293,6 +293,35 @@ TEST(AdversarialObjective, WganGpTrainsACriticWithAGradientPenalty) {
   EXPECT_THROW(AdversarialObjective(points_gan(bad), bad), Error);
 }
 
+TEST(AdversarialObjective, RefusesBadSettingsWithAnErrorNamingTheKey) {
+  const std::vector<std::pair<std::string, ConfigValue>> bad{
+      {"objective.k", int64_t{0}},           {"objective.lr_decay", 0.5},       {"objective.lr_floor", -1.0},
+      {"objective.health_every", int64_t{0}}, {"objective.d_wins_steps", int64_t{0}},
+      {"objective.collapse_ratio", 1.0},      {"objective.eval_rows", int64_t{1}}};
+  for (const auto& [key, value] : bad) {
+    Config c = small_config();
+    c.set(key, value);
+    auto model = points_gan(c);
+    try {
+      AdversarialObjective objective(model, c);
+      ADD_FAILURE() << key << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+  for (const auto& [key, value] : std::vector<std::pair<std::string, ConfigValue>>{
+           {"model.pack", int64_t{0}}, {"model.d_max_norm", -1.0}, {"model.d_dropout", 1.0}, {"model.noise_dims", int64_t{0}}}) {
+    Config c = small_config();
+    c.set(key, value);
+    try {
+      points_gan(c);
+      ADD_FAILURE() << key << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(AdversarialNets, TheMaxNormConstraintShortensOnlyLongWeightVectors) {
   auto o = AdversarialNetOptions().shape({2}).format(PixelFormat::Points).d_hidden(4).d_pieces(3).d_max_norm(1.5);
   Discriminator d(o);

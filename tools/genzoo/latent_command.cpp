@@ -29,15 +29,20 @@ struct LatentRun {
   std::shared_ptr<Latent> latent;
 };
 
-LatentRun open_latent(const LatentArgs& a) {
-  apply_threads(a.threads);
-  LatentRun r{open_run(a.run, a.checkpoint), nullptr};
+// The run's latent space, or the error naming the models that have one.
+LatentRun latent_of(Run run) {
+  LatentRun r{std::move(run), nullptr};
   r.latent = as<Latent>(r.run.model);
   if (!r.latent)
     throw Error("model '" + r.run.info->name + "' has no latent space (latent models: ae, dae, vae)");
   if (!r.run.data.to_display) throw Error("'" + r.run.dataset.name + "' is not images");
   std::fprintf(stderr, "%s\n", describe_checkpoint(r.run).c_str());
   return r;
+}
+
+LatentRun open_latent(const LatentArgs& a) {
+  apply_threads(a.threads);
+  return latent_of(open_run(a.run, a.checkpoint));
 }
 
 // Encoder means of rows [N, ...] in batches, [N, Z].
@@ -99,17 +104,15 @@ void interpolate_noise(const LatentArgs& a, Run& run, Adversarial& gan) {
 }
 
 void interpolate(const LatentArgs& a) {
-  {
-    apply_threads(a.threads);
-    Run run = open_run(a.run, a.checkpoint);
-    if (auto gan = as<Adversarial>(run.model)) {
-      std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
-      interpolate_noise(a, run, *gan);
-      return;
-    }
+  apply_threads(a.threads);
+  Run run = open_run(a.run, a.checkpoint);
+  if (auto gan = as<Adversarial>(run.model)) {
+    std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
+    interpolate_noise(a, run, *gan);
+    return;
   }
   if (a.from.empty() || a.to.empty()) throw Error("interpolate needs --from and --to (test:INDEX or a PNG)");
-  auto r = open_latent(a);
+  auto r = latent_of(std::move(run));
   auto x = torch::stack({run_image(r.run, a.from, "--from"), run_image(r.run, a.to, "--to")});
   torch::NoGradGuard no_grad;
   auto z = r.latent->encode(x);  // [2, Z]

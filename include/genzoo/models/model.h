@@ -200,6 +200,13 @@ torch::Tensor draw_given(ClassConditional& model, const torch::Tensor& labels, i
 /// drawn like draw_samples: [rows * per_class, ...].
 torch::Tensor draw_class_rows(ClassConditional& model, int64_t per_class, int64_t rows = 0, int64_t chunk = 1000);
 
+/// The log class frequencies of training labels int64 [N] in [0, classes),
+/// add-one smoothed so that no class has probability 0: [classes], in
+/// `dtype`. The class prior of class-conditional models (cvae, cgan);
+/// `who` names the model in the error for labels out of range.
+torch::Tensor smoothed_log_class_frequencies(const torch::Tensor& labels, int64_t classes, torch::ScalarType dtype,
+                                             const char* who);
+
 /// Loads parameters and buffers saved by Module::save into `module`, like
 /// Module::load but rejecting any missing tensor or shape/dtype mismatch with
 /// a genzoo::Error ("has no parameter 'x'", "stores 'x' as [3] ...").

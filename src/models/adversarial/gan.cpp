@@ -94,11 +94,7 @@ template <typename Self>
 void GanBase<Self>::set_class_prior(const torch::Tensor& labels) {
   if (options.classes() == 0 || !labels.defined() || labels.numel() == 0) return;
   torch::NoGradGuard no_grad;
-  auto y = labels.to(torch::kLong).flatten();
-  TORCH_CHECK(y.min().item<int64_t>() >= 0 && y.max().item<int64_t>() < options.classes(),
-              "cgan: training labels must be in [0, ", options.classes(), ")");
-  auto counts = torch::bincount(y, {}, options.classes()).to(log_prior.scalar_type()) + 1;  // add-one
-  log_prior.copy_((counts / counts.sum()).log());
+  log_prior.copy_(smoothed_log_class_frequencies(labels, options.classes(), log_prior.scalar_type(), "cgan"));
 }
 
 template struct GanBase<GanImpl>;

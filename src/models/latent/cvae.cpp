@@ -23,11 +23,7 @@ void CvaeImpl::reset() {
 void CvaeImpl::set_class_prior(const torch::Tensor& labels) {
   if (!labels.defined() || labels.numel() == 0) return;
   torch::NoGradGuard no_grad;
-  auto y = labels.to(torch::kLong).flatten();
-  TORCH_CHECK(y.min().item<int64_t>() >= 0 && y.max().item<int64_t>() < options.classes(),
-              "cvae: training labels must be in [0, ", options.classes(), ")");
-  auto counts = torch::bincount(y, {}, options.classes()).to(log_prior.scalar_type()) + 1;  // add-one
-  log_prior.copy_((counts / counts.sum()).log());
+  log_prior.copy_(smoothed_log_class_frequencies(labels, options.classes(), log_prior.scalar_type(), "cvae"));
 }
 
 torch::Tensor CvaeImpl::one_hot(const torch::Tensor& labels) const {

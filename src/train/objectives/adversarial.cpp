@@ -309,17 +309,9 @@ Metrics AdversarialObjective::evaluate(const Examples& split, int64_t batch_size
     y = split.y.slice(0, 0, n);
   }
   // Samples for the held-out labels (cgan) or from the model's own prior.
-  torch::Tensor samples;
-  if (y.defined()) {
-    std::vector<torch::Tensor> parts;
-    for (int64_t i = 0; i < n; i += batch_size) {
-      auto yi = y.slice(0, i, std::min(i + batch_size, n));
-      parts.push_back(gan_->generate(gan_->noise(yi.size(0)), yi));
-    }
-    samples = torch::cat(parts);
-  } else {
-    samples = draw_samples(*sampler_, n, batch_size);
-  }
+  auto conditional = as<ClassConditional>(model_);
+  torch::Tensor samples = y.defined() && conditional ? draw_given(*conditional, y, batch_size)
+                                                     : draw_samples(*sampler_, n, batch_size);
   double d_loss = 0;
   int64_t chunks = 0;
   for (int64_t i = 0; i < n; i += batch_size) {
