@@ -310,7 +310,12 @@ TEST(AdversarialObjective, RefusesBadSettingsWithAnErrorNamingTheKey) {
     }
   }
   for (const auto& [key, value] : std::vector<std::pair<std::string, ConfigValue>>{
-           {"model.pack", int64_t{0}}, {"model.d_max_norm", -1.0}, {"model.d_dropout", 1.0}, {"model.noise_dims", int64_t{0}}}) {
+           {"model.pack", int64_t{0}},
+           {"model.d_max_norm", -1.0},
+           {"model.d_dropout", 1.0},
+           {"model.noise_dims", int64_t{0}},
+           {"model.g_init_range", -0.1},
+           {"model.d_init_range", std::nan("")}}) {
     Config c = small_config();
     c.set(key, value);
     try {
@@ -350,6 +355,32 @@ TEST(AdversarialNets, TheMaxNormConstraintShortensOnlyLongWeightVectors) {
       ++i;
     }
   EXPECT_EQ(i, 3u);  // two maxout layers' linear maps and the output layer
+}
+
+TEST(AdversarialNets, TheUniformInitialisationKeepsWeightsInRangeAndZeroesBiases) {
+  auto o = AdversarialNetOptions().shape({2}).format(PixelFormat::Points).g_hidden(32).d_hidden(8).d_pieces(3);
+  Generator g(AdversarialNetOptions(o).g_init_range(0.05));
+  Discriminator d(AdversarialNetOptions(o).d_init_range(0.005));
+  auto check = [](torch::nn::Module& net, double range) {
+    size_t layers = 0;
+    for (auto& m : net.modules(false))
+      if (auto* l = m->as<torch::nn::Linear>()) {
+        EXPECT_LE(l->weight.abs().max().item<double>(), range);
+        // Drawn over the whole range, not a narrower default.
+        EXPECT_GT(l->weight.abs().max().item<double>(), 0.8 * range);
+        EXPECT_EQ(l->bias.abs().max().item<double>(), 0.0);
+        ++layers;
+      }
+    EXPECT_EQ(layers, 3u);
+  };
+  check(*g, 0.05);
+  check(*d, 0.005);
+  // LibTorch's default for a 2-input layer is U(-1/sqrt 2, 1/sqrt 2): far wider.
+  Discriminator plain(o);
+  double widest = 0;
+  for (auto& m : plain->modules(false))
+    if (auto* l = m->as<torch::nn::Linear>()) widest = std::max(widest, l->weight.abs().max().item<double>());
+  EXPECT_GT(widest, 0.1);
 }
 
 TEST(SemiSupervisedLosses, MatchHandComputedValues) {

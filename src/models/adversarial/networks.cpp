@@ -4,6 +4,7 @@
 
 #include "genzoo/core/error.h"
 #include "genzoo/models/bernoulli.h"
+#include "genzoo/models/spectral_norm.h"
 
 namespace genzoo {
 
@@ -12,15 +13,36 @@ namespace {
 // A maxout layer (Goodfellow et al. 2013): `units` outputs, each the largest
 // of `pieces` affine functions of the input.
 struct GanMaxoutImpl : torch::nn::Cloneable<GanMaxoutImpl> {
-  GanMaxoutImpl(int64_t in, int64_t units, int64_t pieces) : in(in), units(units), pieces(pieces) { reset(); }
-  void reset() override { linear = register_module("linear", torch::nn::Linear(in, units * pieces)); }
+  GanMaxoutImpl(int64_t in, int64_t units, int64_t pieces, bool spectral)
+      : in(in), units(units), pieces(pieces), spectral(spectral) {
+    reset();
+  }
+  void reset() override {
+    if (spectral)
+      linear = register_module("linear", SpectralLinear(in, units * pieces));
+    else
+      linear = register_module("linear", torch::nn::Linear(in, units * pieces));
+  }
   torch::Tensor forward(const torch::Tensor& x) {
-    return std::get<0>(linear(x).view({x.size(0), units, pieces}).max(2));  // [N, units]
+    auto y = spectral ? linear->as<SpectralLinearImpl>()->forward(x) : linear->as<torch::nn::LinearImpl>()->forward(x);
+    return std::get<0>(y.view({x.size(0), units, pieces}).max(2));  // [N, units]
   }
   int64_t in, units, pieces;
-  torch::nn::Linear linear{nullptr};
+  bool spectral;
+  std::shared_ptr<torch::nn::Module> linear;
 };
 TORCH_MODULE(GanMaxout);
+
+// D's affine maps, spectrally normalised on request (model.d_spectral_norm).
+torch::nn::AnyModule d_linear(int64_t in, int64_t out, bool spectral) {
+  if (spectral) return torch::nn::AnyModule(SpectralLinear(in, out));
+  return torch::nn::AnyModule(torch::nn::Linear(in, out));
+}
+
+torch::nn::AnyModule d_conv(torch::nn::Conv2dOptions options, bool spectral) {
+  if (spectral) return torch::nn::AnyModule(SpectralConv2d(options));
+  return torch::nn::AnyModule(torch::nn::Conv2d(options));
+}
 
 int64_t flat_dims(const AdversarialNetOptions& o) {
   int64_t d = 1;
@@ -36,6 +58,24 @@ torch::Tensor with_condition(const torch::Tensor& x, const torch::Tensor& cond, 
   TORCH_CHECK(cond.defined() && cond.dim() == 2 && cond.size(0) == x.size(0) && cond.size(1) == conditions, who,
               ": needs a condition [", x.size(0), ", ", conditions, "]");
   return torch::cat({x, cond.to(x.dtype())}, 1);
+}
+
+// Weights U(-range, range) and biases 0 in every affine map and convolution
+// of `net` (pylearn2's irange, the 2014 code's initialisation); range 0
+// keeps LibTorch's.
+void init_uniform(torch::nn::Module& net, double range) {
+  if (range <= 0) return;
+  torch::NoGradGuard no_grad;
+  for (auto& m : net.modules(/*include_self=*/false)) {
+    torch::Tensor w, b;
+    if (auto* l = m->as<torch::nn::Linear>()) w = l->weight, b = l->bias;
+    else if (auto* c = m->as<torch::nn::Conv2d>()) w = c->weight, b = c->bias;
+    else if (auto* t = m->as<torch::nn::ConvTranspose2d>()) w = t->weight, b = t->bias;
+    else continue;
+    w.uniform_(-range, range);
+    if (b.defined()) b.zero_();
+  }
+  spectral_power_iteration(net, 20);  // the estimates follow the new weights
 }
 
 }  // namespace
@@ -92,6 +132,7 @@ void GeneratorImpl::reset() {
     net->push_back(torch::nn::ConvTranspose2d(ConvTranspose2dOptions(64, o.shape()[0], 4).stride(2).padding(1)));
   }
   register_module("net", net);
+  init_uniform(*net, o.g_init_range());
 }
 
 void GeneratorImpl::init_from_marginals(const torch::Tensor& train_data) {
@@ -142,39 +183,43 @@ void DiscriminatorImpl::reset() {
     if (o.d_input_dropout() > 0) net->push_back(torch::nn::Dropout(o.d_input_dropout()));
     for (int64_t l = 0; l < o.d_layers(); ++l) {
       switch (o.d_unit()) {
-        case DiscriminatorUnit::Maxout: net->push_back(GanMaxout(width, o.d_hidden(), o.d_pieces())); break;
+        case DiscriminatorUnit::Maxout:
+          net->push_back(GanMaxout(width, o.d_hidden(), o.d_pieces(), o.d_spectral_norm()));
+          break;
         case DiscriminatorUnit::Relu:
-          net->push_back(torch::nn::Linear(width, o.d_hidden()));
+          net->push_back(d_linear(width, o.d_hidden(), o.d_spectral_norm()));
           net->push_back(torch::nn::ReLU());
           break;
         case DiscriminatorUnit::LeakyRelu:
-          net->push_back(torch::nn::Linear(width, o.d_hidden()));
+          net->push_back(d_linear(width, o.d_hidden(), o.d_spectral_norm()));
           net->push_back(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)));
           break;
       }
       if (o.d_dropout() > 0) net->push_back(torch::nn::Dropout(o.d_dropout()));
       width = o.d_hidden();
     }
-    head->push_back(torch::nn::Linear(width, o.d_outputs()));
+    head->push_back(d_linear(width, o.d_outputs(), o.d_spectral_norm()));
   } else {
     TORCH_CHECK(o.shape().size() == 3 && o.shape()[1] == 28 && o.shape()[2] == 28,
                 "model.arch = conv is the 28 x 28 DCGAN");
     using torch::nn::Conv2dOptions;
     auto leaky = [] { return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)); };
     const int64_t in = o.pack() * (o.shape()[0] + o.conditions());
-    net->push_back(torch::nn::Conv2d(Conv2dOptions(in, 64, 4).stride(2).padding(1).bias(false)));  // [64, 14, 14]
+    const bool sn = o.d_spectral_norm();
+    net->push_back(d_conv(Conv2dOptions(in, 64, 4).stride(2).padding(1).bias(false), sn));  // [64, 14, 14]
     net->push_back(leaky());
-    net->push_back(torch::nn::Conv2d(Conv2dOptions(64, 128, 4).stride(2).padding(1).bias(false)));  // [128, 7, 7]
+    net->push_back(d_conv(Conv2dOptions(64, 128, 4).stride(2).padding(1).bias(false), sn));  // [128, 7, 7]
     net->push_back(torch::nn::BatchNorm2d(128));
     net->push_back(leaky());
-    net->push_back(torch::nn::Conv2d(Conv2dOptions(128, 256, 4).stride(2).padding(1).bias(false)));  // [256, 3, 3]
+    net->push_back(d_conv(Conv2dOptions(128, 256, 4).stride(2).padding(1).bias(false), sn));  // [256, 3, 3]
     net->push_back(torch::nn::BatchNorm2d(256));
     net->push_back(leaky());
-    head->push_back(torch::nn::Conv2d(Conv2dOptions(256, o.d_outputs(), 3)));  // [outputs, 1, 1]
+    head->push_back(d_conv(Conv2dOptions(256, o.d_outputs(), 3), sn));  // [outputs, 1, 1]
     head->push_back(torch::nn::Flatten());
   }
   register_module("net", net);
   register_module("head", head);
+  init_uniform(*this, o.d_init_range());
 }
 
 torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& cond) {
@@ -204,6 +249,11 @@ torch::Tensor DiscriminatorImpl::features(const torch::Tensor& x, const torch::T
   return net->forward(in);  // [N / pack, F] or [N / pack, 256, 3, 3]
 }
 
+void DiscriminatorImpl::constrain() {
+  apply_max_norm();
+  if (options.d_spectral_norm()) spectral_power_iteration(*this);
+}
+
 void DiscriminatorImpl::apply_max_norm() {
   if (options.d_max_norm() <= 0) return;
   torch::NoGradGuard no_grad;
@@ -226,7 +276,8 @@ AdversarialNetOptions read_adversarial_net_options(Config& cfg, const DataSpec& 
       .arch(arch_key ? cfg.get_enum("model.arch", o.arch(), gan_arch_names()) : o.arch())
       .noise_dims(cfg.get_int("model.noise_dims", o.noise_dims()))
       .noise(cfg.get_enum("model.noise", o.noise(), gan_noise_names()))
-      .pack(cfg.get_int("model.pack", o.pack()));
+      .pack(cfg.get_int("model.pack", o.pack()))
+      .d_spectral_norm(cfg.get_bool("model.d_spectral_norm", o.d_spectral_norm()));
   if (o.arch() == GanArch::Conv && (spec.points() || spec.height != 28 || spec.width != 28))
     throw Error("model.arch = conv is the 28 x 28 DCGAN: the data are " +
                 (spec.points() ? std::string("2-D points") : std::to_string(spec.height) + " x " + std::to_string(spec.width)) +
@@ -240,9 +291,13 @@ AdversarialNetOptions read_adversarial_net_options(Config& cfg, const DataSpec& 
         .d_layers(cfg.get_int("model.d_layers", o.d_layers()))
         .d_input_dropout(cfg.get_double("model.d_input_dropout", o.d_input_dropout()))
         .d_dropout(cfg.get_double("model.d_dropout", o.d_dropout()))
-        .d_max_norm(cfg.get_double("model.d_max_norm", o.d_max_norm()));
-    if (!(o.d_max_norm() >= 0) || !std::isfinite(o.d_max_norm()))
-      throw Error("config key 'model.d_max_norm' must be a finite number >= 0 (0 = no constraint)");
+        .d_max_norm(cfg.get_double("model.d_max_norm", o.d_max_norm()))
+        .g_init_range(cfg.get_double("model.g_init_range", o.g_init_range()))
+        .d_init_range(cfg.get_double("model.d_init_range", o.d_init_range()));
+    for (auto [v, key] : {std::pair{o.d_max_norm(), "model.d_max_norm"}, std::pair{o.g_init_range(), "model.g_init_range"},
+                          std::pair{o.d_init_range(), "model.d_init_range"}})
+      if (!(v >= 0) || !std::isfinite(v))
+        throw Error(std::string("config key '") + key + "' must be a finite number >= 0 (0 = LibTorch's default / none)");
     if (o.d_unit() == DiscriminatorUnit::Maxout) o.d_pieces(cfg.get_int("model.d_pieces", o.d_pieces()));
   }
   auto at_least = [](int64_t v, int64_t lo, const char* key) {

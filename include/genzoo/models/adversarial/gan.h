@@ -37,7 +37,8 @@ struct Adversarial {
   virtual torch::nn::Module& generator_module() = 0;
   virtual torch::nn::Module& discriminator_module() = 0;
   /// Called after every update of D: projects its weights back onto their
-  /// constraint (model.d_max_norm); nothing without one.
+  /// constraint (model.d_max_norm) and advances the spectral-norm estimates
+  /// (model.d_spectral_norm); nothing without either.
   virtual void constrain_discriminator() {}
 };
 
@@ -65,7 +66,7 @@ struct GanBase : torch::nn::Cloneable<Self>, Sampler, Adversarial {
   torch::Tensor draw_labels(int64_t n) override;
   torch::nn::Module& generator_module() override { return *generator; }
   torch::nn::Module& discriminator_module() override { return *discriminator; }
-  void constrain_discriminator() override { discriminator->apply_max_norm(); }
+  void constrain_discriminator() override { discriminator->constrain(); }
 
   /// z ~ p(z) (and y from the class prior), then G(z, y) with G in eval mode
   /// (BatchNorm uses its running statistics, so samples do not depend on

@@ -74,6 +74,15 @@ struct AdversarialNetOptions {
   /// after every update (the 2014 code's max_col_norm, 1.9365, on all of
   /// D's layers); 0 = none.
   TORCH_ARG(double, d_max_norm) = 0;
+  /// Every affine map and convolution of D spectrally normalised (Miyato et
+  /// al. 2018, SpectralLinear / SpectralConv2d), one power iteration after
+  /// every D update.
+  TORCH_ARG(bool, d_spectral_norm) = false;
+  /// mlp: G's and D's weights drawn U(-range, range), biases 0 (the 2014
+  /// code's irange: 0.05 for G, 0.005 for D); 0 = LibTorch's default
+  /// initialisation.
+  TORCH_ARG(double, g_init_range) = 0;
+  TORCH_ARG(double, d_init_range) = 0;
   /// Samples D judges together (PacGAN); 1 = one at a time.
   TORCH_ARG(int64_t, pack) = 1;
   /// Width of a one-hot label beside z and x; 0 = unconditional.
@@ -111,6 +120,9 @@ struct DiscriminatorImpl : torch::nn::Cloneable<DiscriminatorImpl> {
   /// (mlp) or [N / pack, 256, 3, 3] (conv); feature matching compares
   /// its means (Salimans et al. 2016).
   torch::Tensor features(const torch::Tensor& x, const torch::Tensor& cond = {});
+  /// What follows every D update: apply_max_norm(), then one power
+  /// iteration of each spectrally normalised layer (d_spectral_norm).
+  void constrain();
   /// Rescales each linear unit's incoming weight vector to norm d_max_norm
   /// where it is longer (no-op when d_max_norm = 0).
   void apply_max_norm();
@@ -121,9 +133,10 @@ struct DiscriminatorImpl : torch::nn::Cloneable<DiscriminatorImpl> {
 TORCH_MODULE(Discriminator);
 
 /// The shared keys, for data `spec`: model.arch (mlp; conv needs 28 x 28
-/// images), model.noise_dims, model.noise, model.pack; mlp: model.g_hidden,
+/// images), model.noise_dims, model.noise, model.pack, model.d_spectral_norm; mlp: model.g_hidden,
 /// model.g_layers, model.g_batchnorm, model.d_unit, model.d_hidden, model.d_pieces (maxout),
-/// model.d_layers, model.d_input_dropout, model.d_dropout, model.d_max_norm. Each reads only
+/// model.d_layers, model.d_input_dropout, model.d_dropout, model.d_max_norm, model.g_init_range,
+/// model.d_init_range. Each reads only
 /// its own keys, so a run's config.toml lists what it used. `defaults`
 /// gives the values of absent keys; with `arch_key` false the architecture
 /// is the default's and model.arch is not read (dcgan is conv).
