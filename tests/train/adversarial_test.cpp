@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "genzoo/core/error.h"
@@ -358,20 +359,23 @@ TEST(AdversarialNets, TheMaxNormConstraintShortensOnlyLongWeightVectors) {
 }
 
 TEST(AdversarialNets, TheUniformInitialisationKeepsWeightsInRangeAndZeroesBiases) {
+  torch::manual_seed(11);
   auto o = AdversarialNetOptions().shape({2}).format(PixelFormat::Points).g_hidden(32).d_hidden(8).d_pieces(3);
   Generator g(AdversarialNetOptions(o).g_init_range(0.05));
   Discriminator d(AdversarialNetOptions(o).d_init_range(0.005));
   auto check = [](torch::nn::Module& net, double range) {
     size_t layers = 0;
+    double widest = 0;
     for (auto& m : net.modules(false))
       if (auto* l = m->as<torch::nn::Linear>()) {
         EXPECT_LE(l->weight.abs().max().item<double>(), range);
-        // Drawn over the whole range, not a narrower default.
-        EXPECT_GT(l->weight.abs().max().item<double>(), 0.8 * range);
+        widest = std::max(widest, l->weight.abs().max().item<double>());
         EXPECT_EQ(l->bias.abs().max().item<double>(), 0.0);
         ++layers;
       }
     EXPECT_EQ(layers, 3u);
+    // Drawn over the whole range (hundreds of weights), not a narrower one.
+    EXPECT_GT(widest, 0.95 * range);
   };
   check(*g, 0.05);
   check(*d, 0.005);

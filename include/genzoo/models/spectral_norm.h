@@ -11,8 +11,9 @@
 // sigma, in training and in eval mode alike. The gradient flows through W
 // in both the numerator and sigma = u^T W v with u, v held fixed, which at
 // convergence is the exact gradient of W / sigma_max(W) (d sigma / dW = u v^T).
-// Used by GAN discriminators (model.d_spectral_norm) and by the energy-based
-// models' networks.
+// Used by GAN discriminators (model.d_spectral_norm); meant for the
+// energy-based models' networks too. Followed by BatchNorm (the dcgan D),
+// the network as a whole is no longer 1-Lipschitz.
 #include <torch/torch.h>
 
 namespace genzoo {

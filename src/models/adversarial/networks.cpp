@@ -19,17 +19,18 @@ struct GanMaxoutImpl : torch::nn::Cloneable<GanMaxoutImpl> {
   }
   void reset() override {
     if (spectral)
-      linear = register_module("linear", SpectralLinear(in, units * pieces));
+      normalised = register_module("linear", SpectralLinear(in, units * pieces));
     else
-      linear = register_module("linear", torch::nn::Linear(in, units * pieces));
+      plain = register_module("linear", torch::nn::Linear(in, units * pieces));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto y = spectral ? linear->as<SpectralLinearImpl>()->forward(x) : linear->as<torch::nn::LinearImpl>()->forward(x);
+    auto y = spectral ? normalised(x) : plain(x);
     return std::get<0>(y.view({x.size(0), units, pieces}).max(2));  // [N, units]
   }
   int64_t in, units, pieces;
   bool spectral;
-  std::shared_ptr<torch::nn::Module> linear;
+  torch::nn::Linear plain{nullptr};  // one of the two, under the name "linear"
+  SpectralLinear normalised{nullptr};
 };
 TORCH_MODULE(GanMaxout);
 
