@@ -4,10 +4,6 @@ namespace genzoo {
 
 namespace {
 
-// Power iterations before the first step, so sigma is already close when
-// training starts (random u, v give an estimate far below sigma_max).
-constexpr int64_t kSpectralWarmup = 20;
-
 torch::Tensor unit(const torch::Tensor& x) { return x / x.norm().clamp_min(1e-12); }
 
 torch::Tensor as_matrix(const torch::Tensor& weight) { return weight.reshape({weight.size(0), -1}); }

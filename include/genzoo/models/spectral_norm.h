@@ -18,6 +18,11 @@
 
 namespace genzoo {
 
+/// Power iterations when a layer is built (or its weights are redrawn), so
+/// sigma is already close when training starts: random u, v give an
+/// estimate far below sigma_max.
+constexpr int64_t kSpectralWarmup = 20;
+
 /// The shared estimate: u [out], v [in * ...], registered as buffers "u" and
 /// "v" of `owner`.
 struct SpectralEstimate {

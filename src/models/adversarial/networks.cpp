@@ -76,7 +76,7 @@ void init_uniform(torch::nn::Module& net, double range) {
     w.uniform_(-range, range);
     if (b.defined()) b.zero_();
   }
-  spectral_power_iteration(net, 20);  // the estimates follow the new weights
+  spectral_power_iteration(net, kSpectralWarmup);  // the estimates follow the new weights
 }
 
 }  // namespace
