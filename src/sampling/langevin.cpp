@@ -1,0 +1,231 @@
+#include "genzoo/sampling/langevin.h"
+
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "genzoo/core/error.h"
+
+namespace genzoo {
+namespace {
+
+void require_option(bool ok, const std::string& what) {
+  if (!ok) throw Error(what);
+}
+
+bool finite(double v) { return std::isfinite(v); }
+
+// The entries a chain may move: a [x-shaped] 0/1 float mask of the free
+// entries and the bool mask of the observed ones, or two undefined tensors
+// when nothing is observed.
+struct ChainMask {
+  torch::Tensor free;      // x0's dtype, 1 where the chain moves
+  torch::Tensor observed;  // bool
+  bool any() const { return observed.defined(); }
+  torch::Tensor hold(const torch::Tensor& x, const torch::Tensor& x0) const {
+    return any() ? torch::where(observed, x0, x) : x;
+  }
+  torch::Tensor only_free(const torch::Tensor& v) const { return any() ? v * free : v; }
+};
+
+ChainMask chain_mask(const torch::Tensor& observed, const torch::Tensor& x0) {
+  ChainMask mask;
+  if (!observed.defined()) return mask;
+  TORCH_CHECK(observed.sizes() == x0.sizes(), "sampler: the observed mask must have the states' shape ", x0.sizes(),
+              ", got ", observed.sizes());
+  mask.observed = observed.to(torch::kBool);
+  mask.free = (~mask.observed).to(x0.scalar_type());
+  return mask;
+}
+
+void check_start(const torch::Tensor& x0) {
+  TORCH_CHECK(x0.defined() && x0.dim() >= 1 && x0.size(0) >= 1, "sampler: the start must be [N, ...] with N >= 1");
+  TORCH_CHECK(x0.is_floating_point(), "sampler: the start must be floating point, got ", x0.scalar_type());
+}
+
+// Keeps the start, every k-th state and the last one.
+class Recorder {
+ public:
+  Recorder(int64_t every, int64_t steps) : every_(every), steps_(steps) {}
+  void add(int64_t step, const torch::Tensor& x) {
+    if (every_ > 0 && (step % every_ == 0 || step == steps_)) states_.push_back(x);
+  }
+  torch::Tensor stacked() const { return states_.empty() ? torch::Tensor() : torch::stack(states_); }
+
+ private:
+  int64_t every_, steps_;
+  std::vector<torch::Tensor> states_;
+};
+
+// ‖v‖₂ per row, [N].
+torch::Tensor row_norm(const torch::Tensor& v) { return v.flatten(1).norm(2, 1); }
+
+// Per-row mask [N] broadcast against [N, ...].
+torch::Tensor per_row(const torch::Tensor& rows, const torch::Tensor& like) {
+  std::vector<int64_t> shape(static_cast<size_t>(like.dim()), 1);
+  shape[0] = like.size(0);
+  return rows.view(shape);
+}
+
+torch::Tensor gaussian_noise(const torch::Tensor& like, const c10::optional<torch::Generator>& generator) {
+  return torch::randn(like.sizes(), generator, like.options());
+}
+
+ChainResult finish(torch::Tensor x, torch::Tensor e, const torch::Tensor& accepted_count, int64_t steps,
+                   double grad_norm_sum, int64_t evaluations, const Recorder& recorder) {
+  ChainResult result;
+  result.x = std::move(x);
+  result.energy = std::move(e);
+  result.accepted = steps > 0 ? accepted_count / static_cast<double>(steps) : torch::ones_like(accepted_count);
+  result.acceptance = result.accepted.mean().item<double>();
+  result.grad_norm = steps > 0 ? grad_norm_sum / static_cast<double>(steps) : 0.0;
+  result.gradient_evaluations = evaluations;
+  result.trajectory = recorder.stacked();
+  return result;
+}
+
+}  // namespace
+
+LangevinOptions LangevinOptions::coupled(double epsilon, int64_t steps) {
+  return LangevinOptions().steps(steps).drift(epsilon * epsilon / 2).noise(epsilon);
+}
+
+LangevinOptions LangevinOptions::separate(double drift, double noise, int64_t steps) {
+  return LangevinOptions().steps(steps).drift(drift).noise(noise);
+}
+
+ChainResult langevin(const EnergyFunction& energy, const torch::Tensor& x0, const LangevinOptions& o,
+                     const torch::Tensor& observed, c10::optional<torch::Generator> generator) {
+  require_option(o.steps() >= 0, "langevin: steps must be >= 0, got " + std::to_string(o.steps()));
+  require_option(finite(o.drift()) && o.drift() >= 0, "langevin: the drift (step) must be finite and >= 0");
+  require_option(finite(o.noise()) && o.noise() >= 0, "langevin: the noise must be finite and >= 0");
+  require_option(finite(o.grad_clip()) && o.grad_clip() >= 0,
+                 "langevin: the gradient clip must be finite and >= 0 (0 = off)");
+  require_option(!o.clamp() || (finite(o.low()) && finite(o.high()) && o.low() < o.high()),
+                 "langevin: the clamp range needs low < high");
+  require_option(o.record_every() >= 0, "langevin: record_every must be >= 0");
+  check_start(x0);
+  const ChainMask mask = chain_mask(observed, x0);
+  const torch::Tensor start = x0.detach();
+  torch::Tensor x = start.clone();  // [N, ...]
+  Recorder recorder(o.record_every(), o.steps());
+  recorder.add(0, x);
+  double grad_norm_sum = 0;
+  for (int64_t t = 0; t < o.steps(); ++t) {
+    torch::Tensor g = mask.only_free(input_gradient(energy, x));  // [N, ...]
+    grad_norm_sum += row_norm(g).mean().item<double>();
+    if (o.grad_clip() > 0) g = g.clamp(-o.grad_clip(), o.grad_clip());
+    torch::Tensor next = x - o.drift() * g;
+    if (o.noise() > 0) next = next + o.noise() * gaussian_noise(x, generator);
+    if (o.clamp()) next = next.clamp(o.low(), o.high());
+    x = mask.hold(next, start);
+    recorder.add(t + 1, x);
+  }
+  torch::Tensor e;
+  {
+    torch::NoGradGuard no_grad;
+    e = energy(x).detach();  // [N]
+  }
+  return finish(x, e, torch::full({x.size(0)}, static_cast<double>(o.steps()), x.options()), o.steps(),
+                grad_norm_sum, o.steps(), recorder);
+}
+
+ChainResult mala(const EnergyFunction& energy, const torch::Tensor& x0, const MalaOptions& o,
+                 const torch::Tensor& observed, c10::optional<torch::Generator> generator) {
+  require_option(o.steps() >= 0, "mala: steps must be >= 0, got " + std::to_string(o.steps()));
+  require_option(finite(o.step_size()) && o.step_size() > 0, "mala: the step size must be finite and > 0");
+  require_option(o.record_every() >= 0, "mala: record_every must be >= 0");
+  check_start(x0);
+  const ChainMask mask = chain_mask(observed, x0);
+  const torch::Tensor start = x0.detach();
+  const double eps = o.step_size(), drift = eps * eps / 2, variance = eps * eps;
+  torch::Tensor x = start.clone();  // [N, ...]
+  auto [e, g] = energy_and_input_gradient(energy, x);
+  g = mask.only_free(g);
+  torch::Tensor accepted = torch::zeros({x.size(0)}, x.options());  // [N]
+  Recorder recorder(o.record_every(), o.steps());
+  recorder.add(0, x);
+  double grad_norm_sum = 0;
+  for (int64_t t = 0; t < o.steps(); ++t) {
+    grad_norm_sum += row_norm(g).mean().item<double>();
+    torch::Tensor forward_mean = x - drift * g;
+    torch::Tensor proposal = mask.hold(forward_mean + eps * mask.only_free(gaussian_noise(x, generator)), start);
+    auto [e_new, g_new] = energy_and_input_gradient(energy, proposal);
+    g_new = mask.only_free(g_new);
+    // log q(proposal | x) and log q(x | proposal), up to the same constant;
+    // observed entries are equal in both states and add nothing.
+    torch::Tensor log_forward = -(proposal - forward_mean).pow(2).flatten(1).sum(1) / (2 * variance);
+    torch::Tensor log_backward = -(x - (proposal - drift * g_new)).pow(2).flatten(1).sum(1) / (2 * variance);
+    torch::Tensor log_alpha = (e - e_new) + log_backward - log_forward;  // [N]
+    torch::Tensor u = torch::rand({x.size(0)}, generator, x.options());
+    torch::Tensor accept = u.log() < log_alpha;  // NaN energies are rejected
+    x = torch::where(per_row(accept, x), proposal, x);
+    g = torch::where(per_row(accept, g), g_new, g);
+    e = torch::where(accept, e_new, e);
+    accepted = accepted + accept.to(x.scalar_type());
+    recorder.add(t + 1, x);
+  }
+  return finish(x, e, accepted, o.steps(), grad_norm_sum, o.steps() + 1, recorder);
+}
+
+ChainResult hmc(const EnergyFunction& energy, const torch::Tensor& x0, const HmcOptions& o,
+                const torch::Tensor& observed, c10::optional<torch::Generator> generator) {
+  require_option(o.steps() >= 0, "hmc: steps must be >= 0, got " + std::to_string(o.steps()));
+  require_option(o.leapfrog() >= 1, "hmc: leapfrog steps must be >= 1, got " + std::to_string(o.leapfrog()));
+  require_option(finite(o.step_size()) && o.step_size() > 0, "hmc: the step size must be finite and > 0");
+  require_option(o.record_every() >= 0, "hmc: record_every must be >= 0");
+  check_start(x0);
+  const ChainMask mask = chain_mask(observed, x0);
+  const torch::Tensor start = x0.detach();
+  const double h = o.step_size();
+  torch::Tensor x = start.clone();  // [N, ...]
+  auto [e, g] = energy_and_input_gradient(energy, x);
+  g = mask.only_free(g);
+  torch::Tensor accepted = torch::zeros({x.size(0)}, x.options());  // [N]
+  Recorder recorder(o.record_every(), o.steps());
+  recorder.add(0, x);
+  double grad_norm_sum = 0;
+  int64_t evaluations = 1;
+  for (int64_t t = 0; t < o.steps(); ++t) {
+    grad_norm_sum += row_norm(g).mean().item<double>();
+    torch::Tensor p = mask.only_free(gaussian_noise(x, generator));           // [N, ...]
+    torch::Tensor h_start = e + 0.5 * p.pow(2).flatten(1).sum(1);             // [N]
+    torch::Tensor xn = x, en = e, gn = g, pn = p - (h / 2) * g;
+    for (int64_t l = 0; l < o.leapfrog(); ++l) {
+      xn = mask.hold(xn + h * pn, start);
+      std::tie(en, gn) = energy_and_input_gradient(energy, xn);
+      gn = mask.only_free(gn);
+      ++evaluations;
+      pn = pn - (l + 1 < o.leapfrog() ? h : h / 2) * gn;
+    }
+    torch::Tensor h_end = en + 0.5 * pn.pow(2).flatten(1).sum(1);  // [N]
+    torch::Tensor u = torch::rand({x.size(0)}, generator, x.options());
+    torch::Tensor accept = u.log() < (h_start - h_end);  // NaN energies are rejected
+    x = torch::where(per_row(accept, x), xn, x);
+    g = torch::where(per_row(accept, g), gn, g);
+    e = torch::where(accept, en, e);
+    accepted = accepted + accept.to(x.scalar_type());
+    recorder.add(t + 1, x);
+  }
+  return finish(x, e, accepted, o.steps(), grad_norm_sum, evaluations, recorder);
+}
+
+Chains::Chains(std::function<torch::Tensor(int64_t)> fresh, bool persistent)
+    : fresh_(std::move(fresh)), persistent_(persistent) {
+  TORCH_CHECK(fresh_, "Chains: no function for fresh starting states");
+}
+
+torch::Tensor Chains::start(int64_t n) {
+  TORCH_CHECK(n >= 1, "Chains: need at least one chain, got ", n);
+  if (persistent_ && state_.defined() && state_.size(0) == n) return state_;
+  torch::Tensor x = fresh_(n);
+  TORCH_CHECK(x.defined() && x.dim() >= 1 && x.size(0) == n, "Chains: the fresh states must be [", n, ", ...]");
+  return x;
+}
+
+void Chains::keep(const torch::Tensor& x) {
+  if (persistent_) state_ = x.detach();
+}
+
+}  // namespace genzoo
