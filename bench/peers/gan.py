@@ -7,7 +7,10 @@ betas (0.5, 0.999). As in pytorch/examples, D's weight gradients are also
 computed during G's update (genzoo freezes them; --freeze-d does the same
 here).
 
-    python3 bench/peers/gan.py dcgan [--threads N] [--seconds S] [--freeze-d]
+    python3 bench/peers/gan.py dcgan [--threads N] [--seconds S | --steps N] [--freeze-d]
+
+--steps N runs exactly N steps after the warm-up instead of a time budget
+(bench/run-dcgan-epoch: 938 steps, one epoch of 60,000 images at batch 64).
 
 Prints one JSON line like the C++ bench. Needs python3-torch (Debian).
 """
@@ -42,6 +45,7 @@ def main():
     ap.add_argument("model", choices=["dcgan"])
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--freeze-d", action="store_true")
     ap.add_argument("--density", type=float, default=0)  # accepted for the shared runner; unused
     a = ap.parse_args()
@@ -78,7 +82,7 @@ def main():
     for i in range(2):
         step(i)
     steps, start = 0, time.perf_counter()
-    while steps < 3 or time.perf_counter() - start < a.seconds:
+    while (steps < a.steps) if a.steps > 0 else (steps < 3 or time.perf_counter() - start < a.seconds):
         step(steps)
         steps += 1
     elapsed = time.perf_counter() - start
