@@ -230,7 +230,11 @@ torch::Tensor read_image_folder(const std::string& who, const std::string& dir) 
 }
 
 Dataset load_folder(const std::string& spec, const std::string& dir) {
-  return split_every_tenth(spec, read_image_folder("dataset '" + spec + "'", dir), {}, "folder '" + dir + "'");
+  auto x = read_image_folder("dataset '" + spec + "'", dir);  // [N, C, H, W]
+  // One photograph is a single-image dataset, as the textures are: the
+  // model learns from it and is scored on it (train = test).
+  if (x.size(0) == 1) return images_dataset(spec, {x, {}}, {x, {}}, 0);
+  return split_every_tenth(spec, x, {}, "folder '" + dir + "'");
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {

@@ -10,11 +10,11 @@
 namespace genzoo {
 namespace {
 
-void require_option(bool ok, const std::string& what) {
+void chain_require(bool ok, const std::string& what) {
   if (!ok) throw Error(what);
 }
 
-bool finite(double v) { return std::isfinite(v); }
+bool chain_finite(double v) { return std::isfinite(v); }
 
 // The entries a chain may move: a [x-shaped] 0/1 float mask of the free
 // entries and the bool mask of the observed ones, or two undefined tensors
@@ -39,15 +39,15 @@ ChainMask chain_mask(const torch::Tensor& observed, const torch::Tensor& x0) {
   return mask;
 }
 
-void check_start(const torch::Tensor& x0) {
+void chain_check_start(const torch::Tensor& x0) {
   TORCH_CHECK(x0.defined() && x0.dim() >= 1 && x0.size(0) >= 1, "sampler: the start must be [N, ...] with N >= 1");
   TORCH_CHECK(x0.is_floating_point(), "sampler: the start must be floating point, got ", x0.scalar_type());
 }
 
 // Keeps the start, every k-th state and the last one.
-class Recorder {
+class ChainRecorder {
  public:
-  Recorder(int64_t every, int64_t steps) : every_(every), steps_(steps) {}
+  ChainRecorder(int64_t every, int64_t steps) : every_(every), steps_(steps) {}
   void add(int64_t step, const torch::Tensor& x) {
     if (every_ > 0 && (step % every_ == 0 || step == steps_)) states_.push_back(x);
   }
@@ -59,21 +59,21 @@ class Recorder {
 };
 
 // ‖v‖₂ per row, [N].
-torch::Tensor row_norm(const torch::Tensor& v) { return v.flatten(1).norm(2, 1); }
+torch::Tensor chain_row_norm(const torch::Tensor& v) { return v.flatten(1).norm(2, 1); }
 
 // Per-row mask [N] broadcast against [N, ...].
-torch::Tensor per_row(const torch::Tensor& rows, const torch::Tensor& like) {
+torch::Tensor chain_per_row(const torch::Tensor& rows, const torch::Tensor& like) {
   std::vector<int64_t> shape(static_cast<size_t>(like.dim()), 1);
   shape[0] = like.size(0);
   return rows.view(shape);
 }
 
-torch::Tensor gaussian_noise(const torch::Tensor& like, const c10::optional<torch::Generator>& generator) {
+torch::Tensor chain_noise(const torch::Tensor& like, const c10::optional<torch::Generator>& generator) {
   return torch::randn(like.sizes(), generator, like.options());
 }
 
-ChainResult finish(torch::Tensor x, torch::Tensor e, const torch::Tensor& accepted_count, int64_t steps,
-                   double grad_norm_sum, int64_t evaluations, const Recorder& recorder) {
+ChainResult chain_finish(torch::Tensor x, torch::Tensor e, const torch::Tensor& accepted_count, int64_t steps,
+                   double grad_norm_sum, int64_t evaluations, const ChainRecorder& recorder) {
   ChainResult result;
   result.x = std::move(x);
   result.energy = std::move(e);
@@ -97,27 +97,29 @@ LangevinOptions LangevinOptions::separate(double drift, double noise, int64_t st
 
 ChainResult langevin(const EnergyFunction& energy, const torch::Tensor& x0, const LangevinOptions& o,
                      const torch::Tensor& observed, c10::optional<torch::Generator> generator) {
-  require_option(o.steps() >= 0, "langevin: steps must be >= 0, got " + std::to_string(o.steps()));
-  require_option(finite(o.drift()) && o.drift() >= 0, "langevin: the drift (step) must be finite and >= 0");
-  require_option(finite(o.noise()) && o.noise() >= 0, "langevin: the noise must be finite and >= 0");
-  require_option(finite(o.grad_clip()) && o.grad_clip() >= 0,
+  chain_require(o.steps() >= 0, "langevin: steps must be >= 0, got " + std::to_string(o.steps()));
+  chain_require(chain_finite(o.drift()) && o.drift() >= 0, "langevin: the drift (step) must be finite and >= 0");
+  chain_require(chain_finite(o.noise()) && o.noise() >= 0, "langevin: the noise must be finite and >= 0");
+  chain_require(chain_finite(o.grad_clip()) && o.grad_clip() >= 0,
                  "langevin: the gradient clip must be finite and >= 0 (0 = off)");
-  require_option(!o.clamp() || (finite(o.low()) && finite(o.high()) && o.low() < o.high()),
+  chain_require(!o.clamp() || (chain_finite(o.low()) && chain_finite(o.high()) && o.low() < o.high()),
                  "langevin: the clamp range needs low < high");
-  require_option(o.record_every() >= 0, "langevin: record_every must be >= 0");
-  check_start(x0);
+  chain_require(o.record_every() >= 0, "langevin: record_every must be >= 0");
+  chain_check_start(x0);
   const ChainMask mask = chain_mask(observed, x0);
   const torch::Tensor start = x0.detach();
   torch::Tensor x = start.clone();  // [N, ...]
-  Recorder recorder(o.record_every(), o.steps());
+  ChainRecorder recorder(o.record_every(), o.steps());
   recorder.add(0, x);
   double grad_norm_sum = 0;
   for (int64_t t = 0; t < o.steps(); ++t) {
+    const bool noisy = o.noise() > 0;
+    if (noisy && o.noise_first()) x = mask.hold(x + o.noise() * chain_noise(x, generator), start);
     torch::Tensor g = mask.only_free(input_gradient(energy, x));  // [N, ...]
-    grad_norm_sum += row_norm(g).mean().item<double>();
+    grad_norm_sum += chain_row_norm(g).mean().item<double>();
     if (o.grad_clip() > 0) g = g.clamp(-o.grad_clip(), o.grad_clip());
     torch::Tensor next = x - o.drift() * g;
-    if (o.noise() > 0) next = next + o.noise() * gaussian_noise(x, generator);
+    if (noisy && !o.noise_first()) next = next + o.noise() * chain_noise(x, generator);
     if (o.clamp()) next = next.clamp(o.low(), o.high());
     x = mask.hold(next, start);
     recorder.add(t + 1, x);
@@ -127,16 +129,16 @@ ChainResult langevin(const EnergyFunction& energy, const torch::Tensor& x0, cons
     torch::NoGradGuard no_grad;
     e = energy(x).detach();  // [N]
   }
-  return finish(x, e, torch::full({x.size(0)}, static_cast<double>(o.steps()), x.options()), o.steps(),
+  return chain_finish(x, e, torch::full({x.size(0)}, static_cast<double>(o.steps()), x.options()), o.steps(),
                 grad_norm_sum, o.steps(), recorder);
 }
 
 ChainResult mala(const EnergyFunction& energy, const torch::Tensor& x0, const MalaOptions& o,
                  const torch::Tensor& observed, c10::optional<torch::Generator> generator) {
-  require_option(o.steps() >= 0, "mala: steps must be >= 0, got " + std::to_string(o.steps()));
-  require_option(finite(o.step_size()) && o.step_size() > 0, "mala: the step size must be finite and > 0");
-  require_option(o.record_every() >= 0, "mala: record_every must be >= 0");
-  check_start(x0);
+  chain_require(o.steps() >= 0, "mala: steps must be >= 0, got " + std::to_string(o.steps()));
+  chain_require(chain_finite(o.step_size()) && o.step_size() > 0, "mala: the step size must be finite and > 0");
+  chain_require(o.record_every() >= 0, "mala: record_every must be >= 0");
+  chain_check_start(x0);
   const ChainMask mask = chain_mask(observed, x0);
   const torch::Tensor start = x0.detach();
   const double eps = o.step_size(), drift = eps * eps / 2, variance = eps * eps;
@@ -144,13 +146,13 @@ ChainResult mala(const EnergyFunction& energy, const torch::Tensor& x0, const Ma
   auto [e, g] = energy_and_input_gradient(energy, x);
   g = mask.only_free(g);
   torch::Tensor accepted = torch::zeros({x.size(0)}, x.options());  // [N]
-  Recorder recorder(o.record_every(), o.steps());
+  ChainRecorder recorder(o.record_every(), o.steps());
   recorder.add(0, x);
   double grad_norm_sum = 0;
   for (int64_t t = 0; t < o.steps(); ++t) {
-    grad_norm_sum += row_norm(g).mean().item<double>();
+    grad_norm_sum += chain_row_norm(g).mean().item<double>();
     torch::Tensor forward_mean = x - drift * g;
-    torch::Tensor proposal = mask.hold(forward_mean + eps * mask.only_free(gaussian_noise(x, generator)), start);
+    torch::Tensor proposal = mask.hold(forward_mean + eps * mask.only_free(chain_noise(x, generator)), start);
     auto [e_new, g_new] = energy_and_input_gradient(energy, proposal);
     g_new = mask.only_free(g_new);
     // log q(proposal | x) and log q(x | proposal), up to the same constant;
@@ -160,22 +162,22 @@ ChainResult mala(const EnergyFunction& energy, const torch::Tensor& x0, const Ma
     torch::Tensor log_alpha = (e - e_new) + log_backward - log_forward;  // [N]
     torch::Tensor u = torch::rand({x.size(0)}, generator, x.options());
     torch::Tensor accept = u.log() < log_alpha;  // NaN energies are rejected
-    x = torch::where(per_row(accept, x), proposal, x);
-    g = torch::where(per_row(accept, g), g_new, g);
+    x = torch::where(chain_per_row(accept, x), proposal, x);
+    g = torch::where(chain_per_row(accept, g), g_new, g);
     e = torch::where(accept, e_new, e);
     accepted = accepted + accept.to(x.scalar_type());
     recorder.add(t + 1, x);
   }
-  return finish(x, e, accepted, o.steps(), grad_norm_sum, o.steps() + 1, recorder);
+  return chain_finish(x, e, accepted, o.steps(), grad_norm_sum, o.steps() + 1, recorder);
 }
 
 ChainResult hmc(const EnergyFunction& energy, const torch::Tensor& x0, const HmcOptions& o,
                 const torch::Tensor& observed, c10::optional<torch::Generator> generator) {
-  require_option(o.steps() >= 0, "hmc: steps must be >= 0, got " + std::to_string(o.steps()));
-  require_option(o.leapfrog() >= 1, "hmc: leapfrog steps must be >= 1, got " + std::to_string(o.leapfrog()));
-  require_option(finite(o.step_size()) && o.step_size() > 0, "hmc: the step size must be finite and > 0");
-  require_option(o.record_every() >= 0, "hmc: record_every must be >= 0");
-  check_start(x0);
+  chain_require(o.steps() >= 0, "hmc: steps must be >= 0, got " + std::to_string(o.steps()));
+  chain_require(o.leapfrog() >= 1, "hmc: leapfrog steps must be >= 1, got " + std::to_string(o.leapfrog()));
+  chain_require(chain_finite(o.step_size()) && o.step_size() > 0, "hmc: the step size must be finite and > 0");
+  chain_require(o.record_every() >= 0, "hmc: record_every must be >= 0");
+  chain_check_start(x0);
   const ChainMask mask = chain_mask(observed, x0);
   const torch::Tensor start = x0.detach();
   const double h = o.step_size();
@@ -183,13 +185,13 @@ ChainResult hmc(const EnergyFunction& energy, const torch::Tensor& x0, const Hmc
   auto [e, g] = energy_and_input_gradient(energy, x);
   g = mask.only_free(g);
   torch::Tensor accepted = torch::zeros({x.size(0)}, x.options());  // [N]
-  Recorder recorder(o.record_every(), o.steps());
+  ChainRecorder recorder(o.record_every(), o.steps());
   recorder.add(0, x);
   double grad_norm_sum = 0;
   int64_t evaluations = 1;
   for (int64_t t = 0; t < o.steps(); ++t) {
-    grad_norm_sum += row_norm(g).mean().item<double>();
-    torch::Tensor p = mask.only_free(gaussian_noise(x, generator));           // [N, ...]
+    grad_norm_sum += chain_row_norm(g).mean().item<double>();
+    torch::Tensor p = mask.only_free(chain_noise(x, generator));           // [N, ...]
     torch::Tensor h_start = e + 0.5 * p.pow(2).flatten(1).sum(1);             // [N]
     torch::Tensor xn = x, en = e, gn = g, pn = p - (h / 2) * g;
     for (int64_t l = 0; l < o.leapfrog(); ++l) {
@@ -202,13 +204,13 @@ ChainResult hmc(const EnergyFunction& energy, const torch::Tensor& x0, const Hmc
     torch::Tensor h_end = en + 0.5 * pn.pow(2).flatten(1).sum(1);  // [N]
     torch::Tensor u = torch::rand({x.size(0)}, generator, x.options());
     torch::Tensor accept = u.log() < (h_start - h_end);  // NaN energies are rejected
-    x = torch::where(per_row(accept, x), xn, x);
-    g = torch::where(per_row(accept, g), gn, g);
+    x = torch::where(chain_per_row(accept, x), xn, x);
+    g = torch::where(chain_per_row(accept, g), gn, g);
     e = torch::where(accept, en, e);
     accepted = accepted + accept.to(x.scalar_type());
     recorder.add(t + 1, x);
   }
-  return finish(x, e, accepted, o.steps(), grad_norm_sum, evaluations, recorder);
+  return chain_finish(x, e, accepted, o.steps(), grad_norm_sum, evaluations, recorder);
 }
 
 Chains::Chains(std::function<torch::Tensor(int64_t)> fresh, bool persistent)

@@ -2,6 +2,7 @@
 
 #include "genzoo/core/error.h"
 #include "genzoo/models/adversarial/gan.h"
+#include "genzoo/models/energy/generative_convnet.h"
 #include "genzoo/models/explicit/fvsbn.h"
 #include "genzoo/models/explicit/independent.h"
 #include "genzoo/models/explicit/made.h"
@@ -10,6 +11,7 @@
 #include "genzoo/models/latent/cvae.h"
 #include "genzoo/models/latent/vae.h"
 #include "genzoo/train/objectives/adversarial.h"
+#include "genzoo/train/objectives/contrastive.h"
 #include "genzoo/train/objectives/elbo.h"
 #include "genzoo/train/objectives/reconstruction.h"
 #include "genzoo/train/objectives/semi_supervised.h"
@@ -31,6 +33,7 @@ const std::vector<RegisteredModel>& model_registry() {
       {dcgan_model_info(), adversarial_objective()},
       {cgan_model_info(), adversarial_objective()},
       {ssgan_model_info(), semi_supervised_objective()},
+      {genconvnet_model_info(), contrastive_divergence_objective()},
   };
   return registry;
 }

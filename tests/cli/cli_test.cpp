@@ -771,5 +771,38 @@ TEST_F(Cli, BadInputExitsWith2AndOneLine) {
   EXPECT_EQ(read_file(run + "/checkpoint.pt").size(), bytes.size() / 3);
 }
 
+// The Generative ConvNet end to end on one photograph (a folder of one
+// PNG): it trains by contrastive divergence on crops, synthesises at any
+// size and scores its syntheses with the texture metric.
+TEST_F(Cli, GenerativeConvNetLearnsFromOnePhotographAndSynthesisesAnySize) {
+  ensure_dir(dir / "photo");
+  auto photo = (torch::rand({1, 24, 24}, derived_generator(31, 1)) * 255).to(torch::kUInt8);
+  write_png(dir / "photo/one.png", photo);
+  const std::string run = dir / "gcn";
+  auto r = run_cli("train genconvnet --data folder:" + (dir / "photo") + " --out " + run +
+                   " --steps 3 --threads 1 --set model.layers=4x3s1p1,3x3s2p0 --set model.sample_steps=2"
+                   " --set objective.crop=12 --set objective.crops=2 --set objective.langevin_steps=2"
+                   " --set train.sample_count=2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_cli("sample " + run + " --size 20x30 -n 2 --out " + (dir / "big.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote 2 samples"), std::string::npos) << r.out;
+  auto grid = read_image(dir / "big.png");  // two 20 x 30 images side by side, with borders
+  EXPECT_GE(grid.size(1), 20);
+  EXPECT_GE(grid.size(2), 60);
+  auto t = json_of(run_cli("eval " + run + " --metrics texture --samples 100 --json --threads 1"), "texture");
+  EXPECT_EQ(t["texture_syntheses"], 8);  // at most 8 syntheses, whatever --samples asks
+  EXPECT_GT(t["texture_spectrum_distance_noise"].get<double>(), 0.0);
+  expect_error("sample " + run + " --size 2x2 --threads 1", {"genconvnet", "2 x 2"});
+  expect_error("sample " + run + " --size 20by30 --threads 1", {"--size '20by30'", "HEIGHTxWIDTH"});
+  expect_error("sample " + run + " --size 4096x4096 -n 2 --threads 1", {"16 million pixels"});
+  expect_error("train genconvnet --data folder:" + (dir / "photo") + " --out " + (dir / "gcn2") +
+                   " --steps 1 --set objective.crop=30",
+               {"objective.crop"});
+  expect_error("train genconvnet --data folder:" + (dir / "photo") + " --out " + (dir / "gcn3") +
+                   " --steps 1 --set model.layers=4x3s1",
+               {"model.layers"});
+}
+
 }  // namespace
 }  // namespace genzoo

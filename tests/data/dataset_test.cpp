@@ -347,6 +347,20 @@ TEST(Dataset, FolderOfPngsSortedByName) {
   EXPECT_TRUE(torch::equal(d.train.x[0], images[0]));
 }
 
+TEST(Dataset, FolderOfOnePhotographIsASingleImageDataset) {
+  TempDir dir;
+  auto image = torch::randint(0, 256, {1, 9, 7}, torch::kUInt8);
+  write_png(dir / "photo.png", image);
+  auto d = load_dataset("folder:" + dir.path());
+  EXPECT_EQ(d.train.size(), 1);
+  EXPECT_EQ(d.test.size(), 1);  // scored on the image it learns from, as texture:NAME
+  EXPECT_TRUE(torch::equal(d.train.x[0], image));
+  EXPECT_TRUE(torch::equal(d.test.x[0], image));
+  // Two to nine images are still too few for the every-10th split.
+  write_png(dir / "second.png", image);
+  EXPECT_TRUE(contains(error_of([&] { load_dataset("folder:" + dir.path()); }), "has 2 examples; at least 10"));
+}
+
 TEST(Dataset, FolderOfJpegs) {
   TempDir dir;
   std::vector<uint8_t> pixels(8 * 8, 100);

@@ -133,6 +133,8 @@ const std::vector<ContractCase>& contract_cases() {
         {"model.d_input_dropout", 0.0},
         {"model.d_dropout", 0.0},
         {"model.noise_dims", int64_t{4}}}},
+      {"genconvnet", nullptr, "sample,energy",
+       {{"model.layers", std::string("4x3s1p1,3x3s2p0")}, {"model.sample_steps", int64_t{3}}}},
   };
   return cases;
 }

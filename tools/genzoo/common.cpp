@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -67,7 +68,10 @@ torch::Tensor run_image(const Run& run, const std::string& spec, const std::stri
 }
 
 std::string find_recipe(const std::string& model, const std::string& dataset) {
-  std::string path = find_shipped_file("GENZOO_CONFIGS", "configs", "configs", model + "-" + dataset + ".toml");
+  // "texture:brick" -> configs/MODEL-texture-brick.toml
+  std::string name = dataset;
+  std::replace(name.begin(), name.end(), ':', '-');
+  std::string path = find_shipped_file("GENZOO_CONFIGS", "configs", "configs", model + "-" + name + ".toml");
   return file_exists(path) ? path : "";
 }
 

@@ -14,6 +14,7 @@
 #include "genzoo/eval/likelihood.h"
 #include "genzoo/eval/modes.h"
 #include "genzoo/eval/ms_ssim.h"
+#include "genzoo/eval/texture.h"
 #include "genzoo/eval/parzen.h"
 #include "genzoo/eval/image_quality.h"
 #include "genzoo/models/adversarial/gan.h"
@@ -258,6 +259,32 @@ MetricEntry modes_entry() {
           }};
 }
 
+MetricEntry texture_entry() {
+  return {"texture",
+          [](const EvalContext& ctx) -> std::string {
+            if (auto why = needs_samples(ctx); !why.empty()) return why;
+            if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+            if (ctx.reference_view.dim() != 4 || ctx.reference_view.size(0) != 1)
+              return "compares syntheses with one source image: it needs a single-image dataset (texture:NAME, or a "
+                     "folder: of one photograph)";
+            return "";
+          },
+          [](int64_t requested) { return std::max<int64_t>(1, std::min<int64_t>(requested, 8)); },
+          [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+            auto t = texture_similarity(samples, ctx.reference_view[0], ctx.seed);
+            auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json("nan"); };
+            out["texture_spectrum_distance"] = t.spectrum;
+            out["texture_spectrum_distance_stderr"] = t.spectrum_stderr;
+            out["texture_histogram_distance"] = t.histogram;
+            out["texture_histogram_distance_stderr"] = t.histogram_stderr;
+            out["texture_spectrum_distance_floor"] = number(t.spectrum_floor);
+            out["texture_histogram_distance_floor"] = number(t.histogram_floor);
+            out["texture_spectrum_distance_noise"] = t.spectrum_noise;
+            out["texture_histogram_distance_noise"] = t.histogram_noise;
+            out["texture_syntheses"] = t.syntheses;
+          }};
+}
+
 MetricEntry ms_ssim_entry() {
   return {"ms_ssim",
           [](const EvalContext& ctx) -> std::string {
@@ -374,6 +401,7 @@ std::vector<MetricEntry> build_table() {
           feature_entry("cs", classifier_score_values),
           modes_entry(),
           ms_ssim_entry(),
+          texture_entry(),
           accuracy_entry(),
           neighbours_entry(),
           speed_entry()};

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "commands.h"
@@ -29,7 +30,22 @@ struct SampleArgs {
   int64_t per_image = 8;
   int64_t per_class = 0;  // > 0: one row per class (class-conditional models)
   int64_t label = -1;     // >= 0: samples of this class only
+  std::string size;       // "HxW": another image size (fully convolutional energies)
 };
+
+// "256x256" -> {256, 256}; one line naming --size otherwise.
+std::pair<int64_t, int64_t> parse_size(const std::string& text) {
+  const auto x = text.find('x');
+  auto whole = [&](const std::string& part) -> int64_t {
+    if (part.empty() || part.size() > 5 || part.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoll(part);
+  };
+  const int64_t h = x == std::string::npos ? -1 : whole(text.substr(0, x));
+  const int64_t w = x == std::string::npos ? -1 : whole(text.substr(x + 1));
+  if (h < 1 || w < 1 || h > 4096 || w > 4096)
+    throw Error("--size '" + text + "': expected HEIGHTxWIDTH, each 1 to 4096 (e.g. 256x256)");
+  return {h, w};
+}
 
 // The observed pixels, bool [1, C, H, W]: a named half or a mask PNG (white
 // = observed, black = to be completed).
@@ -103,6 +119,7 @@ void run_sample(const SampleArgs& a) {
   apply_threads(a.threads);
   Run run = open_run(a.run, a.checkpoint);
   std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
+  if (!a.complete.empty() && !a.size.empty()) throw Error("--size cannot be combined with --complete");
   if (!a.complete.empty()) return run_complete(a, run);
   auto sampler = as<Sampler>(run.model);
   if (!sampler) throw Error("model '" + run.info->name + "' cannot sample");
@@ -113,6 +130,20 @@ void run_sample(const SampleArgs& a) {
   if (a.label >= 0 && a.label >= conditional->classes())
     throw Error("--class " + std::to_string(a.label) + ": the run's classes are 0.." +
                 std::to_string(conditional->classes() - 1));
+  auto any_size = as<AnySizeSampler>(run.model);
+  std::pair<int64_t, int64_t> size{run.spec.height, run.spec.width};
+  if (!a.size.empty()) {
+    if (!any_size)
+      throw Error("--size: model '" + run.info->name + "' synthesises images of its training size only (" +
+                  std::to_string(run.spec.height) + "x" + std::to_string(run.spec.width) + ")");
+    if (a.per_class > 0 || a.label >= 0) throw Error("--size cannot be combined with --class or --per-class");
+    size = parse_size(a.size);
+    // Langevin keeps every chain's activations and their gradients in
+    // memory at once: about 50 floats per pixel for the texture net.
+    if (static_cast<double>(a.n) * static_cast<double>(size.first * size.second) > 16.0 * 1024 * 1024)
+      throw Error("--size " + a.size + " with -n " + std::to_string(a.n) + ": more than 16 million pixels at once (" +
+                  "the chains and their gradients would not fit in memory); draw fewer or smaller images per call");
+  }
   // How many images: -n, or a row of --per-class for every class.
   const int64_t count = a.per_class > 0 ? a.per_class * conditional->classes() : a.n;
   const std::string what = a.per_class > 0 ? "--per-class " + std::to_string(a.per_class) + " (" +
@@ -123,10 +154,11 @@ void run_sample(const SampleArgs& a) {
     throw Error("samples of '" + run.dataset.name + "' are 2-D points: draw their scatter plot with --out FILE.png");
   // Refused before any sampling: samples that cannot be held, or a place
   // they cannot be written.
-  const double bytes = 4.0 * static_cast<double>(count) * static_cast<double>(run.spec.dims());
+  const double bytes = 4.0 * static_cast<double>(count) * static_cast<double>(run.spec.channels) *
+                       static_cast<double>(size.first) * static_cast<double>(size.second);
   if (bytes > 4e9)
     throw Error(what + ": " + std::to_string(count) + " samples of " +
-                std::to_string(run.spec.dims()) + " values would take " + std::to_string(static_cast<int64_t>(bytes / 1e9)) +
+                std::to_string(run.spec.channels * size.first * size.second) + " values would take " + std::to_string(static_cast<int64_t>(bytes / 1e9)) +
                 " GB; write fewer at a time (use --seed to draw different ones)");
   if (!a.out.empty()) {
     std::error_code ec;
@@ -144,6 +176,9 @@ void run_sample(const SampleArgs& a) {
     n = drawn.size(0);
   } else if (a.label >= 0) {
     drawn = draw_given(*conditional, torch::full({a.n}, a.label, torch::kLong));
+  } else if (!a.size.empty()) {
+    torch::NoGradGuard no_grad;
+    drawn = any_size->sample_size(a.n, size.first, size.second);
   } else {
     drawn = draw_samples(*sampler, a.n);
   }
@@ -208,6 +243,8 @@ void add_sample_command(CLI::App& app) {
                          ->check(CLI::Range(1, 64))
                          ->excludes(complete)
                          ->excludes(n);
+  cmd->add_option("--size", args->size,
+                  "Images of HEIGHTxWIDTH instead of the training size (fully convolutional energies: genconvnet)");
   cmd->add_option("--class", args->label, "Class-conditional models: samples of this class only")
       ->check(CLI::NonNegativeNumber)
       ->excludes(complete)

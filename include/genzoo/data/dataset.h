@@ -6,7 +6,8 @@
 //   texture:brick|grass|gravel   <data dir>/textures/NAME.png from Debian python3-skimage; one image, train = test
 //   ring8, grid25, moons, swissroll, checkerboard   toy 2-D, 50,000/10,000 points drawn with fixed seeds
 //   idx:IMAGES[,LABELS]  any IDX image file (uint8 [N,H,W] or [N,C,H,W]); every 10th example is test
-//   folder:DIR           PNG/JPEG files of one size, sorted by name; every 10th is test
+//   folder:DIR           PNG/JPEG files of one size, sorted by name; every 10th is test (one file:
+//                        a single-image dataset, train = test, as the textures)
 //
 // The data dir is $GENZOO_DATA, else $XDG_DATA_HOME/genzoo, else ~/.local/share/genzoo.
 #include <torch/torch.h>

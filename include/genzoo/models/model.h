@@ -47,6 +47,15 @@ struct Density {
   virtual bool continuous() const { return false; }
 };
 
+/// A sampler that synthesises images of any size, not only the training
+/// size (a fully convolutional energy: `genzoo sample RUN --size HxW`).
+struct AnySizeSampler {
+  virtual ~AnySizeSampler() = default;
+  /// n images [n, C, height, width] in the model's data space; a
+  /// genzoo::Error when this model cannot take that size.
+  virtual torch::Tensor sample_size(int64_t n, int64_t height, int64_t width) = 0;
+};
+
 struct Energy {
   virtual ~Energy() = default;
   /// Unnormalised -log p(x), [N], differentiable in x.

@@ -42,6 +42,9 @@ struct LangevinOptions {
   TORCH_ARG(double, drift) = 0.045;
   /// b: the standard deviation of the Gaussian noise added at every step.
   TORCH_ARG(double, noise) = 0.3;
+  /// Add the noise first and take the gradient at the noisy point,
+  /// x ← x + bξ, then x ← x − a·clip(∇E(x)): the order of IGEBM's code.
+  TORCH_ARG(bool, noise_first) = false;
   /// Clip every element of ∇E(x) to [−c, c] before the drift; 0 = no clipping.
   TORCH_ARG(double, grad_clip) = 0.0;
   /// Clamp every state to [low, high] after each step.
@@ -80,7 +83,7 @@ struct HmcOptions {
 struct ChainResult {
   torch::Tensor x;           ///< the final states, x's shape, detached
   torch::Tensor trajectory;  ///< [T, N, ...] kept states (undefined when record_every = 0)
-  torch::Tensor energy;      ///< [N] E at the final states (Langevin: at the start of the last step)
+  torch::Tensor energy;      ///< [N] E at the final states
   torch::Tensor accepted;    ///< [N] share of proposals each chain accepted (1 for Langevin)
   double acceptance = 1.0;   ///< mean of `accepted`
   double grad_norm = 0.0;    ///< mean over steps and chains of ‖∇E(x)‖₂ (before clipping)

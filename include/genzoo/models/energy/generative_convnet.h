@@ -1,0 +1,136 @@
+#pragma once
+// The Generative ConvNet (Xie, Lu, Zhu, Wu 2016): an exponential tilting of
+// Gaussian white noise by a ConvNet score f,
+//   p(I; w) = exp(f(I; w)) q(I) / Z(w),   q(I) = N(0, σ²I),
+// so the energy is E(I) = ‖I‖²/2σ² − f(I). With ReLU units f is piecewise
+// linear: on the set of images sharing one activation pattern δ,
+// f(I) = α_δ + ⟨I, B_δ⟩ with B_δ = ∂f/∂I, and p is the Gaussian
+// N(σ²B_δ, σ²I) there. Langevin dynamics on E (sampling/langevin.h,
+// coupled step δ) is the paper's sampler:
+//   I ← I + (δ²/2)(∂f/∂I − I/σ²) + δ N(0, I).
+// Images are modelled on the scale of the authors' code: I = 255 (x − m),
+// x in [0,1] and m the per-channel mean of the training images (a buffer),
+// so I = 0 is the mean image.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "genzoo/core/enum_names.h"
+#include "genzoo/models/model.h"
+#include "genzoo/sampling/langevin.h"
+
+namespace genzoo {
+
+/// The units of f: ReLU (the paper's; f piecewise linear) or the smooth
+/// alternatives the paper leaves open.
+enum class GcnUnit { Relu, LeakyRelu, Sigmoid, Tanh, Swish };
+/// "relu", "leaky_relu", "sigmoid", "tanh", "swish".
+const EnumNames<GcnUnit>& gcn_unit_names();
+
+/// How f reads the last convolution: `sum` adds every response of the last
+/// layer's units over channels and positions (textures: a fully
+/// convolutional f that applies to images of any size); `linear` is one
+/// fully connected output on top, without a unit (object patterns, a fixed
+/// image size).
+enum class GcnTop { Sum, Linear };
+/// "sum", "linear".
+const EnumNames<GcnTop>& gcn_top_names();
+
+/// One convolution of f: filters of size kernel x kernel, stride, zero padding.
+struct GcnLayer {
+  int64_t filters = 0, kernel = 0, stride = 1, padding = 0;
+};
+
+/// Parses "FxKsSpP,..." (e.g. "100x15s3p2,64x5s1p2,30x3s1p2": 100 filters
+/// of 15 x 15, stride 3, padding 2, then ...); a genzoo::Error naming `key`
+/// on anything else.
+std::vector<GcnLayer> parse_gcn_layers(const std::string& spec, const std::string& key);
+/// The output side of the convolutions for an input side (0 when a kernel
+/// does not fit: side + 2 padding < kernel).
+int64_t gcn_output_side(const std::vector<GcnLayer>& layers, int64_t side);
+/// The inverse of parse_gcn_layers.
+std::string gcn_layers_string(const std::vector<GcnLayer>& layers);
+
+struct GenerativeConvNetOptions {
+  /// Image channels.
+  TORCH_ARG(int64_t, channels) = 1;
+  /// The size sample() synthesises (and, for top = linear, the only size f takes).
+  TORCH_ARG(int64_t, height) = 28;
+  TORCH_ARG(int64_t, width) = 28;
+  /// The convolutions of f (config: model.layers); the default is the
+  /// texture net of the authors' release 1.3.
+  TORCH_ARG(std::vector<GcnLayer>, layers) = (std::vector<GcnLayer>{{100, 15, 3, 2}, {64, 5, 1, 2}, {30, 3, 1, 2}});
+  TORCH_ARG(GcnUnit, unit) = GcnUnit::Relu;
+  TORCH_ARG(GcnTop, top) = GcnTop::Sum;
+  /// σ of the reference q = N(0, σ²I), on the 0-255 scale.
+  TORCH_ARG(double, sigma) = 1.0;
+  /// δ, the Langevin step (noise δ, drift δ²/2).
+  TORCH_ARG(double, step_size) = 0.3;
+  /// Langevin steps sample() runs from the mean image.
+  TORCH_ARG(int64_t, sample_steps) = 100;
+  /// Weights start N(0, init_std²), biases at 0 (the authors' code: 0.01).
+  TORCH_ARG(double, init_std) = 0.01;
+};
+
+/// The Gaussian piece an image lies on (Xie et al. 2016, sec. 3): with
+/// ReLU (or leaky ReLU) units, f(I) = α_δ + ⟨I, B_δ⟩ for every image with
+/// the activation pattern δ of I, so there p(I) ∝ exp(−‖I − σ²B_δ‖²/2σ²).
+struct GcnPiece {
+  torch::Tensor alpha;           ///< α_δ [N]: f of the zero image through the gates of δ (the biases' part)
+  torch::Tensor basis;           ///< B_δ = ∂f/∂I [N, C, H, W]
+  torch::Tensor reconstruction;  ///< σ²B_δ, the piece's mean [N, C, H, W]
+  torch::Tensor residual;        ///< f(I) − α_δ − ⟨I, B_δ⟩ [N]: 0 up to rounding for ReLU
+  std::vector<torch::Tensor> pattern;  ///< δ: per layer, bool [N, F, H', W'], true where a unit is on
+};
+
+struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Sampler, AnySizeSampler, Energy {
+  explicit GenerativeConvNetImpl(GenerativeConvNetOptions options = {});
+  void reset() override;
+
+  /// Sets m to the per-channel mean of `train` [N, C, H, W] in [0,1].
+  void set_mean(const torch::Tensor& train);
+  /// x in [0,1] [N, C, H, W] -> I = 255 (x − m).
+  torch::Tensor to_model(const torch::Tensor& x) const;
+  /// I -> x = I / 255 + m (not clamped: Langevin may leave [0,1]).
+  torch::Tensor to_data(const torch::Tensor& image) const;
+
+  /// f(I), [N], for I [N, C, H, W] on the model scale; differentiable in I and w.
+  torch::Tensor score(const torch::Tensor& image);
+  /// The last convolution's unit responses, [N, F, H', W'] (what top = sum adds up).
+  torch::Tensor features(const torch::Tensor& image);
+  /// E(I) = ‖I‖²/2σ² − f(I), [N], on the model scale.
+  torch::Tensor model_energy(const torch::Tensor& image);
+  /// Energy capability, on the data scale: E(255 (x − m)), [N].
+  torch::Tensor energy(const torch::Tensor& x) override;
+  /// Positions of the last convolution's output for an H x W image (f's
+  /// sum runs over this many positions).
+  int64_t positions(int64_t height, int64_t width);
+
+  /// The piece of each image I [N, C, H, W] (model scale); needs units
+  /// relu or leaky_relu (piecewise linear f), else a genzoo::Error.
+  GcnPiece piece(const torch::Tensor& image);
+
+  /// The coupled Langevin update of step δ for `steps` steps.
+  LangevinOptions langevin_options(int64_t steps) const;
+  /// Langevin on E from I0 [N, C, H, W] (model scale).
+  ChainResult synthesise(const torch::Tensor& start, int64_t steps);
+  /// n images of height x width in [0,1] (the chains' images clamped to the
+  /// data range), from the mean image after sample_steps Langevin steps; any size with top = sum,
+  /// the training size only with top = linear (else a genzoo::Error).
+  torch::Tensor sample_size(int64_t n, int64_t height, int64_t width) override;
+  torch::Tensor sample(int64_t n) override;
+
+  GenerativeConvNetOptions options;
+  torch::nn::ModuleList convs;
+  torch::nn::Linear top{nullptr};
+  torch::Tensor mean;  // [C], buffer
+};
+TORCH_MODULE(GenerativeConvNet);
+
+/// Registry entry: reads model.layers, unit, top, sigma, step_size,
+/// sample_steps, init_std.
+ModelInfo genconvnet_model_info();
+
+}  // namespace genzoo

@@ -1,0 +1,272 @@
+#include "genzoo/models/energy/generative_convnet.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "genzoo/core/error.h"
+
+namespace genzoo {
+
+const EnumNames<GcnUnit>& gcn_unit_names() {
+  static const EnumNames<GcnUnit> names{{GcnUnit::Relu, "relu"},
+                                        {GcnUnit::LeakyRelu, "leaky_relu"},
+                                        {GcnUnit::Sigmoid, "sigmoid"},
+                                        {GcnUnit::Tanh, "tanh"},
+                                        {GcnUnit::Swish, "swish"}};
+  return names;
+}
+
+const EnumNames<GcnTop>& gcn_top_names() {
+  static const EnumNames<GcnTop> names{{GcnTop::Sum, "sum"}, {GcnTop::Linear, "linear"}};
+  return names;
+}
+
+namespace {
+
+// Reads a positive decimal number at s[i], advancing i; -1 when there is none.
+int64_t gcn_read_number(const std::string& s, size_t& i) {
+  if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return -1;
+  int64_t v = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && v < 1000000) v = v * 10 + (s[i++] - '0');
+  return v;
+}
+
+torch::Tensor gcn_apply_unit(GcnUnit unit, const torch::Tensor& h) {
+  switch (unit) {
+    case GcnUnit::Relu: return torch::relu(h);
+    case GcnUnit::LeakyRelu: return torch::leaky_relu(h, 0.2);
+    case GcnUnit::Sigmoid: return torch::sigmoid(h);
+    case GcnUnit::Tanh: return torch::tanh(h);
+    case GcnUnit::Swish: return h * torch::sigmoid(h);
+  }
+  return h;
+}
+
+}  // namespace
+
+std::vector<GcnLayer> parse_gcn_layers(const std::string& spec, const std::string& key) {
+  const std::string usage = "config key '" + key + "' must list convolutions as FxKsSpP separated by commas (e.g. "
+                            "100x15s3p2,64x5s1p2: 100 filters of 15 x 15, stride 3, padding 2, ...), got '" + spec + "'";
+  std::vector<GcnLayer> layers;
+  size_t i = 0;
+  while (i < spec.size()) {
+    GcnLayer l;
+    l.filters = gcn_read_number(spec, i);
+    if (l.filters < 1 || i >= spec.size() || spec[i++] != 'x') throw Error(usage);
+    l.kernel = gcn_read_number(spec, i);
+    if (l.kernel < 1 || i >= spec.size() || spec[i++] != 's') throw Error(usage);
+    l.stride = gcn_read_number(spec, i);
+    if (l.stride < 1 || i >= spec.size() || spec[i++] != 'p') throw Error(usage);
+    l.padding = gcn_read_number(spec, i);
+    if (l.padding < 0 || l.padding >= 1000000) throw Error(usage);
+    layers.push_back(l);
+    if (i < spec.size() && spec[i++] != ',') throw Error(usage);
+    if (i == spec.size() && spec.back() == ',') throw Error(usage);
+  }
+  if (layers.empty()) throw Error(usage);
+  return layers;
+}
+
+int64_t gcn_output_side(const std::vector<GcnLayer>& layers, int64_t side) {
+  for (const auto& l : layers) {
+    if (side + 2 * l.padding < l.kernel) return 0;
+    side = (side + 2 * l.padding - l.kernel) / l.stride + 1;
+  }
+  return side;
+}
+
+std::string gcn_layers_string(const std::vector<GcnLayer>& layers) {
+  std::string s;
+  for (const auto& l : layers) {
+    if (!s.empty()) s += ",";
+    s += std::to_string(l.filters) + "x" + std::to_string(l.kernel) + "s" + std::to_string(l.stride) + "p" +
+         std::to_string(l.padding);
+  }
+  return s;
+}
+
+GenerativeConvNetImpl::GenerativeConvNetImpl(GenerativeConvNetOptions options_) : options(std::move(options_)) {
+  reset();
+}
+
+void GenerativeConvNetImpl::reset() {
+  TORCH_CHECK(options.channels() >= 1 && options.height() >= 1 && options.width() >= 1,
+              "genconvnet: channels, height and width must be >= 1");
+  TORCH_CHECK(!options.layers().empty(), "genconvnet: f needs at least one convolution");
+  TORCH_CHECK(options.sigma() > 0 && std::isfinite(options.sigma()), "genconvnet: sigma must be > 0");
+  TORCH_CHECK(options.step_size() > 0 && std::isfinite(options.step_size()), "genconvnet: step_size must be > 0");
+  TORCH_CHECK(options.sample_steps() >= 0, "genconvnet: sample_steps must be >= 0");
+  TORCH_CHECK(options.init_std() > 0, "genconvnet: init_std must be > 0");
+  convs = register_module("convs", torch::nn::ModuleList());
+  int64_t in = options.channels();
+  int64_t h = options.height(), w = options.width();
+  TORCH_CHECK(gcn_output_side(options.layers(), options.height()) >= 1 &&
+                  gcn_output_side(options.layers(), options.width()) >= 1,
+              "genconvnet: the convolutions ", gcn_layers_string(options.layers()), " do not fit a ", options.height(),
+              " x ", options.width(), " image (each layer needs side + 2 padding >= kernel)");
+  for (const auto& l : options.layers()) {
+    torch::nn::Conv2d conv(torch::nn::Conv2dOptions(in, l.filters, l.kernel).stride(l.stride).padding(l.padding));
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, options.init_std());
+    conv->bias.zero_();
+    convs->push_back(conv);
+    in = l.filters;
+    h = (h + 2 * l.padding - l.kernel) / l.stride + 1;
+    w = (w + 2 * l.padding - l.kernel) / l.stride + 1;
+  }
+  if (options.top() == GcnTop::Linear) {
+    top = register_module("top", torch::nn::Linear(in * h * w, 1));
+    torch::NoGradGuard no_grad;
+    top->weight.normal_(0, options.init_std());
+    top->bias.zero_();
+  } else {
+    top = nullptr;
+  }
+  mean = register_buffer("mean", torch::full({options.channels()}, 0.5));
+}
+
+void GenerativeConvNetImpl::set_mean(const torch::Tensor& train) {
+  TORCH_CHECK(train.dim() == 4 && train.size(1) == options.channels() && train.size(0) >= 1,
+              "genconvnet: the mean needs images [N, ", options.channels(), ", H, W]");
+  torch::NoGradGuard no_grad;
+  mean.copy_(train.to(torch::kFloat64).mean({0, 2, 3}).to(mean.dtype()));
+}
+
+torch::Tensor GenerativeConvNetImpl::to_model(const torch::Tensor& x) const {
+  return 255.0 * (x - mean.view({1, -1, 1, 1}));
+}
+
+torch::Tensor GenerativeConvNetImpl::to_data(const torch::Tensor& image) const {
+  return image / 255.0 + mean.view({1, -1, 1, 1});
+}
+
+torch::Tensor GenerativeConvNetImpl::features(const torch::Tensor& image) {
+  TORCH_CHECK(image.dim() == 4 && image.size(1) == options.channels(), "genconvnet: expected images [N, ",
+              options.channels(), ", H, W], got ", image.sizes());
+  torch::Tensor h = image;
+  for (const auto& m : *convs) h = gcn_apply_unit(options.unit(), m->as<torch::nn::Conv2d>()->forward(h));
+  return h;  // [N, F, H', W']
+}
+
+torch::Tensor GenerativeConvNetImpl::score(const torch::Tensor& image) {
+  torch::Tensor h = features(image);
+  if (options.top() == GcnTop::Sum) return h.flatten(1).sum(1);  // [N]
+  TORCH_CHECK(image.size(2) == options.height() && image.size(3) == options.width(),
+              "genconvnet: with top = linear f takes ", options.height(), " x ", options.width(), " images only, got ",
+              image.size(2), " x ", image.size(3));
+  return top->forward(h.flatten(1)).squeeze(1);  // [N]
+}
+
+torch::Tensor GenerativeConvNetImpl::model_energy(const torch::Tensor& image) {
+  const double s2 = options.sigma() * options.sigma();
+  return image.pow(2).flatten(1).sum(1) / (2 * s2) - score(image);  // [N]
+}
+
+torch::Tensor GenerativeConvNetImpl::energy(const torch::Tensor& x) { return model_energy(to_model(x)); }
+
+int64_t GenerativeConvNetImpl::positions(int64_t height, int64_t width) {
+  return gcn_output_side(options.layers(), height) * gcn_output_side(options.layers(), width);
+}
+
+GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
+  const GcnUnit unit = options.unit();
+  if (unit != GcnUnit::Relu && unit != GcnUnit::LeakyRelu)
+    throw Error(std::string("the Gaussian pieces exist for piecewise linear f only (model.unit relu or leaky_relu), not ") +
+                gcn_unit_names().name(unit));
+  const double off_slope = unit == GcnUnit::Relu ? 0.0 : 0.2;
+  GcnPiece piece;
+  torch::AutoGradMode enable(true);
+  auto input = image.detach().requires_grad_(true);
+  // The forward pass records the gates; a second, linear pass from the zero
+  // image through the same gates gives alpha.
+  std::vector<torch::Tensor> slopes;
+  torch::Tensor h = input;
+  for (const auto& m : *convs) {
+    auto pre = m->as<torch::nn::Conv2d>()->forward(h);
+    auto on = pre > 0;
+    piece.pattern.push_back(on.detach());
+    slopes.push_back(torch::where(on, torch::ones_like(pre), torch::full_like(pre, off_slope)).detach());
+    h = gcn_apply_unit(unit, pre);
+  }
+  auto f = options.top() == GcnTop::Sum ? h.flatten(1).sum(1) : top->forward(h.flatten(1)).squeeze(1);  // [N]
+  piece.basis = torch::autograd::grad({f.sum()}, {input})[0].detach();
+  {
+    torch::NoGradGuard no_grad;
+    torch::Tensor g = torch::zeros_like(image);
+    for (size_t l = 0; l < slopes.size(); ++l) g = slopes[l] * (*convs)[l]->as<torch::nn::Conv2d>()->forward(g);
+    piece.alpha = options.top() == GcnTop::Sum ? g.flatten(1).sum(1) : top->forward(g.flatten(1)).squeeze(1);
+    piece.reconstruction = options.sigma() * options.sigma() * piece.basis;
+    piece.residual = f.detach() - piece.alpha - (image * piece.basis).flatten(1).sum(1);
+  }
+  return piece;
+}
+
+LangevinOptions GenerativeConvNetImpl::langevin_options(int64_t steps) const {
+  return LangevinOptions::coupled(options.step_size(), steps);
+}
+
+ChainResult GenerativeConvNetImpl::synthesise(const torch::Tensor& start, int64_t steps) {
+  return langevin([this](const torch::Tensor& image) { return model_energy(image); }, start,
+                  langevin_options(steps));
+}
+
+torch::Tensor GenerativeConvNetImpl::sample_size(int64_t n, int64_t height, int64_t width) {
+  TORCH_CHECK(n >= 0, "genconvnet: sample count must be >= 0");
+  if (height < 1 || width < 1 || positions(height, width) < 1)
+    throw Error("genconvnet: cannot synthesise " + std::to_string(height) + " x " + std::to_string(width) +
+                " images: f's convolutions (" + gcn_layers_string(options.layers()) + ") leave nothing of them");
+  if (options.top() == GcnTop::Linear && (height != options.height() || width != options.width()))
+    throw Error("genconvnet: with model.top = linear f takes " + std::to_string(options.height()) + " x " +
+                std::to_string(options.width()) + " images only, not " + std::to_string(height) + " x " +
+                std::to_string(width));
+  if (n == 0) return torch::zeros({0, options.channels(), height, width}, mean.options());
+  auto start = torch::zeros({n, options.channels(), height, width}, mean.options());  // the mean image
+  return to_data(synthesise(start, options.sample_steps()).x).clamp(0, 1);  // the data range
+}
+
+torch::Tensor GenerativeConvNetImpl::sample(int64_t n) { return sample_size(n, options.height(), options.width()); }
+
+ModelInfo genconvnet_model_info() {
+  ModelInfo info;
+  info.name = "genconvnet";
+  info.family = "energy";
+  info.description = "Generative ConvNet (Xie et al. 2016): Gaussian noise tilted by a ConvNet, Langevin sampling";
+  info.capabilities = {Capability::Sample, Capability::Energy};
+  info.accepts.formats = {PixelFormat::Unit};
+  info.create = [](ModelContext& ctx) -> ModulePtr {
+    Config& c = *ctx.config;
+    const GenerativeConvNetOptions d;
+    GenerativeConvNetOptions o;
+    o.channels(ctx.data.channels).height(ctx.data.height).width(ctx.data.width);
+    o.layers(parse_gcn_layers(c.get_string("model.layers", gcn_layers_string(d.layers())), "model.layers"));
+    o.unit(c.get_enum("model.unit", d.unit(), gcn_unit_names()));
+    o.top(c.get_enum("model.top", d.top(), gcn_top_names()));
+    o.sigma(c.get_double("model.sigma", d.sigma()));
+    if (!(o.sigma() > 0) || !std::isfinite(o.sigma())) throw Error("config key 'model.sigma' must be > 0");
+    o.step_size(c.get_double("model.step_size", d.step_size()));
+    if (!(o.step_size() > 0) || !std::isfinite(o.step_size()))
+      throw Error("config key 'model.step_size' must be > 0 (the Langevin step delta)");
+    o.sample_steps(c.get_int("model.sample_steps", d.sample_steps()));
+    if (o.sample_steps() < 0) throw Error("config key 'model.sample_steps' must be >= 0");
+    o.init_std(c.get_double("model.init_std", d.init_std()));
+    if (!(o.init_std() > 0) || !std::isfinite(o.init_std())) throw Error("config key 'model.init_std' must be > 0");
+    // The synthesis size: the training crop when the objective crops.
+    const int64_t crop = c.get_int("objective.crop", 0);
+    if (crop > ctx.data.height || crop > ctx.data.width)
+      throw Error("objective.crop = " + std::to_string(crop) + " is larger than the training images (" +
+                  std::to_string(ctx.data.height) + " x " + std::to_string(ctx.data.width) + ")");
+    if (crop > 0) o.height(crop).width(crop);
+    if (gcn_output_side(o.layers(), o.height()) < 1 || gcn_output_side(o.layers(), o.width()) < 1)
+      throw Error("model.layers = '" + gcn_layers_string(o.layers()) + "' does not fit " + std::to_string(o.height()) +
+                  " x " + std::to_string(o.width()) + " images" +
+                  (crop > 0 ? " (objective.crop)" : " (the data's size)") + ": each layer needs side + 2 padding >= kernel");
+    GenerativeConvNet model(o);
+    if (ctx.train_data.defined()) model->set_mean(ctx.train_data);
+    return model.ptr();
+  };
+  return info;
+}
+
+}  // namespace genzoo

@@ -1,0 +1,139 @@
+#include "genzoo/train/objectives/contrastive.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "genzoo/core/error.h"
+#include "genzoo/core/rng.h"
+#include "genzoo/sampling/energy.h"
+
+namespace genzoo {
+namespace {
+
+std::string cd_shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+ContrastiveDivergenceObjective::ContrastiveDivergenceObjective(ModulePtr model, Config& c)
+    : OneOptimizerObjective(model, c),
+      module_(std::move(model)),
+      model_(std::dynamic_pointer_cast<GenerativeConvNetImpl>(module_)),
+      chains_([this](int64_t n) { return fresh_chains(n); }, c.get_bool("objective.persistent", true)) {
+  if (!model_) throw Error("the contrastive_divergence objective trains a genconvnet");
+  crop_ = c.get_int("objective.crop", crop_);
+  if (crop_ < 0) throw Error("config key 'objective.crop' must be >= 0 (0 = whole images)");
+  crops_ = c.get_int("objective.crops", crops_);
+  if (crops_ < 1) throw Error("config key 'objective.crops' must be >= 1 (crops per training image and step)");
+  chains_count_ = c.get_int("objective.chains", chains_count_);
+  if (chains_count_ < 1) throw Error("config key 'objective.chains' must be >= 1");
+  langevin_steps_ = c.get_int("objective.langevin_steps", langevin_steps_);
+  if (langevin_steps_ < 1) throw Error("config key 'objective.langevin_steps' must be >= 1");
+  score_noise_ = c.get_double("objective.score_noise", score_noise_);
+  if (!(score_noise_ >= 0) || !std::isfinite(score_noise_))
+    throw Error("config key 'objective.score_noise' must be >= 0 (the noise sd of the held-out score; 0 = model.sigma)");
+}
+
+torch::Tensor ContrastiveDivergenceObjective::fresh_chains(int64_t n) const {
+  const auto& o = model_->options;
+  return torch::zeros({n, o.channels(), o.height(), o.width()}, model_->mean.options());  // the mean image
+}
+
+torch::Tensor ContrastiveDivergenceObjective::observed(const torch::Tensor& images, torch::Generator* generator) const {
+  TORCH_CHECK(images.dim() == 4, "contrastive_divergence: expected images [B, C, H, W]");
+  if (crop_ == 0) return model_->to_model(images);
+  const int64_t h = images.size(2), w = images.size(3);
+  if (crop_ > h || crop_ > w)
+    throw Error("objective.crop = " + std::to_string(crop_) + " is larger than the training images (" +
+                std::to_string(h) + " x " + std::to_string(w) + ")");
+  std::vector<torch::Tensor> windows;
+  for (int64_t b = 0; b < images.size(0); ++b)
+    for (int64_t k = 0; k < crops_; ++k) {
+      auto corner = generator ? torch::randint(0, 1 << 30, {2}, *generator, torch::kLong)
+                              : torch::randint(0, 1 << 30, {2}, torch::kLong);
+      const int64_t top = corner[0].item<int64_t>() % (h - crop_ + 1);
+      const int64_t left = corner[1].item<int64_t>() % (w - crop_ + 1);
+      windows.push_back(images[b].slice(1, top, top + crop_).slice(2, left, left + crop_));
+    }
+  return model_->to_model(torch::stack(windows));  // [B * crops, C, crop, crop]
+}
+
+Metrics ContrastiveDivergenceObjective::step(BatchSource& batches) {
+  torch::Tensor obs = observed(batches.next());  // [B', C, h, w]
+  model_->train();
+  ChainResult chain;
+  {
+    torch::NoGradGuard no_grad;  // Langevin takes input gradients only
+    chain = model_->synthesise(chains_.start(chains_count_), langevin_steps_);
+  }
+  chains_.keep(chain.x);
+  const auto positions = static_cast<double>(model_->positions(chain.x.size(2), chain.x.size(3)));
+  const auto obs_positions = static_cast<double>(model_->positions(obs.size(2), obs.size(3)));
+  zero_grad();
+  auto f_data = model_->score(obs).mean() / obs_positions;       // per position
+  auto f_synth = model_->score(chain.x).mean() / positions;      // per position
+  auto loss = -(f_data - f_synth);
+  loss.backward();
+  Metrics m{{"loss", loss.item<double>()},
+            {"f_data", f_data.item<double>()},
+            {"f_synth", f_synth.item<double>()},
+            {"f_gap", (f_data - f_synth).item<double>()},
+            {"input_grad", chain.grad_norm}};
+  clip_and_step(m);
+  return m;
+}
+
+Metrics ContrastiveDivergenceObjective::evaluate(const Examples& split, int64_t batch_size) {
+  // Denoising score matching (Vincent 2011) per pixel: Ĩ = I + τε,
+  //   J = mean ‖s(Ĩ) + (Ĩ − I)/τ²‖² / D,   s(Ĩ) = −∇E(Ĩ) = ∂f/∂Ĩ − Ĩ/σ²,
+  // the squared distance between the model's score and that of the data
+  // blurred by N(0, τ²I), up to a constant. It needs no normalising
+  // constant and no smoothness of f (ReLU scores have jumps in ∂f/∂I), and
+  // the blurred data's own density minimises it. Lower is better.
+  model_->eval();
+  auto generator = derived_generator(kEvaluationSeed, 1);  // the same noise at every evaluation
+  const double tau = score_noise_ > 0 ? score_noise_ : model_->options.sigma();
+  auto energy = [this](const torch::Tensor& image) { return model_->model_energy(image); };
+  double total = 0;
+  int64_t count = 0, pixels = 1;
+  for (int64_t i = 0; i < split.x.size(0); i += batch_size) {
+    auto image = model_->to_model(split.x.slice(0, i, std::min(i + batch_size, split.x.size(0))).detach());
+    pixels = image[0].numel();
+    auto noise = torch::randn(image.sizes(), generator, image.options());
+    auto noisy = image + tau * noise;
+    auto score = -input_gradient(energy, noisy);                 // [B, C, H, W]
+    auto residual = score + noise / tau;                         // (Ĩ − I)/τ² = ε/τ
+    total += residual.pow(2).flatten(1).sum(1).sum().item<double>();
+    count += image.size(0);
+  }
+  return {{"score_matching", total / static_cast<double>(count) / static_cast<double>(pixels)}};
+}
+
+void ContrastiveDivergenceObjective::save(torch::serialize::OutputArchive& archive) const {
+  OneOptimizerObjective::save(archive);
+  if (chains_.state().defined()) archive.write("cd_chains", chains_.state());
+}
+
+void ContrastiveDivergenceObjective::load(torch::serialize::InputArchive& archive) {
+  OneOptimizerObjective::load(archive);
+  torch::Tensor state;
+  if (archive.try_read("cd_chains", state)) {
+    const std::vector<int64_t> want = fresh_chains(chains_count_).sizes().vec();
+    if (state.sizes().vec() != want)
+      throw Error("the checkpoint's synthesised images are " + cd_shape_text(state.sizes().vec()) + " but objective.chains "
+                  "and objective.crop ask for " + cd_shape_text(want));
+    chains_.set_state(state);
+  }
+}
+
+ObjectiveInfo contrastive_divergence_objective() {
+  return {"contrastive_divergence", [](ModulePtr model, Config& config) -> std::unique_ptr<Objective> {
+            return std::make_unique<ContrastiveDivergenceObjective>(std::move(model), config);
+          }};
+}
+
+}  // namespace genzoo
