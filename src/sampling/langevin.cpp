@@ -85,6 +85,36 @@ ChainResult chain_finish(torch::Tensor x, torch::Tensor e, const torch::Tensor& 
   return result;
 }
 
+// What MALA and HMC share: the masked start with its energy and gradient,
+// the per-chain acceptance count, the trajectory and the gradient-norm sum;
+// accept() moves the chains that accepted their proposal.
+struct MetropolisChain {
+  MetropolisChain(const EnergyFunction& energy, const torch::Tensor& x0, const torch::Tensor& observed,
+                  int64_t record_every, int64_t steps)
+      : mask(chain_mask(observed, x0)), start(x0.detach()), x(start.clone()), recorder(record_every, steps) {
+    std::tie(e, g) = energy_and_input_gradient(energy, x);
+    g = mask.only_free(g);
+    accepted = torch::zeros({x.size(0)}, x.options());  // [N]
+    recorder.add(0, x);
+  }
+  void accept(const torch::Tensor& accept, const torch::Tensor& proposal, const torch::Tensor& e_new,
+              const torch::Tensor& g_new, int64_t step) {
+    x = torch::where(chain_per_row(accept, x), proposal, x);
+    g = torch::where(chain_per_row(accept, g), g_new, g);
+    e = torch::where(accept, e_new, e);
+    accepted = accepted + accept.to(x.scalar_type());
+    recorder.add(step, x);
+  }
+  ChainResult finish(int64_t steps, int64_t evaluations) const {
+    return chain_finish(x, e, accepted, steps, grad_norm_sum, evaluations, recorder);
+  }
+
+  ChainMask mask;
+  torch::Tensor start, x, e, g, accepted;  // x, g [N, ...]; e, accepted [N]
+  ChainRecorder recorder;
+  double grad_norm_sum = 0;
+};
+
 }  // namespace
 
 LangevinOptions LangevinOptions::coupled(double epsilon, int64_t steps) {
@@ -139,36 +169,23 @@ ChainResult mala(const EnergyFunction& energy, const torch::Tensor& x0, const Ma
   chain_require(chain_finite(o.step_size()) && o.step_size() > 0, "mala: the step size must be finite and > 0");
   chain_require(o.record_every() >= 0, "mala: record_every must be >= 0");
   chain_check_start(x0);
-  const ChainMask mask = chain_mask(observed, x0);
-  const torch::Tensor start = x0.detach();
+  MetropolisChain c(energy, x0, observed, o.record_every(), o.steps());
   const double eps = o.step_size(), drift = eps * eps / 2, variance = eps * eps;
-  torch::Tensor x = start.clone();  // [N, ...]
-  auto [e, g] = energy_and_input_gradient(energy, x);
-  g = mask.only_free(g);
-  torch::Tensor accepted = torch::zeros({x.size(0)}, x.options());  // [N]
-  ChainRecorder recorder(o.record_every(), o.steps());
-  recorder.add(0, x);
-  double grad_norm_sum = 0;
   for (int64_t t = 0; t < o.steps(); ++t) {
-    grad_norm_sum += chain_row_norm(g).mean().item<double>();
-    torch::Tensor forward_mean = x - drift * g;
-    torch::Tensor proposal = mask.hold(forward_mean + eps * mask.only_free(chain_noise(x, generator)), start);
+    c.grad_norm_sum += chain_row_norm(c.g).mean().item<double>();
+    torch::Tensor forward_mean = c.x - drift * c.g;
+    torch::Tensor proposal = c.mask.hold(forward_mean + eps * c.mask.only_free(chain_noise(c.x, generator)), c.start);
     auto [e_new, g_new] = energy_and_input_gradient(energy, proposal);
-    g_new = mask.only_free(g_new);
+    g_new = c.mask.only_free(g_new);
     // log q(proposal | x) and log q(x | proposal), up to the same constant;
     // observed entries are equal in both states and add nothing.
     torch::Tensor log_forward = -(proposal - forward_mean).pow(2).flatten(1).sum(1) / (2 * variance);
-    torch::Tensor log_backward = -(x - (proposal - drift * g_new)).pow(2).flatten(1).sum(1) / (2 * variance);
-    torch::Tensor log_alpha = (e - e_new) + log_backward - log_forward;  // [N]
-    torch::Tensor u = torch::rand({x.size(0)}, generator, x.options());
-    torch::Tensor accept = u.log() < log_alpha;  // NaN energies are rejected
-    x = torch::where(chain_per_row(accept, x), proposal, x);
-    g = torch::where(chain_per_row(accept, g), g_new, g);
-    e = torch::where(accept, e_new, e);
-    accepted = accepted + accept.to(x.scalar_type());
-    recorder.add(t + 1, x);
+    torch::Tensor log_backward = -(c.x - (proposal - drift * g_new)).pow(2).flatten(1).sum(1) / (2 * variance);
+    torch::Tensor log_alpha = (c.e - e_new) + log_backward - log_forward;  // [N]
+    torch::Tensor u = torch::rand({c.x.size(0)}, generator, c.x.options());
+    c.accept(u.log() < log_alpha, proposal, e_new, g_new, t + 1);  // NaN energies are rejected
   }
-  return chain_finish(x, e, accepted, o.steps(), grad_norm_sum, o.steps() + 1, recorder);
+  return c.finish(o.steps(), o.steps() + 1);
 }
 
 ChainResult hmc(const EnergyFunction& energy, const torch::Tensor& x0, const HmcOptions& o,
@@ -178,56 +195,26 @@ ChainResult hmc(const EnergyFunction& energy, const torch::Tensor& x0, const Hmc
   chain_require(chain_finite(o.step_size()) && o.step_size() > 0, "hmc: the step size must be finite and > 0");
   chain_require(o.record_every() >= 0, "hmc: record_every must be >= 0");
   chain_check_start(x0);
-  const ChainMask mask = chain_mask(observed, x0);
-  const torch::Tensor start = x0.detach();
+  MetropolisChain c(energy, x0, observed, o.record_every(), o.steps());
   const double h = o.step_size();
-  torch::Tensor x = start.clone();  // [N, ...]
-  auto [e, g] = energy_and_input_gradient(energy, x);
-  g = mask.only_free(g);
-  torch::Tensor accepted = torch::zeros({x.size(0)}, x.options());  // [N]
-  ChainRecorder recorder(o.record_every(), o.steps());
-  recorder.add(0, x);
-  double grad_norm_sum = 0;
   int64_t evaluations = 1;
   for (int64_t t = 0; t < o.steps(); ++t) {
-    grad_norm_sum += chain_row_norm(g).mean().item<double>();
-    torch::Tensor p = mask.only_free(chain_noise(x, generator));           // [N, ...]
-    torch::Tensor h_start = e + 0.5 * p.pow(2).flatten(1).sum(1);             // [N]
-    torch::Tensor xn = x, en = e, gn = g, pn = p - (h / 2) * g;
+    c.grad_norm_sum += chain_row_norm(c.g).mean().item<double>();
+    torch::Tensor p = c.mask.only_free(chain_noise(c.x, generator));  // [N, ...]
+    torch::Tensor h_start = c.e + 0.5 * p.pow(2).flatten(1).sum(1);    // [N]
+    torch::Tensor xn = c.x, en = c.e, gn = c.g, pn = p - (h / 2) * c.g;
     for (int64_t l = 0; l < o.leapfrog(); ++l) {
-      xn = mask.hold(xn + h * pn, start);
+      xn = c.mask.hold(xn + h * pn, c.start);
       std::tie(en, gn) = energy_and_input_gradient(energy, xn);
-      gn = mask.only_free(gn);
+      gn = c.mask.only_free(gn);
       ++evaluations;
       pn = pn - (l + 1 < o.leapfrog() ? h : h / 2) * gn;
     }
     torch::Tensor h_end = en + 0.5 * pn.pow(2).flatten(1).sum(1);  // [N]
-    torch::Tensor u = torch::rand({x.size(0)}, generator, x.options());
-    torch::Tensor accept = u.log() < (h_start - h_end);  // NaN energies are rejected
-    x = torch::where(chain_per_row(accept, x), xn, x);
-    g = torch::where(chain_per_row(accept, g), gn, g);
-    e = torch::where(accept, en, e);
-    accepted = accepted + accept.to(x.scalar_type());
-    recorder.add(t + 1, x);
+    torch::Tensor u = torch::rand({c.x.size(0)}, generator, c.x.options());
+    c.accept(u.log() < (h_start - h_end), xn, en, gn, t + 1);  // NaN energies are rejected
   }
-  return chain_finish(x, e, accepted, o.steps(), grad_norm_sum, evaluations, recorder);
-}
-
-Chains::Chains(std::function<torch::Tensor(int64_t)> fresh, bool persistent)
-    : fresh_(std::move(fresh)), persistent_(persistent) {
-  TORCH_CHECK(fresh_, "Chains: no function for fresh starting states");
-}
-
-torch::Tensor Chains::start(int64_t n) {
-  TORCH_CHECK(n >= 1, "Chains: need at least one chain, got ", n);
-  if (persistent_ && state_.defined() && state_.size(0) == n) return state_;
-  torch::Tensor x = fresh_(n);
-  TORCH_CHECK(x.defined() && x.dim() >= 1 && x.size(0) == n, "Chains: the fresh states must be [", n, ", ...]");
-  return x;
-}
-
-void Chains::keep(const torch::Tensor& x) {
-  if (persistent_) state_ = x.detach();
+  return c.finish(o.steps(), evaluations);
 }
 
 }  // namespace genzoo

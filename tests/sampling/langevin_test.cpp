@@ -251,26 +251,5 @@ TEST(Samplers, RefuseBadSettingsWithOneLine) {
   EXPECT_THROW(langevin(e, torch::zeros({2, 2}, torch::kLong), LangevinOptions()), c10::Error);
 }
 
-TEST(Chains, PersistentChainsCarryOnAndFreshOnesRestart) {
-  int draws = 0;
-  auto fresh = [&draws](int64_t n) {
-    ++draws;
-    return torch::full({n, 2}, static_cast<double>(draws), torch::kFloat64);
-  };
-  Chains persistent(fresh, true);
-  auto s = persistent.start(3);
-  EXPECT_EQ(s[0][0].item<double>(), 1.0);
-  persistent.keep(s + 10);
-  EXPECT_TRUE(torch::equal(persistent.start(3), s + 10));  // carried on
-  EXPECT_EQ(draws, 1);
-  EXPECT_EQ(persistent.start(4)[0][0].item<double>(), 2.0);  // another count: fresh
-  Chains restarting(fresh, false);
-  auto r = restarting.start(3);
-  restarting.keep(r + 10);
-  EXPECT_FALSE(restarting.state().defined());
-  EXPECT_EQ(restarting.start(3)[0][0].item<double>(), 4.0);
-  EXPECT_THROW(Chains([](int64_t) { return torch::zeros({1, 2}); }, false).start(3), c10::Error);
-}
-
 }  // namespace
 }  // namespace genzoo

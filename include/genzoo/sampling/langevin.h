@@ -29,7 +29,6 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <functional>
 
 #include "genzoo/sampling/energy.h"
 
@@ -102,28 +101,5 @@ ChainResult mala(const EnergyFunction& energy, const torch::Tensor& x0, const Ma
 /// Hamiltonian Monte Carlo from x0 [N, ...].
 ChainResult hmc(const EnergyFunction& energy, const torch::Tensor& x0, const HmcOptions& options,
                 const torch::Tensor& observed = {}, c10::optional<torch::Generator> generator = c10::nullopt);
-
-/// Chains that either restart from fresh states at every call or carry on
-/// from where the last call left them (persistent contrastive divergence,
-/// Tieleman 2008; the Generative ConvNet's synthesised images). `fresh(n)`
-/// draws n starting states.
-class Chains {
- public:
-  Chains(std::function<torch::Tensor(int64_t)> fresh, bool persistent);
-  /// n starting states: the kept ones when persistent and n matches them,
-  /// else fresh draws.
-  torch::Tensor start(int64_t n);
-  /// Keeps `x` as the next start (persistent chains only; fresh ones drop it).
-  void keep(const torch::Tensor& x);
-  bool persistent() const { return persistent_; }
-  /// The kept states (undefined before the first keep); a checkpoint saves them.
-  const torch::Tensor& state() const { return state_; }
-  void set_state(torch::Tensor x) { state_ = std::move(x); }
-
- private:
-  std::function<torch::Tensor(int64_t)> fresh_;
-  bool persistent_;
-  torch::Tensor state_;
-};
 
 }  // namespace genzoo

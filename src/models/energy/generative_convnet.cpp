@@ -125,6 +125,18 @@ void GenerativeConvNetImpl::reset() {
     top = nullptr;
   }
   mean = register_buffer("mean", torch::full({options.channels()}, 0.5));
+  TORCH_CHECK(options.chains() >= 1, "genconvnet: chains must be >= 1");
+  synthesis = register_buffer("synthesis",
+                              torch::zeros({options.chains(), options.channels(), options.height(), options.width()}));
+  synthesis_steps = register_buffer("synthesis_steps", torch::zeros({}, torch::kLong));
+}
+
+void GenerativeConvNetImpl::keep_synthesis(const torch::Tensor& images, int64_t steps) {
+  TORCH_CHECK(images.sizes() == synthesis.sizes(), "genconvnet: the synthesis is ", synthesis.sizes(), ", got ",
+              images.sizes());
+  torch::NoGradGuard no_grad;
+  synthesis.copy_(images);
+  synthesis_steps.add_(steps);
 }
 
 void GenerativeConvNetImpl::set_mean(const torch::Tensor& train) {
@@ -222,7 +234,11 @@ torch::Tensor GenerativeConvNetImpl::sample_size(int64_t n, int64_t height, int6
                 std::to_string(options.width()) + " images only, not " + std::to_string(height) + " x " +
                 std::to_string(width));
   if (n == 0) return torch::zeros({0, options.channels(), height, width}, mean.options());
-  auto start = torch::zeros({n, options.channels(), height, width}, mean.options());  // the mean image
+  torch::Tensor start;  // [n, C, height, width]
+  if (height == options.height() && width == options.width() && synthesis_steps.item<int64_t>() > 0)
+    start = synthesis.index_select(0, torch::arange(n, torch::kLong).remainder(synthesis.size(0)));
+  else
+    start = torch::zeros({n, options.channels(), height, width}, mean.options());  // the mean image
   return to_data(synthesise(start, options.sample_steps()).x).clamp(0, 1);  // the data range
 }
 
@@ -258,6 +274,8 @@ ModelInfo genconvnet_model_info() {
       throw Error("objective.crop = " + std::to_string(crop) + " is larger than the training images (" +
                   std::to_string(ctx.data.height) + " x " + std::to_string(ctx.data.width) + ")");
     if (crop > 0) o.height(crop).width(crop);
+    o.chains(c.get_int("objective.chains", 1));
+    if (o.chains() < 1) throw Error("config key 'objective.chains' must be >= 1");
     if (gcn_output_side(o.layers(), o.height()) < 1 || gcn_output_side(o.layers(), o.width()) < 1)
       throw Error("model.layers = '" + gcn_layers_string(o.layers()) + "' does not fit " + std::to_string(o.height()) +
                   " x " + std::to_string(o.width()) + " images" +

@@ -9,28 +9,19 @@
 #include "genzoo/sampling/energy.h"
 
 namespace genzoo {
-namespace {
-
-std::string cd_shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-}  // namespace
-
 ContrastiveDivergenceObjective::ContrastiveDivergenceObjective(ModulePtr model, Config& c)
     : OneOptimizerObjective(model, c),
       module_(std::move(model)),
       model_(std::dynamic_pointer_cast<GenerativeConvNetImpl>(module_)),
-      chains_([this](int64_t n) { return fresh_chains(n); }, c.get_bool("objective.persistent", true)) {
+      persistent_(c.get_bool("objective.persistent", true)) {
   if (!model_) throw Error("the contrastive_divergence objective trains a genconvnet");
   crop_ = c.get_int("objective.crop", crop_);
   if (crop_ < 0) throw Error("config key 'objective.crop' must be >= 0 (0 = whole images)");
   crops_ = c.get_int("objective.crops", crops_);
   if (crops_ < 1) throw Error("config key 'objective.crops' must be >= 1 (crops per training image and step)");
-  chains_count_ = c.get_int("objective.chains", chains_count_);
-  if (chains_count_ < 1) throw Error("config key 'objective.chains' must be >= 1");
+  if (c.get_int("objective.chains", 1) != model_->options.chains())
+    throw Error("objective.chains = " + std::to_string(c.get_int("objective.chains", 1)) + " but the model keeps " +
+                std::to_string(model_->options.chains()) + " synthesised images");
   langevin_steps_ = c.get_int("objective.langevin_steps", langevin_steps_);
   if (langevin_steps_ < 1) throw Error("config key 'objective.langevin_steps' must be >= 1");
   score_noise_ = c.get_double("objective.score_noise", score_noise_);
@@ -68,9 +59,11 @@ Metrics ContrastiveDivergenceObjective::step(BatchSource& batches) {
   ChainResult chain;
   {
     torch::NoGradGuard no_grad;  // Langevin takes input gradients only
-    chain = model_->synthesise(chains_.start(chains_count_), langevin_steps_);
+    // Persistent: the model's synthesised images; else the mean image.
+    chain = model_->synthesise(persistent_ ? model_->synthesis.clone() : fresh_chains(model_->options.chains()),
+                               langevin_steps_);
   }
-  chains_.keep(chain.x);
+  if (persistent_) model_->keep_synthesis(chain.x, langevin_steps_);
   const auto positions = static_cast<double>(model_->positions(chain.x.size(2), chain.x.size(3)));
   const auto obs_positions = static_cast<double>(model_->positions(obs.size(2), obs.size(3)));
   zero_grad();
@@ -111,23 +104,6 @@ Metrics ContrastiveDivergenceObjective::evaluate(const Examples& split, int64_t 
     count += image.size(0);
   }
   return {{"score_matching", total / static_cast<double>(count) / static_cast<double>(pixels)}};
-}
-
-void ContrastiveDivergenceObjective::save(torch::serialize::OutputArchive& archive) const {
-  OneOptimizerObjective::save(archive);
-  if (chains_.state().defined()) archive.write("cd_chains", chains_.state());
-}
-
-void ContrastiveDivergenceObjective::load(torch::serialize::InputArchive& archive) {
-  OneOptimizerObjective::load(archive);
-  torch::Tensor state;
-  if (archive.try_read("cd_chains", state)) {
-    const std::vector<int64_t> want = fresh_chains(chains_count_).sizes().vec();
-    if (state.sizes().vec() != want)
-      throw Error("the checkpoint's synthesised images are " + cd_shape_text(state.sizes().vec()) + " but objective.chains "
-                  "and objective.crop ask for " + cd_shape_text(want));
-    chains_.set_state(state);
-  }
 }
 
 ObjectiveInfo contrastive_divergence_objective() {

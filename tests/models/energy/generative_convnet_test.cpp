@@ -132,7 +132,7 @@ TEST(ContrastiveDivergence, StepsAlongTheDifferenceOfTheTwoMeans) {
   c.set("objective.chains", int64_t{2});
   c.set("objective.langevin_steps", int64_t{3});
   auto net = GenerativeConvNet(
-      GenerativeConvNetOptions().channels(1).height(4).width(4).layers({{1, 1, 1, 0}}).sigma(1.0).step_size(0.1));
+      GenerativeConvNetOptions().channels(1).height(4).width(4).layers({{1, 1, 1, 0}}).sigma(1.0).step_size(0.1).chains(2));
   {
     torch::NoGradGuard no_grad;
     net->convs[0]->as<torch::nn::Conv2d>()->weight.fill_(0.5);
@@ -197,36 +197,70 @@ TEST(ContrastiveDivergence, HeldOutScoreIsDenoisingScoreMatching) {
   }
 }
 
-TEST(ContrastiveDivergence, PersistentChainsSurviveACheckpointAndCropsAreChecked) {
+TEST(ContrastiveDivergence, TheModelKeepsThePersistentChainsAndSamplesContinueThem) {
   Config c;
   c.set("objective.crop", int64_t{4});
   c.set("objective.crops", int64_t{2});
   c.set("objective.langevin_steps", int64_t{2});
-  auto net = GenerativeConvNet(GenerativeConvNetOptions().channels(1).height(4).width(4).layers({{2, 3, 1, 1}}));
-  ContrastiveDivergenceObjective objective(net.ptr(), c);
-  auto images = torch::rand({1, 1, 9, 9}, derived_generator(8, 1));
-  FixedBatch batch(images);
-  EXPECT_EQ(objective.observed(images).sizes(), (std::vector<int64_t>{2, 1, 4, 4}));
+  c.set("objective.chains", int64_t{2});
+  ModelContext ctx;
+  ctx.config = &c;
+  ctx.data.height = ctx.data.width = 9;
+  ctx.train_data = torch::rand({1, 1, 9, 9}, derived_generator(8, 1));
+  c.set("model.layers", std::string("2x3s1p1"));
+  c.set("model.sample_steps", int64_t{0});
+  auto module = create_model(genconvnet_model_info(), ctx);
+  auto net = std::dynamic_pointer_cast<GenerativeConvNetImpl>(module);
+  ASSERT_TRUE(net);
+  EXPECT_EQ(net->synthesis.sizes(), (std::vector<int64_t>{2, 1, 4, 4}));  // chains at the crop size
+  ContrastiveDivergenceObjective objective(module, c);
+  FixedBatch batch(ctx.train_data);
+  EXPECT_EQ(objective.observed(ctx.train_data).sizes(), (std::vector<int64_t>{2, 1, 4, 4}));
+  // Before training, samples start from the mean image: with 0 steps, the mean.
+  EXPECT_TRUE(torch::allclose(net->sample(3), net->mean.view({1, 1, 1, 1}).expand({3, 1, 4, 4})));
   objective.step(batch);
-  auto after_one = objective.synthesised().clone();
+  auto after_one = net->synthesis.clone();
+  EXPECT_GT(after_one.abs().max().item<double>(), 0.0);  // left the mean image
   objective.step(batch);
-  EXPECT_FALSE(torch::equal(objective.synthesised(), after_one));  // the chains moved on
-  torch::serialize::OutputArchive out;
-  objective.save(out);
+  EXPECT_EQ(net->synthesis_steps.item<int64_t>(), 4);
+  EXPECT_FALSE(torch::equal(net->synthesis, after_one));
+  // Samples continue the kept chains (cycled to n).
+  auto want = net->to_data(net->synthesis).clamp(0, 1);
+  EXPECT_TRUE(torch::allclose(net->sample(3), torch::cat({want, want.slice(0, 0, 1)})));
+  // A checkpoint holds them.
   std::stringstream bytes;
-  out.save_to(bytes);
-  ContrastiveDivergenceObjective restored(net.ptr(), c);
-  torch::serialize::InputArchive in;
-  in.load_from(bytes);
-  restored.load(in);
-  EXPECT_TRUE(torch::equal(restored.synthesised(), objective.synthesised()));
-  // A crop larger than the images is one clear error.
-  FixedBatch small(torch::rand({1, 1, 3, 3}));
+  torch::save(net->synthesis, bytes);
+  torch::Tensor restored;
+  torch::load(restored, bytes);
+  EXPECT_TRUE(torch::equal(restored, net->synthesis));
+  // Chains restarted every step leave the model's synthesis at the mean image.
+  c.set("objective.persistent", false);
+  auto fresh_module = create_model(genconvnet_model_info(), ctx);
+  ContrastiveDivergenceObjective fresh(fresh_module, c);
+  fresh.step(batch);
+  EXPECT_EQ(std::dynamic_pointer_cast<GenerativeConvNetImpl>(fresh_module)->synthesis.abs().max().item<double>(), 0.0);
+}
+
+TEST(ContrastiveDivergence, BadCropsAndLayersNameTheirKeys) {
+  Config c;
+  c.set("objective.crop", int64_t{12});
+  ModelContext ctx;
+  ctx.config = &c;
+  ctx.data.height = ctx.data.width = 9;
   try {
-    objective.step(small);
-    ADD_FAILURE() << "a crop of 4 from 3 x 3 images";
+    create_model(genconvnet_model_info(), ctx);
+    ADD_FAILURE() << "a crop of 12 from 9 x 9 images";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("objective.crop"), std::string::npos) << e.what();
+  }
+  Config d;
+  d.set("model.layers", std::string("4x15s3p2"));
+  ctx.config = &d;
+  try {
+    create_model(genconvnet_model_info(), ctx);
+    ADD_FAILURE() << "a 15 x 15 kernel on 9 x 9 images";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.layers"), std::string::npos) << e.what();
   }
 }
 

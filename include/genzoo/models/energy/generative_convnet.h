@@ -72,6 +72,9 @@ struct GenerativeConvNetOptions {
   TORCH_ARG(int64_t, sample_steps) = 100;
   /// Weights start N(0, init_std²), biases at 0 (the authors' code: 0.01).
   TORCH_ARG(double, init_std) = 0.01;
+  /// Synthesised images the model keeps (the training chains; config:
+  /// objective.chains), at height x width.
+  TORCH_ARG(int64_t, chains) = 1;
 };
 
 /// The Gaussian piece an image lies on (Xie et al. 2016, sec. 3): with
@@ -117,7 +120,9 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   /// Langevin on E from I0 [N, C, H, W] (model scale).
   ChainResult synthesise(const torch::Tensor& start, int64_t steps);
   /// n images of height x width in [0,1] (the chains' images clamped to the
-  /// data range), from the mean image after sample_steps Langevin steps; any size with top = sum,
+  /// data range) after sample_steps Langevin steps: at the synthesis size,
+  /// from the kept synthesised images once training has run any (cycled to
+  /// n chains), else from the mean image; any size with top = sum,
   /// the training size only with top = linear (else a genzoo::Error).
   torch::Tensor sample_size(int64_t n, int64_t height, int64_t width) override;
   torch::Tensor sample(int64_t n) override;
@@ -126,6 +131,13 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   torch::nn::ModuleList convs;
   torch::nn::Linear top{nullptr};
   torch::Tensor mean;  // [C], buffer
+  /// The synthesised images [chains, C, height, width] on the model scale
+  /// (buffer; the mean image until training stores some) and how many
+  /// Langevin steps they have run (buffer, int64 scalar).
+  torch::Tensor synthesis, synthesis_steps;
+  /// Keeps `images` [chains, C, height, width] as the synthesis after
+  /// `steps` more Langevin steps.
+  void keep_synthesis(const torch::Tensor& images, int64_t steps);
 };
 TORCH_MODULE(GenerativeConvNet);
 

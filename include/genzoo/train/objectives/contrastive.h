@@ -7,14 +7,15 @@
 //   1. objective.crops random crop x crop windows of the step's training
 //      images (the whole images when objective.crop = 0) are the observed I;
 //   2. objective.chains chains run objective.langevin_steps Langevin steps
-//      (persistent across steps when objective.persistent, from the mean
-//      image otherwise; the first start is the mean image, as in the
-//      authors' code);
+//      (persistent across steps when objective.persistent: they continue
+//      from the model's synthesised images, which start at the mean image
+//      as in the authors' code; from the mean image every step otherwise);
 //   3. one optimizer step on loss = −(mean f(obs) − mean f(syn)) / P, P the
 //      positions of f's last layer (the authors average the gradient over
 //      positions), so its gradient is minus the one above.
-// The synthesised images are the objective's state and are saved in
-// checkpoints, so a resumed run continues the same chains.
+// The model keeps the synthesised images (GenerativeConvNetImpl::synthesis,
+// a buffer), so checkpoints hold them, a resumed run continues the same
+// chains and sample() continues them too.
 #include <memory>
 
 #include "genzoo/models/energy/generative_convnet.h"
@@ -32,30 +33,25 @@ namespace genzoo {
 class ContrastiveDivergenceObjective : public OneOptimizerObjective {
  public:
   ContrastiveDivergenceObjective(ModulePtr model, Config& config);
-  // Its chains call back into it: neither copied nor moved.
-  ContrastiveDivergenceObjective(const ContrastiveDivergenceObjective&) = delete;
-  ContrastiveDivergenceObjective& operator=(const ContrastiveDivergenceObjective&) = delete;
   Metrics step(BatchSource& batches) override;
   Metrics evaluate(const Examples& data, int64_t batch_size) override;
   std::vector<std::string> held_out_metrics() const override { return {"score_matching"}; }
   std::vector<std::string> progress_metrics() const override { return {"f_data", "f_synth"}; }
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
 
   /// The observed images of one step: random crops of `images` [B, C, H, W]
   /// (crops per image in turn) or the images themselves; model scale.
   torch::Tensor observed(const torch::Tensor& images, torch::Generator* generator = nullptr) const;
   /// The current synthesised images [chains, C, h, w] (model scale).
-  const torch::Tensor& synthesised() const { return chains_.state(); }
+  const torch::Tensor& synthesised() const { return model_->synthesis; }
 
  private:
   torch::Tensor fresh_chains(int64_t n) const;
 
   ModulePtr module_;
   std::shared_ptr<GenerativeConvNetImpl> model_;
-  int64_t crop_ = 0, crops_ = 4, chains_count_ = 1, langevin_steps_ = 10;
+  bool persistent_ = true;
+  int64_t crop_ = 0, crops_ = 4, langevin_steps_ = 10;
   double score_noise_ = 0;
-  Chains chains_;
 };
 
 /// {"contrastive_divergence", a factory of ContrastiveDivergenceObjective}.
