@@ -235,10 +235,16 @@ torch::Tensor GenerativeConvNetImpl::sample_size(int64_t n, int64_t height, int6
                 std::to_string(width));
   if (n == 0) return torch::zeros({0, options.channels(), height, width}, mean.options());
   torch::Tensor start;  // [n, C, height, width]
-  if (height == options.height() && width == options.width() && synthesis_steps.item<int64_t>() > 0)
-    start = synthesis.index_select(0, torch::arange(n, torch::kLong).remainder(synthesis.size(0)));
-  else
+  if (synthesis_steps.item<int64_t>() > 0) {
+    // The kept synthesised images, cycled to n chains and tiled to the
+    // requested size (f is fully convolutional: Langevin mends the seams).
+    auto kept = synthesis.index_select(0, torch::arange(n, torch::kLong).remainder(synthesis.size(0)));
+    const int64_t rows = (height + options.height() - 1) / options.height();
+    const int64_t cols = (width + options.width() - 1) / options.width();
+    start = kept.repeat({1, 1, rows, cols}).slice(2, 0, height).slice(3, 0, width).contiguous();
+  } else {
     start = torch::zeros({n, options.channels(), height, width}, mean.options());  // the mean image
+  }
   return to_data(synthesise(start, options.sample_steps()).x).clamp(0, 1);  // the data range
 }
 

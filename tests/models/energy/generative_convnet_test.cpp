@@ -227,6 +227,11 @@ TEST(ContrastiveDivergence, TheModelKeepsThePersistentChainsAndSamplesContinueTh
   // Samples continue the kept chains (cycled to n).
   auto want = net->to_data(net->synthesis).clamp(0, 1);
   EXPECT_TRUE(torch::allclose(net->sample(3), torch::cat({want, want.slice(0, 0, 1)})));
+  // Another size starts from them tiled: 6 x 9 from 4 x 4 tiles.
+  auto tiled = net->sample_size(1, 6, 9);
+  ASSERT_EQ(tiled.sizes(), (std::vector<int64_t>{1, 1, 6, 9}));
+  EXPECT_TRUE(torch::allclose(tiled.slice(2, 0, 4).slice(3, 0, 4), want.slice(0, 0, 1)));
+  EXPECT_TRUE(torch::allclose(tiled.slice(2, 4, 6).slice(3, 4, 8), want.slice(0, 0, 1).slice(2, 0, 2)));
   // A checkpoint holds them.
   std::stringstream bytes;
   torch::save(net->synthesis, bytes);

@@ -120,9 +120,9 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   /// Langevin on E from I0 [N, C, H, W] (model scale).
   ChainResult synthesise(const torch::Tensor& start, int64_t steps);
   /// n images of height x width in [0,1] (the chains' images clamped to the
-  /// data range) after sample_steps Langevin steps: at the synthesis size,
-  /// from the kept synthesised images once training has run any (cycled to
-  /// n chains), else from the mean image; any size with top = sum,
+  /// data range) after sample_steps Langevin steps from the kept
+  /// synthesised images once training has run any (cycled to n chains and
+  /// tiled to height x width), else from the mean image; any size with top = sum,
   /// the training size only with top = linear (else a genzoo::Error).
   torch::Tensor sample_size(int64_t n, int64_t height, int64_t width) override;
   torch::Tensor sample(int64_t n) override;
