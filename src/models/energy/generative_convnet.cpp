@@ -1,9 +1,7 @@
 #include "genzoo/models/energy/generative_convnet.h"
 
-#include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 
 #include "genzoo/core/error.h"
 
@@ -100,12 +98,10 @@ void GenerativeConvNetImpl::reset() {
   TORCH_CHECK(options.sample_steps() >= 0, "genconvnet: sample_steps must be >= 0");
   TORCH_CHECK(options.init_std() > 0, "genconvnet: init_std must be > 0");
   convs = register_module("convs", torch::nn::ModuleList());
+  TORCH_CHECK(positions(options.height(), options.width()) >= 1, "genconvnet: the convolutions ",
+              gcn_layers_string(options.layers()), " do not fit a ", options.height(), " x ", options.width(),
+              " image (each layer needs side + 2 padding >= kernel)");
   int64_t in = options.channels();
-  int64_t h = options.height(), w = options.width();
-  TORCH_CHECK(gcn_output_side(options.layers(), options.height()) >= 1 &&
-                  gcn_output_side(options.layers(), options.width()) >= 1,
-              "genconvnet: the convolutions ", gcn_layers_string(options.layers()), " do not fit a ", options.height(),
-              " x ", options.width(), " image (each layer needs side + 2 padding >= kernel)");
   for (const auto& l : options.layers()) {
     torch::nn::Conv2d conv(torch::nn::Conv2dOptions(in, l.filters, l.kernel).stride(l.stride).padding(l.padding));
     torch::NoGradGuard no_grad;
@@ -113,11 +109,9 @@ void GenerativeConvNetImpl::reset() {
     conv->bias.zero_();
     convs->push_back(conv);
     in = l.filters;
-    h = (h + 2 * l.padding - l.kernel) / l.stride + 1;
-    w = (w + 2 * l.padding - l.kernel) / l.stride + 1;
   }
   if (options.top() == GcnTop::Linear) {
-    top = register_module("top", torch::nn::Linear(in * h * w, 1));
+    top = register_module("top", torch::nn::Linear(in * positions(options.height(), options.width()), 1));
     torch::NoGradGuard no_grad;
     top->weight.normal_(0, options.init_std());
     top->bias.zero_();
@@ -162,13 +156,16 @@ torch::Tensor GenerativeConvNetImpl::features(const torch::Tensor& image) {
   return h;  // [N, F, H', W']
 }
 
+torch::Tensor GenerativeConvNetImpl::read_out(const torch::Tensor& h) {
+  return options.top() == GcnTop::Sum ? h.flatten(1).sum(1) : top->forward(h.flatten(1)).squeeze(1);  // [N]
+}
+
 torch::Tensor GenerativeConvNetImpl::score(const torch::Tensor& image) {
-  torch::Tensor h = features(image);
-  if (options.top() == GcnTop::Sum) return h.flatten(1).sum(1);  // [N]
-  TORCH_CHECK(image.size(2) == options.height() && image.size(3) == options.width(),
+  torch::Tensor h = features(image);  // checks the shape
+  TORCH_CHECK(options.top() == GcnTop::Sum || (image.size(2) == options.height() && image.size(3) == options.width()),
               "genconvnet: with top = linear f takes ", options.height(), " x ", options.width(), " images only, got ",
               image.size(2), " x ", image.size(3));
-  return top->forward(h.flatten(1)).squeeze(1);  // [N]
+  return read_out(h);
 }
 
 torch::Tensor GenerativeConvNetImpl::model_energy(const torch::Tensor& image) {
@@ -202,13 +199,13 @@ GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
     slopes.push_back(torch::where(on, torch::ones_like(pre), torch::full_like(pre, off_slope)).detach());
     h = gcn_apply_unit(unit, pre);
   }
-  auto f = options.top() == GcnTop::Sum ? h.flatten(1).sum(1) : top->forward(h.flatten(1)).squeeze(1);  // [N]
+  auto f = read_out(h);  // [N]
   piece.basis = torch::autograd::grad({f.sum()}, {input})[0].detach();
   {
     torch::NoGradGuard no_grad;
     torch::Tensor g = torch::zeros_like(image);
     for (size_t l = 0; l < slopes.size(); ++l) g = slopes[l] * (*convs)[l]->as<torch::nn::Conv2d>()->forward(g);
-    piece.alpha = options.top() == GcnTop::Sum ? g.flatten(1).sum(1) : top->forward(g.flatten(1)).squeeze(1);
+    piece.alpha = read_out(g);
     piece.reconstruction = options.sigma() * options.sigma() * piece.basis;
     piece.residual = f.detach() - piece.alpha - (image * piece.basis).flatten(1).sum(1);
   }

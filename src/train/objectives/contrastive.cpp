@@ -11,8 +11,7 @@
 namespace genzoo {
 ContrastiveDivergenceObjective::ContrastiveDivergenceObjective(ModulePtr model, Config& c)
     : OneOptimizerObjective(model, c),
-      module_(std::move(model)),
-      model_(std::dynamic_pointer_cast<GenerativeConvNetImpl>(module_)),
+      model_(std::dynamic_pointer_cast<GenerativeConvNetImpl>(model)),
       persistent_(c.get_bool("objective.persistent", true)) {
   if (!model_) throw Error("the contrastive_divergence objective trains a genconvnet");
   crop_ = c.get_int("objective.crop", crop_);
@@ -34,7 +33,7 @@ torch::Tensor ContrastiveDivergenceObjective::fresh_chains(int64_t n) const {
   return torch::zeros({n, o.channels(), o.height(), o.width()}, model_->mean.options());  // the mean image
 }
 
-torch::Tensor ContrastiveDivergenceObjective::observed(const torch::Tensor& images, torch::Generator* generator) const {
+torch::Tensor ContrastiveDivergenceObjective::observed(const torch::Tensor& images) const {
   TORCH_CHECK(images.dim() == 4, "contrastive_divergence: expected images [B, C, H, W]");
   if (crop_ == 0) return model_->to_model(images);
   const int64_t h = images.size(2), w = images.size(3);
@@ -44,8 +43,7 @@ torch::Tensor ContrastiveDivergenceObjective::observed(const torch::Tensor& imag
   std::vector<torch::Tensor> windows;
   for (int64_t b = 0; b < images.size(0); ++b)
     for (int64_t k = 0; k < crops_; ++k) {
-      auto corner = generator ? torch::randint(0, 1 << 30, {2}, *generator, torch::kLong)
-                              : torch::randint(0, 1 << 30, {2}, torch::kLong);
+      auto corner = torch::randint(0, 1 << 30, {2}, torch::kLong);
       const int64_t top = corner[0].item<int64_t>() % (h - crop_ + 1);
       const int64_t left = corner[1].item<int64_t>() % (w - crop_ + 1);
       windows.push_back(images[b].slice(1, top, top + crop_).slice(2, left, left + crop_));

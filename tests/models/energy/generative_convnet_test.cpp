@@ -258,6 +258,17 @@ TEST(ContrastiveDivergence, BadCropsAndLayersNameTheirKeys) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("objective.crop"), std::string::npos) << e.what();
   }
+  Config e;
+  e.set("objective.score_noise", -1.0);
+  e.set("model.layers", std::string("2x3s1p1"));
+  ctx.config = &e;
+  auto model = create_model(genconvnet_model_info(), ctx);
+  try {
+    ContrastiveDivergenceObjective objective(model, e);
+    ADD_FAILURE() << "a negative objective.score_noise";
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find("objective.score_noise"), std::string::npos) << err.what();
+  }
   Config d;
   d.set("model.layers", std::string("4x15s3p2"));
   ctx.config = &d;

@@ -103,6 +103,9 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   torch::Tensor score(const torch::Tensor& image);
   /// The last convolution's unit responses, [N, F, H', W'] (what top = sum adds up).
   torch::Tensor features(const torch::Tensor& image);
+  /// f from the last convolution's responses h [N, F, H', W']: their sum
+  /// (top = sum) or the linear output (top = linear), [N].
+  torch::Tensor read_out(const torch::Tensor& h);
   /// E(I) = ‖I‖²/2σ² − f(I), [N], on the model scale.
   torch::Tensor model_energy(const torch::Tensor& image);
   /// Energy capability, on the data scale: E(255 (x − m)), [N].

@@ -40,14 +40,13 @@ class ContrastiveDivergenceObjective : public OneOptimizerObjective {
 
   /// The observed images of one step: random crops of `images` [B, C, H, W]
   /// (crops per image in turn) or the images themselves; model scale.
-  torch::Tensor observed(const torch::Tensor& images, torch::Generator* generator = nullptr) const;
+  torch::Tensor observed(const torch::Tensor& images) const;
   /// The current synthesised images [chains, C, h, w] (model scale).
   const torch::Tensor& synthesised() const { return model_->synthesis; }
 
  private:
   torch::Tensor fresh_chains(int64_t n) const;
 
-  ModulePtr module_;
   std::shared_ptr<GenerativeConvNetImpl> model_;
   bool persistent_ = true;
   int64_t crop_ = 0, crops_ = 4, langevin_steps_ = 10;
