@@ -316,6 +316,52 @@ std::vector<int64_t> train_counts(const std::vector<int64_t>& class_sizes) {
 
 }  // namespace
 
+Dataset select_data(Dataset d, const DataSelection& s) {
+  const bool any = s.label >= 0 || s.limit > 0 || s.height > 0 || s.width > 0;
+  if (!any) return d;
+  if (d.kind != DataKind::Images)
+    throw Error("data.class, data.limit and data.resize apply to image datasets, and '" + d.name + "' is points");
+  if (s.label >= 0) {
+    if (d.num_classes == 0 || !d.train.y.defined())
+      throw Error("data.class = " + std::to_string(s.label) + ": '" + d.name + "' has no class labels");
+    if (s.label >= d.num_classes)
+      throw Error("data.class = " + std::to_string(s.label) + ": the classes of '" + d.name + "' are 0.." +
+                  std::to_string(d.num_classes - 1));
+    for (Split* split : {&d.train, &d.test}) {
+      if (!split->y.defined()) continue;
+      auto rows = (split->y == s.label).nonzero().flatten();
+      split->x = split->x.index_select(0, rows);
+      split->y = split->y.index_select(0, rows);
+    }
+  }
+  if (s.limit > 0 && s.limit < d.train.size()) {
+    d.train.x = d.train.x.slice(0, 0, s.limit);
+    if (d.train.y.defined()) d.train.y = d.train.y.slice(0, 0, s.limit);
+  }
+  if (d.train.size() == 0) throw Error("the data selection leaves no training example of '" + d.name + "'");
+  if (s.height > 0 || s.width > 0) {
+    if (s.height < 1 || s.width < 1 || s.height > 4096 || s.width > 4096)
+      throw Error("data.resize must be HEIGHTxWIDTH, each 1 to 4096");
+    const bool shrink = s.height <= d.height && s.width <= d.width;
+    for (Split* split : {&d.train, &d.test}) {
+      if (split->size() == 0) continue;
+      namespace F = torch::nn::functional;
+      auto opt = F::InterpolateFuncOptions().size(std::vector<int64_t>{s.height, s.width});
+      opt = shrink ? opt.mode(torch::kArea) : opt.mode(torch::kBilinear).align_corners(false);
+      std::vector<torch::Tensor> parts;  // in chunks: a whole split in float may be large
+      for (int64_t i = 0; i < split->size(); i += 1000)
+        parts.push_back(F::interpolate(split->x.slice(0, i, i + 1000).to(torch::kFloat32), opt)
+                            .round()
+                            .clamp(0, 255)
+                            .to(torch::kUInt8));
+      split->x = torch::cat(parts);
+    }
+    d.height = s.height;
+    d.width = s.width;
+  }
+  return d;
+}
+
 std::string data_dir() {
   auto nonempty = [](const char* v) { return v != nullptr && *v != '\0'; };
   if (const char* d = std::getenv("GENZOO_DATA"); nonempty(d)) return d;

@@ -35,6 +35,7 @@ torch::serialize::OutputArchive make_archive(torch::nn::Module& model, const Obj
   archive.write("trainer.best_score", torch::tensor(state.best_score, torch::kFloat64));
   archive.write("trainer.best_epoch", scalar_i64(state.best_epoch));
   archive.write("trainer.best_step", scalar_i64(state.best_step));
+  archive.write("trainer.rollbacks", scalar_i64(state.rollbacks));
   archive.write("rng", global_rng_state());
   archive.write("config", c10::IValue(config_toml));
   return archive;
@@ -131,10 +132,11 @@ TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
     state.global_step = read("trainer.global_step").item<int64_t>();
     state.elapsed_seconds = read("trainer.elapsed_seconds").item<double>();
     // Absent from checkpoints written before validation splits existed.
-    torch::Tensor best_score, best_epoch, best_step;
+    torch::Tensor best_score, best_epoch, best_step, rollbacks;
     if (archive.try_read("trainer.best_score", best_score)) state.best_score = best_score.item<double>();
     if (archive.try_read("trainer.best_epoch", best_epoch)) state.best_epoch = best_epoch.item<int64_t>();
     if (archive.try_read("trainer.best_step", best_step)) state.best_step = best_step.item<int64_t>();
+    if (archive.try_read("trainer.rollbacks", rollbacks)) state.rollbacks = rollbacks.item<int64_t>();
     set_global_rng_state(read("rng"));
   } catch (const c10::Error& e) {
     throw Error("checkpoint '" + path + "' is corrupt or unreadable: " +

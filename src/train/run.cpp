@@ -40,6 +40,26 @@ Run build_run(Config config, const std::string& dir) {
   const std::string data_name = c.get_string("data.name", "");
   if (data_name.empty()) throw Error("no dataset given: use --data NAME (see 'genzoo data list')");
   run.dataset = load_dataset(data_name);
+  {
+    DataSelection sel;
+    sel.label = c.get_int("data.class", -1);
+    if (sel.label < -1) throw Error("config key 'data.class' must be a class number >= 0 (-1: every class)");
+    sel.limit = c.get_int("data.limit", 0);
+    if (sel.limit < 0) throw Error("config key 'data.limit' must be >= 0 (0: every training example)");
+    const std::string resize = c.get_string("data.resize", "");
+    if (!resize.empty()) {
+      const auto x = resize.find('x');
+      auto whole = [&](const std::string& part) -> int64_t {
+        if (part.empty() || part.size() > 4 || part.find_first_not_of("0123456789") != std::string::npos) return -1;
+        return std::stoll(part);
+      };
+      sel.height = x == std::string::npos ? -1 : whole(resize.substr(0, x));
+      sel.width = x == std::string::npos ? -1 : whole(resize.substr(x + 1));
+      if (sel.height < 1 || sel.width < 1 || sel.height > 4096 || sel.width > 4096)
+        throw Error("config key 'data.resize' must be HEIGHTxWIDTH, each 1 to 4096 (e.g. 224x224), got '" + resize + "'");
+    }
+    run.dataset = select_data(std::move(run.dataset), sel);
+  }
   const Dataset& ds = run.dataset;
   const int64_t n_train = ds.train.x.size(0);
   const int64_t held = c.get_int("train.validation", 0);

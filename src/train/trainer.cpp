@@ -76,6 +76,15 @@ TrainerOptions TrainerOptions::from_config(Config& c) {
   o.patience = c.get_int("train.patience", o.patience);
   if (o.patience < 0) throw Error("config key 'train.patience' must be >= 0 (epochs; 0 = no early stopping)");
   o.select_by = c.get_string("train.select_by", o.select_by);
+  o.rollbacks = c.get_int("train.rollbacks", o.rollbacks);
+  if (o.rollbacks < 0) throw Error("config key 'train.rollbacks' must be >= 0 (0: stop at the first divergence)");
+  o.rollback_lr_factor = c.get_double("train.rollback_lr_factor", o.rollback_lr_factor);
+  if (!(o.rollback_lr_factor > 0 && o.rollback_lr_factor < 1))
+    throw Error("config key 'train.rollback_lr_factor' must be in (0, 1): the learning rates after a rollback, as a "
+                "share of those before");
+  o.diverge_above = c.get_double("train.diverge_above", o.diverge_above);
+  if (!(o.diverge_above >= 0) || !std::isfinite(o.diverge_above))
+    throw Error("config key 'train.diverge_above' must be >= 0 (0: no bound on the step metrics)");
   return o;
 }
 
@@ -119,12 +128,17 @@ TrainSummary Trainer::run(bool resume) {
   try {
     start(resume);
     while (!budget_spent()) {
-      Metrics m = train_step();
-      report_step(m);
-      if (epoch_finished())
-        end_epoch();
-      else if (checkpoint_due())
-        save_mid_epoch();
+      try {
+        Metrics m = train_step();
+        report_step(m);
+        if (epoch_finished())
+          end_epoch();
+        else if (checkpoint_due())
+          save_mid_epoch();
+      } catch (const TrainingDiverged& e) {
+        if (state_.rollbacks >= options_.rollbacks) throw;
+        roll_back(e.what());
+      }
     }
     return finish();
   } catch (...) {
@@ -138,6 +152,9 @@ void Trainer::start(bool resume) {
   started_ = Clock::now();
   if (resume) {
     state_ = load_checkpoint(checkpoint_path(run_dir_), *model_, &objective_);
+    // The rates the run had lowered to before it stopped.
+    if (state_.rollbacks > 0)
+      objective_.scale_learning_rates(std::pow(options_.rollback_lr_factor, static_cast<double>(state_.rollbacks)));
   } else {
     state_ = TrainerState{};
     seed_everything(options_.seed);
@@ -195,6 +212,12 @@ Metrics Trainer::train_step() {
     throw diverged(what + " at step " + std::to_string(state_.global_step + 1) + " (epoch " +
                    std::to_string(epoch + 1) + ")");
   }
+  if (options_.diverge_above > 0)
+    for (const auto& kv : m)
+      if (std::abs(kv.second) > options_.diverge_above)
+        throw diverged(kv.first + " reached " + std::to_string(kv.second) + ", beyond train.diverge_above = " +
+                       std::to_string(options_.diverge_above) + ", at step " + std::to_string(state_.global_step + 1) +
+                       " (epoch " + std::to_string(epoch + 1) + ")");
   state_.global_step++;
   for (const auto& w : objective_.take_warnings()) {
     progress_->line("warning: " + w);
@@ -339,6 +362,38 @@ TrainSummary Trainer::finish() {
   summary_.wall_seconds = seconds_since(started_);
   progress_.reset();  // ends a redrawn progress line
   return summary_;
+}
+
+void Trainer::roll_back(const std::string& why) {
+  const int64_t done = state_.rollbacks + 1;
+  const int64_t failed_at = state_.global_step;
+  // The last good checkpoint: its weights, optimizer state, position and
+  // random state. Wall time keeps counting from now (elapsed() runs on).
+  state_ = load_checkpoint(checkpoint_path(run_dir_), *model_, &objective_);
+  state_.rollbacks = done;
+  const double factor = std::pow(options_.rollback_lr_factor, static_cast<double>(done));
+  // The loaded optimizer carries the rates of before; the schedules set
+  // them again from the lowered base rates at the next step.
+  objective_.scale_learning_rates(options_.rollback_lr_factor);
+  begun_epoch_ = -1;
+  epoch_sums_.clear();
+  epoch_counts_.clear();
+  epoch_end_step_ = -1;
+  const std::string message = "rollback " + std::to_string(done) + " of " + std::to_string(options_.rollbacks) +
+                              ": " + why.substr(0, why.find(';')) + "; back to step " +
+                              std::to_string(state_.global_step) + ", learning rates now " +
+                              std::to_string(factor) + " of the configured ones";
+  progress_->line(message);
+  log_json(nlohmann::json{{"event", "rollback"},
+                          {"step", state_.global_step},
+                          {"failed_at_step", failed_at},
+                          {"rollbacks", done},
+                          {"lr_factor", factor},
+                          {"message", why.substr(0, why.find(';'))}}
+               .dump());
+  state_.elapsed_seconds = elapsed();
+  checkpoint();  // the count, so that a resume continues at the lowered rates
+  last_checkpoint_ = Clock::now();
 }
 
 TrainingDiverged Trainer::diverged(const std::string& what) const {

@@ -416,3 +416,67 @@ TEST(Dataset, FashionMnist) {
 
 }  // namespace
 }  // namespace genzoo
+
+namespace genzoo {
+namespace {
+
+Dataset labelled_images() {
+  Dataset d;
+  d.name = "made-up";
+  d.channels = 1;
+  d.height = d.width = 4;
+  d.num_classes = 3;
+  d.train.x = torch::arange(12 * 16, torch::kLong).remainder(256).to(torch::kUInt8).view({12, 1, 4, 4});
+  d.train.y = torch::arange(12, torch::kLong).remainder(3);
+  d.test.x = torch::full({6, 1, 4, 4}, 7, torch::kUInt8);
+  d.test.y = torch::arange(6, torch::kLong).remainder(3);
+  return d;
+}
+
+TEST(SelectData, OneClassTheFirstRowsAndAResize) {
+  DataSelection s;
+  s.label = 2;
+  s.limit = 3;
+  auto d = select_data(labelled_images(), s);
+  ASSERT_EQ(d.train.size(), 3);  // rows 2, 5, 8 of the four of class 2
+  EXPECT_TRUE((d.train.y == 2).all().item<bool>());
+  EXPECT_EQ(d.train.x[1][0][0][0].item<int64_t>(), 5 * 16);
+  EXPECT_EQ(d.test.size(), 2);
+  EXPECT_TRUE((d.test.y == 2).all().item<bool>());
+
+  DataSelection r;
+  r.height = r.width = 2;  // box averages of 2 x 2 blocks
+  auto small = select_data(labelled_images(), r);
+  EXPECT_EQ(small.height, 2);
+  ASSERT_EQ(small.train.x.sizes(), (std::vector<int64_t>{12, 1, 2, 2}));
+  EXPECT_EQ(small.train.x.scalar_type(), torch::kUInt8);
+  // Image 0 holds 0..15 row by row: the top-left block is 0, 1, 4, 5.
+  EXPECT_EQ(small.train.x[0][0][0][0].item<int64_t>(), 2);  // 2.5, rounded half to even
+  EXPECT_EQ(small.train.x[0][0][1][1].item<int64_t>(), 12);  // 10, 11, 14, 15: 12.5
+  EXPECT_TRUE((small.test.x == 7).all().item<bool>());
+  r.height = r.width = 8;  // growing: bilinear
+  EXPECT_EQ(select_data(labelled_images(), r).train.x.size(3), 8);
+}
+
+TEST(SelectData, BadSelectionsNameTheirKey) {
+  DataSelection s;
+  s.label = 3;
+  EXPECT_THROW(select_data(labelled_images(), s), Error);
+  Dataset unlabelled = labelled_images();
+  unlabelled.num_classes = 0;
+  unlabelled.train.y = torch::Tensor();
+  s.label = 0;
+  try {
+    select_data(unlabelled, s);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("data.class"), std::string::npos) << e.what();
+  }
+  Dataset points = load_dataset("ring8");
+  DataSelection limit;
+  limit.limit = 10;
+  EXPECT_THROW(select_data(points, limit), Error);
+}
+
+}  // namespace
+}  // namespace genzoo

@@ -335,6 +335,7 @@ TEST(Trainer, AStepMayTakeSeveralBatchesAndEpochsRollOverInsideIt) {
     std::vector<std::string> progress_metrics() const override { return {"d_loss", "g_loss"}; }
     void begin_epoch(int64_t epoch) override { epochs_begun.push_back(epoch); }
     void begin_step(int64_t done) override { steps_begun.push_back(done); }
+    void scale_learning_rates(double) override {}
     void save(torch::serialize::OutputArchive&) const override {}
     void load(torch::serialize::InputArchive&) override {}
     ModulePtr model;
@@ -450,6 +451,7 @@ TEST(Trainer, PatienceCountsEpochsThatEndInsideAStep) {
     Metrics evaluate(const Examples&, int64_t) override { return {{"score", static_cast<double>(++calls)}}; }
     std::vector<std::string> held_out_metrics() const override { return {"score"}; }
     std::vector<std::string> progress_metrics() const override { return {"loss"}; }
+    void scale_learning_rates(double) override {}
     void save(torch::serialize::OutputArchive&) const override {}
     void load(torch::serialize::InputArchive&) override {}
     int64_t calls = 0;
@@ -469,6 +471,118 @@ TEST(Trainer, PatienceCountsEpochsThatEndInsideAStep) {
   EXPECT_TRUE(s.stopped_early);
   EXPECT_EQ(s.state.best_epoch, 1);
   EXPECT_EQ(s.state.epoch, 2);
+}
+
+// Each step adds the learning rate to every logit; a rate of 0.4 or more
+// makes the step's loss NaN (or, with `big`, 1e6): the trainer must undo
+// the step's change, lower the rate and go on.
+struct Fragile : Objective {
+  explicit Fragile(Independent m, bool big = false) : model(std::move(m)), big(big) {}
+  Metrics step(BatchSource& batches) override {
+    batches.next();
+    torch::NoGradGuard no_grad;
+    model->logits.add_(lr);
+    const double loss = lr < 0.4 ? 1.0 : big ? 1e6 : std::nan("");
+    return {{"loss", loss}};
+  }
+  Metrics evaluate(const Examples&, int64_t) override { return {{"score", 1.0}}; }
+  std::vector<std::string> held_out_metrics() const override { return {"score"}; }
+  std::vector<std::string> progress_metrics() const override { return {"loss"}; }
+  void scale_learning_rates(double factor) override { lr *= factor; }
+  void save(torch::serialize::OutputArchive&) const override {}
+  void load(torch::serialize::InputArchive&) override {}
+  Independent model;
+  bool big;
+  double lr = 1.0;
+};
+
+TEST(Trainer, RollsBackADivergenceToTheLastCheckpointAtLowerRates) {
+  Fixture f;
+  testing::TempDir dir;
+  Config c = base_config();
+  c.set("train.steps", int64_t{3});
+  c.set("train.select_by", std::string("score"));
+  c.set("train.rollbacks", int64_t{2});
+  {
+    torch::manual_seed(0);
+    Independent model(IndependentOptions().shape({1, 4, 4}));
+    const auto start = model->logits.detach().clone();
+    Fragile objective(model);
+    Trainer trainer(TrainerOptions::from_config(c), dir.path(), model.ptr(), objective, f.data, c.to_toml());
+    auto s = trainer.run(false);
+    // Rates 1 and 0.5 diverged and were rolled back to step 0; three steps at 0.25.
+    EXPECT_EQ(s.state.rollbacks, 2);
+    EXPECT_EQ(s.state.global_step, 3);
+    EXPECT_DOUBLE_EQ(objective.lr, 0.25);
+    EXPECT_TRUE(torch::allclose(model->logits, start + 0.75));
+    int events = 0;
+    std::istringstream lines(read_file(dir / "metrics.jsonl"));
+    for (std::string line; std::getline(lines, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j["event"] == "rollback") {
+        ++events;
+        EXPECT_EQ(j["step"], 0);
+        EXPECT_DOUBLE_EQ(j["lr_factor"].get<double>(), events == 1 ? 0.5 : 0.25);
+      }
+    }
+    EXPECT_EQ(events, 2);
+  }
+  {
+    // A resume continues at the lowered rate: no divergence, no rollback.
+    Config more = c;
+    more.set("train.steps", int64_t{5});
+    more.set("train.rollbacks", int64_t{0});
+    Independent model(IndependentOptions().shape({1, 4, 4}));
+    Fragile objective(model);
+    Trainer trainer(TrainerOptions::from_config(more), dir.path(), model.ptr(), objective, f.data, more.to_toml());
+    auto s = trainer.run(true);
+    EXPECT_DOUBLE_EQ(objective.lr, 0.25);
+    EXPECT_EQ(s.state.global_step, 5);
+    EXPECT_EQ(s.state.rollbacks, 2);
+  }
+}
+
+TEST(Trainer, OutOfRollbacksOrBeyondTheBoundStopsAsADivergence) {
+  Fixture f;
+  for (bool big : {false, true}) {
+    testing::TempDir dir;
+    Config c = base_config();
+    c.set("train.steps", int64_t{3});
+    c.set("train.select_by", std::string("score"));
+    c.set("train.rollbacks", int64_t{1});  // 1 -> 0.5 still diverges
+    if (big) c.set("train.diverge_above", 1e5);
+    Independent model(IndependentOptions().shape({1, 4, 4}));
+    Fragile objective(model, big);
+    Trainer trainer(TrainerOptions::from_config(c), dir.path(), model.ptr(), objective, f.data, c.to_toml());
+    try {
+      trainer.run(false);
+      ADD_FAILURE() << "no divergence";
+    } catch (const TrainingDiverged& e) {
+      EXPECT_NE(std::string(e.what()).find(big ? "diverge_above" : "loss became"), std::string::npos) << e.what();
+    }
+    EXPECT_DOUBLE_EQ(objective.lr, 0.5);
+  }
+  // Without a bound, 1e6 is just a number.
+  testing::TempDir dir;
+  Config c = base_config();
+  c.set("train.steps", int64_t{2});
+  c.set("train.select_by", std::string("score"));
+  Independent model(IndependentOptions().shape({1, 4, 4}));
+  Fragile objective(model, true);
+  Trainer trainer(TrainerOptions::from_config(c), dir.path(), model.ptr(), objective, f.data, c.to_toml());
+  EXPECT_EQ(trainer.run(false).state.global_step, 2);
+  for (auto [key, value] : {std::pair<const char*, double>{"train.rollback_lr_factor", 1.0},
+                            {"train.rollback_lr_factor", 0.0},
+                            {"train.diverge_above", -1.0}}) {
+    Config bad = base_config();
+    bad.set(key, value);
+    try {
+      TrainerOptions::from_config(bad);
+      ADD_FAILURE() << key << " = " << value;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Checkpoint, RoundTripRestoresModelOptimizerPositionAndRng) {

@@ -58,6 +58,24 @@ std::vector<std::string> dataset_names();
 /// that fetches the data.
 Dataset load_dataset(const std::string& spec);
 
+/// A subset or resized view of a loaded image dataset, as the config's
+/// data.class, data.limit and data.resize keys ask:
+///   label >= 0      keep the examples of that class only (both splits)
+///   limit > 0       keep the first `limit` training examples (after `label`)
+///   height, width   resize every image to height x width (0: keep): box
+///                   (area) averaging when shrinking, bilinear when growing,
+///                   rounded back to uint8
+struct DataSelection {
+  int64_t label = -1;
+  int64_t limit = 0;
+  int64_t height = 0, width = 0;
+};
+
+/// Applies `s` to `d`. A class the data do not have, a class on unlabelled
+/// data, points, or a selection that leaves no training example:
+/// genzoo::Error naming the key.
+Dataset select_data(Dataset d, const DataSelection& s);
+
 /// Images made by any program, for `genzoo eval --images`: float
 /// [N, C, H, W] in [0, 1], every image of the source.
 ///   idx:FILE (or a path ending in .idx or .idx.gz): [N, H, W] or

@@ -62,6 +62,22 @@ struct Energy {
   virtual torch::Tensor energy(const torch::Tensor& x) = 0;
 };
 
+/// A model whose hidden units can be made visible (`genzoo explain RUN
+/// --units LAYER`): activation maximisation under the model's reference
+/// prior q, p_unit(x) ∝ exp(h_unit(x)) q(x), h_unit the sum over positions
+/// of one channel's responses in one layer (its share of f when f sums
+/// them), sampled by the model's own Langevin chain.
+struct VisibleUnits {
+  virtual ~VisibleUnits() = default;
+  /// Channels of each layer whose units can be shown, bottom first.
+  virtual std::vector<int64_t> unit_layers() const = 0;
+  /// Langevin chains x0 [N, C, H, W] (data space) run for `steps` steps
+  /// on −log q(x) − h_{layer, units[n]}(x), each chain n on its own unit
+  /// (units int64 [N]); returns the final images in the data space, [N, C, H, W].
+  virtual torch::Tensor maximise_units(const torch::Tensor& x0, int64_t layer, const torch::Tensor& units,
+                                       int64_t steps) = 0;
+};
+
 /// Conditional completion: sample the unobserved pixels given the observed
 /// ones (inpainting for autoregressive models).
 struct Completer {

@@ -25,6 +25,10 @@ struct TrainerState {
   double best_score = std::numeric_limits<double>::infinity();
   int64_t best_epoch = 0;
   int64_t best_step = 0;
+  // Divergences rolled back so far (train.rollbacks): each has multiplied
+  // the learning rates by train.rollback_lr_factor, so a resumed run
+  // continues at the lowered rates.
+  int64_t rollbacks = 0;
 };
 
 std::string checkpoint_path(const std::string& run_dir);       // RUN/checkpoint.pt

@@ -90,6 +90,9 @@ class Objective {
   /// outright, a collapsing generator): the trainer prints each and logs it
   /// to metrics.jsonl as {"event": "warning"}.
   virtual std::vector<std::string> take_warnings() { return {}; }
+  /// Multiplies every learning rate (the base rate of each schedule) by
+  /// `factor` from now on: the trainer's rollback after a divergence.
+  virtual void scale_learning_rates(double factor) = 0;
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
 };
@@ -100,6 +103,7 @@ class Objective {
 class OneOptimizerObjective : public Objective {
  public:
   void begin_epoch(int64_t epoch) override;
+  void scale_learning_rates(double factor) override { spec_.lr *= factor; }
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 

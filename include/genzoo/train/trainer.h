@@ -82,6 +82,15 @@ struct TrainerOptions {
   int64_t eval_batch_size = 1000;
   int64_t patience = 0;
   std::string select_by = "nll";
+  /// Divergences (a non-finite loss, parameter or score, or a step metric
+  /// beyond diverge_above) to recover from by rolling back to the last
+  /// checkpoint with the learning rates times rollback_lr_factor; 0 = stop
+  /// at the first (exit 3).
+  int64_t rollbacks = 0;
+  double rollback_lr_factor = 0.5;
+  /// |step metric| above this counts as a divergence (energies running
+  /// away); 0 = no bound.
+  double diverge_above = 0;
   static TrainerOptions from_config(Config& config);
 };
 
@@ -139,7 +148,9 @@ class Trainer {
  private:
   // The steps of run(), in the order they happen.
   void start(bool resume);             // restore a checkpoint, or seed and save the step-0 one
-  bool budget_spent() const;           // a limit reached, or train.patience ran out
+  bool budget_spent() const;
+  /// Recovers from a divergence: the last checkpoint, lower rates, a message.
+  void roll_back(const std::string& why);           // a limit reached, or train.patience ran out
   Metrics train_step();                // one Objective::step, refused when not finite
   void report_step(const Metrics& m);  // progress line, metrics.jsonl, the epoch's means
   bool epoch_finished() const;         // the step took the epoch's last batch

@@ -21,6 +21,12 @@ const EnumNames<GcnTop>& gcn_top_names() {
   return names;
 }
 
+const EnumNames<GcnReference>& gcn_reference_names() {
+  static const EnumNames<GcnReference> names{
+      {GcnReference::Gaussian, "gaussian"}, {GcnReference::Laplace, "laplace"}, {GcnReference::Uniform, "uniform"}};
+  return names;
+}
+
 namespace {
 
 // Reads a positive decimal number at s[i], advancing i; -1 when there is none.
@@ -29,6 +35,24 @@ int64_t gcn_read_number(const std::string& s, size_t& i) {
   int64_t v = 0;
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && v < 1000000) v = v * 10 + (s[i++] - '0');
   return v;
+}
+
+// d unit(h) / dh, elementwise.
+torch::Tensor gcn_unit_slope(GcnUnit unit, const torch::Tensor& h) {
+  switch (unit) {
+    case GcnUnit::Relu: return (h > 0).to(h.dtype());
+    case GcnUnit::LeakyRelu: return torch::where(h > 0, torch::ones_like(h), torch::full_like(h, 0.2));
+    case GcnUnit::Sigmoid: {
+      auto s = torch::sigmoid(h);
+      return s * (1 - s);
+    }
+    case GcnUnit::Tanh: return 1 - torch::tanh(h).pow(2);
+    case GcnUnit::Swish: {
+      auto s = torch::sigmoid(h);
+      return s + h * s * (1 - s);
+    }
+  }
+  return torch::ones_like(h);
 }
 
 torch::Tensor gcn_apply_unit(GcnUnit unit, const torch::Tensor& h) {
@@ -168,9 +192,17 @@ torch::Tensor GenerativeConvNetImpl::score(const torch::Tensor& image) {
   return read_out(h);
 }
 
+torch::Tensor GenerativeConvNetImpl::reference_energy(const torch::Tensor& image) const {
+  switch (options.reference()) {
+    case GcnReference::Gaussian: return image.pow(2).flatten(1).sum(1) / (2 * options.sigma() * options.sigma());
+    case GcnReference::Laplace: return image.abs().flatten(1).sum(1) / options.sigma();
+    case GcnReference::Uniform: break;
+  }
+  return torch::zeros({image.size(0)}, image.options());  // constant on the support
+}
+
 torch::Tensor GenerativeConvNetImpl::model_energy(const torch::Tensor& image) {
-  const double s2 = options.sigma() * options.sigma();
-  return image.pow(2).flatten(1).sum(1) / (2 * s2) - score(image);  // [N]
+  return reference_energy(image) - score(image);  // [N]
 }
 
 torch::Tensor GenerativeConvNetImpl::energy(const torch::Tensor& x) { return model_energy(to_model(x)); }
@@ -181,22 +213,21 @@ int64_t GenerativeConvNetImpl::positions(int64_t height, int64_t width) {
 
 GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
   const GcnUnit unit = options.unit();
-  if (unit != GcnUnit::Relu && unit != GcnUnit::LeakyRelu)
-    throw Error(std::string("the Gaussian pieces exist for piecewise linear f only (model.unit relu or leaky_relu), not ") +
-                gcn_unit_names().name(unit));
-  const double off_slope = unit == GcnUnit::Relu ? 0.0 : 0.2;
   GcnPiece piece;
   torch::AutoGradMode enable(true);
   auto input = image.detach().requires_grad_(true);
-  // The forward pass records the gates; a second, linear pass from the zero
-  // image through the same gates gives alpha.
+  // The forward pass records each unit's slope at its input; a second,
+  // linear pass from the zero image through the same slopes gives alpha.
+  // For ReLU and leaky ReLU, unit(h) = slope * h exactly, so the two
+  // passes describe one linear function on the piece; for a smooth unit
+  // unit(h) - slope * h is not 0 and the residual shows by how much.
   std::vector<torch::Tensor> slopes;
   torch::Tensor h = input;
   for (const auto& m : *convs) {
     auto pre = m->as<torch::nn::Conv2d>()->forward(h);
     auto on = pre > 0;
     piece.pattern.push_back(on.detach());
-    slopes.push_back(torch::where(on, torch::ones_like(pre), torch::full_like(pre, off_slope)).detach());
+    slopes.push_back(gcn_unit_slope(unit, pre.detach()));
     h = gcn_apply_unit(unit, pre);
   }
   auto f = read_out(h);  // [N]
@@ -206,14 +237,53 @@ GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
     torch::Tensor g = torch::zeros_like(image);
     for (size_t l = 0; l < slopes.size(); ++l) g = slopes[l] * (*convs)[l]->as<torch::nn::Conv2d>()->forward(g);
     piece.alpha = read_out(g);
-    piece.reconstruction = options.sigma() * options.sigma() * piece.basis;
-    piece.residual = f.detach() - piece.alpha - (image * piece.basis).flatten(1).sum(1);
+    if (options.reference() == GcnReference::Gaussian)
+      piece.reconstruction = options.sigma() * options.sigma() * piece.basis;
+    piece.score = f.detach();
+    piece.residual = piece.score - piece.alpha - (image * piece.basis).flatten(1).sum(1);
   }
   return piece;
 }
 
+std::vector<int64_t> GenerativeConvNetImpl::unit_layers() const {
+  std::vector<int64_t> sizes;
+  for (const auto& l : options.layers()) sizes.push_back(l.filters);
+  return sizes;
+}
+
+torch::Tensor GenerativeConvNetImpl::layer_responses(const torch::Tensor& image, int64_t layer) {
+  TORCH_CHECK(layer >= 0 && layer < static_cast<int64_t>(convs->size()), "genconvnet: no layer ", layer);
+  torch::Tensor h = image;
+  for (int64_t l = 0; l <= layer; ++l) h = gcn_apply_unit(options.unit(), (*convs)[l]->as<torch::nn::Conv2d>()->forward(h));
+  return h;  // [N, F_layer, H', W']
+}
+
+torch::Tensor GenerativeConvNetImpl::maximise_units(const torch::Tensor& x0, int64_t layer, const torch::Tensor& units,
+                                                    int64_t steps) {
+  const auto sizes = unit_layers();
+  if (layer < 0 || layer >= static_cast<int64_t>(sizes.size()))
+    throw Error("genconvnet has layers 1.." + std::to_string(sizes.size()) + ", not " + std::to_string(layer + 1));
+  TORCH_CHECK(units.dim() == 1 && units.size(0) == x0.size(0), "genconvnet: one unit per chain");
+  auto pick = units.to(torch::kLong).view({-1, 1, 1, 1});
+  auto energy = [&](const torch::Tensor& image) {
+    auto h = layer_responses(image, layer);  // [N, F, H', W']
+    auto mine = h.gather(1, pick.expand({h.size(0), 1, h.size(2), h.size(3)}));
+    return reference_energy(image) - mine.flatten(1).sum(1);
+  };
+  auto chain = langevin(energy, to_model(x0), langevin_options(steps));
+  return to_data(chain.x).clamp(0, 1);
+}
+
 LangevinOptions GenerativeConvNetImpl::langevin_options(int64_t steps) const {
-  return LangevinOptions::coupled(options.step_size(), steps);
+  auto o = LangevinOptions::coupled(options.step_size(), steps);
+  if (options.reference() == GcnReference::Uniform) {
+    // q's support: the data range [0, 1] on the model scale. One channel's
+    // bounds hold for all only when the means agree; take the widest
+    // interval that stays inside [0, 1] for every channel.
+    const double lo = -255.0 * mean.min().item<double>(), hi = 255.0 * (1.0 - mean.max().item<double>());
+    o.clamp(true).low(lo).high(hi);
+  }
+  return o;
 }
 
 ChainResult GenerativeConvNetImpl::synthesise(const torch::Tensor& start, int64_t steps) {
@@ -262,6 +332,7 @@ ModelInfo genconvnet_model_info() {
     o.layers(parse_gcn_layers(c.get_string("model.layers", gcn_layers_string(d.layers())), "model.layers"));
     o.unit(c.get_enum("model.unit", d.unit(), gcn_unit_names()));
     o.top(c.get_enum("model.top", d.top(), gcn_top_names()));
+    o.reference(c.get_enum("model.reference", d.reference(), gcn_reference_names()));
     o.sigma(c.get_double("model.sigma", d.sigma()));
     if (!(o.sigma() > 0) || !std::isfinite(o.sigma())) throw Error("config key 'model.sigma' must be > 0");
     o.step_size(c.get_double("model.step_size", d.step_size()));

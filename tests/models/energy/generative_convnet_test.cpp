@@ -71,9 +71,81 @@ TEST(GenerativeConvNet, ReluScoreIsAffineOnEachActivationPattern) {
   }
 }
 
-TEST(GenerativeConvNet, SmoothUnitsHaveNoGaussianPieces) {
-  auto net = small_net(GcnUnit::Tanh);
-  EXPECT_THROW(net->piece(random_images(1, 3)), Error);
+TEST(GenerativeConvNet, SmoothUnitsLeaveAResidualAndLeakyReluNone) {
+  // Leaky ReLU is piecewise linear too: the identity holds exactly.
+  auto leaky = small_net(GcnUnit::LeakyRelu);
+  auto image = random_images(3, 3);
+  auto lp = leaky->piece(image);
+  EXPECT_LT(lp.residual.abs().max().item<double>(), 1e-10);
+  EXPECT_TRUE(torch::allclose(lp.score, leaky->score(image).detach()));
+  // Smooth units are not: unit(h) - slope * h != 0 shows as the residual,
+  // while B is still the input gradient.
+  for (GcnUnit unit : {GcnUnit::Tanh, GcnUnit::Sigmoid, GcnUnit::Swish}) {
+    auto net = small_net(unit);
+    auto piece = net->piece(image);
+    EXPECT_GT(piece.residual.abs().max().item<double>(), 1e-3) << gcn_unit_names().name(unit);
+    auto grad = input_gradient([&](const torch::Tensor& x) { return net->score(x); }, image);
+    EXPECT_TRUE(torch::allclose(piece.basis, grad, 1e-9, 1e-12)) << gcn_unit_names().name(unit);
+  }
+}
+
+TEST(GenerativeConvNet, ReferenceEnergiesAreTheirNegativeLogDensities) {
+  auto image = random_images(2, 7) * 3.0;
+  auto gauss = small_net();  // sigma 2
+  EXPECT_TRUE(torch::allclose(gauss->reference_energy(image), image.pow(2).flatten(1).sum(1) / 8.0));
+  GenerativeConvNet laplace(GenerativeConvNetOptions()
+                                .height(8)
+                                .width(8)
+                                .layers({{2, 3, 1, 1}})
+                                .reference(GcnReference::Laplace)
+                                .sigma(2.0));
+  laplace->to(torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(laplace->reference_energy(image), image.abs().flatten(1).sum(1) / 2.0));
+  EXPECT_FALSE(laplace->langevin_options(5).clamp());
+  GenerativeConvNet uniform(
+      GenerativeConvNetOptions().height(8).width(8).layers({{2, 3, 1, 1}}).reference(GcnReference::Uniform));
+  uniform->to(torch::kFloat64);
+  uniform->set_mean(torch::full({1, 1, 8, 8}, 0.25, torch::kFloat64));
+  EXPECT_EQ(uniform->reference_energy(image).abs().max().item<double>(), 0.0);
+  // Its chains stay on q's support, the data range [0, 1].
+  auto o = uniform->langevin_options(5);
+  EXPECT_TRUE(o.clamp());
+  EXPECT_DOUBLE_EQ(o.low(), -255.0 * 0.25);
+  EXPECT_DOUBLE_EQ(o.high(), 255.0 * 0.75);
+  auto x = uniform->to_data(uniform->synthesise(image * 100.0, 5).x);
+  EXPECT_GE(x.min().item<double>(), -1e-12);
+  EXPECT_LE(x.max().item<double>(), 1 + 1e-12);
+}
+
+TEST(GenerativeConvNet, UnitMaximisationRaisesEachChainsOwnUnit) {
+  auto net = small_net();
+  {
+    torch::NoGradGuard no_grad;
+    net->mean.fill_(0.5);
+  }
+  // Eight chains per unit of layer 2, from the mean image; beside them the
+  // same chains (same noise) on the reference q alone.
+  auto x0 = torch::full({32, 1, 8, 8}, 0.5, torch::kFloat64);
+  auto units = torch::arange(4, torch::kLong).repeat_interleave(8);
+  torch::manual_seed(3);
+  auto x = net->maximise_units(x0, 1, units, 200);
+  ASSERT_EQ(x.sizes(), x0.sizes());
+  EXPECT_GE(x.min().item<double>(), 0.0);
+  EXPECT_LE(x.max().item<double>(), 1.0);
+  torch::manual_seed(3);
+  auto plain = net->to_data(
+      langevin([&](const torch::Tensor& i) { return net->reference_energy(i); }, net->to_model(x0),
+               net->langevin_options(200)).x);
+  torch::NoGradGuard no_grad;
+  auto tilted = net->layer_responses(net->to_model(x), 1).flatten(2).sum(2);       // [chain, unit]
+  auto untilted = net->layer_responses(net->to_model(plain), 1).flatten(2).sum(2);  // [chain, unit]
+  for (int64_t u = 0; u < 4; ++u) {
+    auto mine = torch::arange(8 * u, 8 * u + 8, torch::kLong);
+    const double with = tilted.index_select(0, mine).select(1, u).mean().item<double>();
+    const double without = untilted.index_select(0, mine).select(1, u).mean().item<double>();
+    EXPECT_GT(with, without + 1.0) << "unit " << u;
+  }
+  EXPECT_THROW(net->maximise_units(x0, 2, units, 1), Error);
 }
 
 TEST(GenerativeConvNet, InputGradientMatchesFiniteDifferences) {

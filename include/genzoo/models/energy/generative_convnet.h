@@ -29,6 +29,18 @@ enum class GcnUnit { Relu, LeakyRelu, Sigmoid, Tanh, Swish };
 /// "relu", "leaky_relu", "sigmoid", "tanh", "swish".
 const EnumNames<GcnUnit>& gcn_unit_names();
 
+/// The reference distribution q that f tilts (config: model.reference), on
+/// the model scale I = 255 (x − m), per pixel:
+///   gaussian  N(0, σ²): −log q = I²/2σ² (the paper's)
+///   laplace   Laplace(0, σ): −log q = |I|/σ (heavier tails, sparse
+///             deviations from the mean image)
+///   uniform   uniform on the data range [−255 m, 255 (1 − m)]: −log q = 0
+///             inside, and Langevin clamps the chains to the range
+/// (the seed's open question: which q a ConvNet should tilt).
+enum class GcnReference { Gaussian, Laplace, Uniform };
+/// "gaussian", "laplace", "uniform".
+const EnumNames<GcnReference>& gcn_reference_names();
+
 /// How f reads the last convolution: `sum` adds every response of the last
 /// layer's units over channels and positions (textures: a fully
 /// convolutional f that applies to images of any size); `linear` is one
@@ -64,7 +76,10 @@ struct GenerativeConvNetOptions {
   TORCH_ARG(std::vector<GcnLayer>, layers) = (std::vector<GcnLayer>{{100, 15, 3, 2}, {64, 5, 1, 2}, {30, 3, 1, 2}});
   TORCH_ARG(GcnUnit, unit) = GcnUnit::Relu;
   TORCH_ARG(GcnTop, top) = GcnTop::Sum;
-  /// σ of the reference q = N(0, σ²I), on the 0-255 scale.
+  /// The reference q (model.reference) and its scale σ on the 0-255
+  /// scale: the sd of the Gaussian, the scale b of the Laplace (unused by
+  /// the uniform).
+  TORCH_ARG(GcnReference, reference) = GcnReference::Gaussian;
   TORCH_ARG(double, sigma) = 1.0;
   /// δ, the Langevin step (noise δ, drift δ²/2).
   TORCH_ARG(double, step_size) = 0.3;
@@ -80,15 +95,20 @@ struct GenerativeConvNetOptions {
 /// The Gaussian piece an image lies on (Xie et al. 2016, sec. 3): with
 /// ReLU (or leaky ReLU) units, f(I) = α_δ + ⟨I, B_δ⟩ for every image with
 /// the activation pattern δ of I, so there p(I) ∝ exp(−‖I − σ²B_δ‖²/2σ²).
+/// For a smooth unit (sigmoid, tanh, swish) the same construction uses each
+/// unit's slope at I in place of its gate; f is then not linear on any
+/// piece, and `residual` measures how far it is from that.
 struct GcnPiece {
-  torch::Tensor alpha;           ///< α_δ [N]: f of the zero image through the gates of δ (the biases' part)
+  torch::Tensor score;           ///< f(I) [N]
+  torch::Tensor alpha;           ///< α_δ [N]: f of the zero image through the gates (slopes) of δ, the biases' part
   torch::Tensor basis;           ///< B_δ = ∂f/∂I [N, C, H, W]
-  torch::Tensor reconstruction;  ///< σ²B_δ, the piece's mean [N, C, H, W]
+  torch::Tensor reconstruction;  ///< σ²B_δ, the piece's mean [N, C, H, W] (Gaussian q; undefined for the others)
   torch::Tensor residual;        ///< f(I) − α_δ − ⟨I, B_δ⟩ [N]: 0 up to rounding for ReLU
-  std::vector<torch::Tensor> pattern;  ///< δ: per layer, bool [N, F, H', W'], true where a unit is on
+  std::vector<torch::Tensor> pattern;  ///< δ: per layer, bool [N, F, H', W'], true where a unit's input is > 0
 };
 
-struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Sampler, AnySizeSampler, Energy {
+struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Sampler, AnySizeSampler, Energy,
+                               VisibleUnits {
   explicit GenerativeConvNetImpl(GenerativeConvNetOptions options = {});
   void reset() override;
 
@@ -106,7 +126,10 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   /// f from the last convolution's responses h [N, F, H', W']: their sum
   /// (top = sum) or the linear output (top = linear), [N].
   torch::Tensor read_out(const torch::Tensor& h);
-  /// E(I) = ‖I‖²/2σ² − f(I), [N], on the model scale.
+  /// −log q(I), [N], on the model scale (see GcnReference).
+  torch::Tensor reference_energy(const torch::Tensor& image) const;
+  /// E(I) = −log q(I) − f(I), [N], on the model scale (‖I‖²/2σ² − f(I)
+  /// for the paper's Gaussian q).
   torch::Tensor model_energy(const torch::Tensor& image);
   /// Energy capability, on the data scale: E(255 (x − m)), [N].
   torch::Tensor energy(const torch::Tensor& x) override;
@@ -114,11 +137,20 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   /// sum runs over this many positions).
   int64_t positions(int64_t height, int64_t width);
 
-  /// The piece of each image I [N, C, H, W] (model scale); needs units
-  /// relu or leaky_relu (piecewise linear f), else a genzoo::Error.
+  /// The piece of each image I [N, C, H, W] (model scale); exact (residual
+  /// 0 up to rounding) for relu and leaky_relu units.
   GcnPiece piece(const torch::Tensor& image);
+  /// The responses of convolution `layer` (0-based) after its unit,
+  /// [N, F, H', W'], for I on the model scale.
+  torch::Tensor layer_responses(const torch::Tensor& image, int64_t layer);
+  /// VisibleUnits: the filters of each convolution; Langevin of step δ on
+  /// −log q(I) − h_unit(I) (model scale), images returned clamped to [0, 1].
+  std::vector<int64_t> unit_layers() const override;
+  torch::Tensor maximise_units(const torch::Tensor& x0, int64_t layer, const torch::Tensor& units,
+                               int64_t steps) override;
 
-  /// The coupled Langevin update of step δ for `steps` steps.
+  /// The coupled Langevin update of step δ for `steps` steps; with a
+  /// uniform q, clamped to the data range (q's support).
   LangevinOptions langevin_options(int64_t steps) const;
   /// Langevin on E from I0 [N, C, H, W] (model scale).
   ChainResult synthesise(const torch::Tensor& start, int64_t steps);
@@ -144,7 +176,7 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
 };
 TORCH_MODULE(GenerativeConvNet);
 
-/// Registry entry: reads model.layers, unit, top, sigma, step_size,
+/// Registry entry: reads model.layers, unit, top, reference, sigma, step_size,
 /// sample_steps, init_std.
 ModelInfo genconvnet_model_info();
 

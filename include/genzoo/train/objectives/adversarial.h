@@ -72,6 +72,10 @@ class AdversarialObjective : public Objective {
   std::vector<std::string> held_out_metrics() const override { return {"energy_distance"}; }
   std::vector<std::string> progress_metrics() const override { return {"d_loss", "g_loss", "d_real", "d_fake"}; }
   void begin_epoch(int64_t epoch) override;
+  void scale_learning_rates(double factor) override {
+    spec_g_.lr *= factor;
+    spec_d_.lr *= factor;
+  }
   void begin_step(int64_t steps_done) override;
   std::vector<std::string> take_warnings() override;
   void save(torch::serialize::OutputArchive& archive) const override;

@@ -43,6 +43,10 @@ class SemiSupervisedObjective : public Objective {
   std::vector<std::string> progress_metrics() const override { return {"sup_loss", "d_loss", "g_loss"}; }
   /// optim_*.schedule, per epoch.
   void begin_epoch(int64_t epoch) override;
+  void scale_learning_rates(double factor) override {
+    spec_g_.lr *= factor;
+    spec_d_.lr *= factor;
+  }
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
