@@ -68,24 +68,31 @@ TextureSimilarity texture_similarity(const torch::Tensor& samples, const torch::
   TORCH_CHECK(source.dim() == 3, "texture_similarity: the source must be [C, H, W]");
   TextureSimilarity t;
   t.syntheses = samples.size(0);
+  const int64_t H = source.size(1), W = source.size(2);
+  int64_t h = samples.size(2), w = samples.size(3);
+  // Two disjoint crops of h x w must fit in the source for the floor; else
+  // compare top-left crops of half the source's height.
+  if (!((2 * w <= W && h <= H) || (2 * h <= H && w <= W))) {
+    h = std::min(h, H / 2);
+    w = std::min(w, W);
+    TORCH_CHECK(h >= 2 && w >= 2, "texture_similarity: the source is too small to compare");
+  }
+  t.compared_height = h;
+  t.compared_width = w;
   std::vector<double> spectra, histograms;
   for (int64_t i = 0; i < samples.size(0); ++i) {
-    spectra.push_back(spectrum_distance(samples[i], source));
-    histograms.push_back(histogram_distance(samples[i], source));
+    auto s = samples[i].slice(1, 0, h).slice(2, 0, w);
+    spectra.push_back(spectrum_distance(s, source));
+    histograms.push_back(histogram_distance(s, source));
   }
   t.spectrum = texture_mean_and_stderr(spectra, &t.spectrum_stderr);
   t.histogram = texture_mean_and_stderr(histograms, &t.histogram_stderr);
-  const int64_t h = samples.size(2), w = samples.size(3), H = source.size(1), W = source.size(2);
-  // The floor: two disjoint crops of the source of the syntheses' size
+  // The floor: two disjoint crops of the source of the compared size
   // (top-left and bottom-right), each scored against the whole source as
   // the syntheses are; the mean of the two.
-  if ((2 * w <= W && h <= H) || (2 * h <= H && w <= W)) {
-    auto first = source.slice(1, 0, h).slice(2, 0, w), second = source.slice(1, H - h, H).slice(2, W - w, W);
-    t.spectrum_floor = 0.5 * (spectrum_distance(first, source) + spectrum_distance(second, source));
-    t.histogram_floor = 0.5 * (histogram_distance(first, source) + histogram_distance(second, source));
-  } else {
-    t.spectrum_floor = t.histogram_floor = std::numeric_limits<double>::quiet_NaN();
-  }
+  auto first = source.slice(1, 0, h).slice(2, 0, w), second = source.slice(1, H - h, H).slice(2, W - w, W);
+  t.spectrum_floor = 0.5 * (spectrum_distance(first, source) + spectrum_distance(second, source));
+  t.histogram_floor = 0.5 * (histogram_distance(first, source) + histogram_distance(second, source));
   // The ceiling: grey white noise of the source's grey mean and sd.
   auto grey = texture_grey(source);
   auto noise = (grey.mean() + grey.std() * torch::randn({h, w}, derived_generator(seed, 0x7e47),

@@ -802,6 +802,61 @@ TEST_F(Cli, GenerativeConvNetLearnsFromOnePhotographAndSynthesisesAnySize) {
   expect_error("train genconvnet --data folder:" + (dir / "photo") + " --out " + (dir / "gcn3") +
                    " --steps 1 --set model.layers=4x3s1",
                {"model.layers"});
+
+  // explain --image: the piece of an image, with the identity's residual
+  // at rounding for ReLU, and one figure of 2 + 1 + frames tiles.
+  r = run_cli("explain " + run + " --image test:0 --steps 4 --frames 2 --out " + (dir / "piece.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* want : {"layer 1 (4 filters 3 x 3, stride 1)", "layer 2 (3 filters", "alpha =", "<I, B> =",
+                           "piecewise linear f", "reconstruction sigma^2 B", "wrote image | B = df/dI"})
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  auto figure = read_image(dir / "piece.png");
+  EXPECT_GE(figure.size(2), 5 * 24);  // image, B, reconstruction, 2 frames of the 24 x 24 photo
+  // explain --units: one row per unit, --chains per row.
+  r = run_cli("explain " + run + " --units 2 --chains 2 --steps 3 --out " + (dir / "units.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote 3 units of layer 2 (of 3)"), std::string::npos) << r.out;
+  auto units = read_image(dir / "units.png");
+  EXPECT_GE(units.size(1), 3 * 24);
+  expect_error("explain " + run, {"--image", "--units"});
+  expect_error("explain " + run + " --units 3", {"--units 3", "layers 1..2"});
+  expect_error("explain " + run + " --image test:5", {"test:INDEX"});
+  expect_error("explain " + run + " --units 1 --out x.jpg", {"--out", ".png"});
+  // A smooth f is not piecewise linear, and explain says by how much.
+  const std::string tanh_run = dir / "gcn-tanh";
+  r = run_cli("train genconvnet --data folder:" + (dir / "photo") + " --out " + tanh_run +
+              " --steps 1 --threads 1 --set model.layers=4x3s1p1 --set model.unit=tanh --set model.reference=laplace"
+              " --set model.sample_steps=1 --set objective.langevin_steps=1 --set train.sample_count=1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_cli("explain " + tanh_run + " --image test:0 --steps 2 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("tanh units is not piecewise linear"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no Gaussian piece: model.reference is laplace"), std::string::npos) << r.out;
+  expect_error("train genconvnet --data folder:" + (dir / "photo") + " --out " + (dir / "gcn4") +
+                   " --steps 1 --set model.reference=cauchy",
+               {"model.reference", "laplace"});
+}
+
+// data.class, data.limit and data.resize select what a run trains on.
+TEST_F(Cli, DataSelectionKeysPickAClassTheFirstRowsAndASize) {
+  ensure_dir(dir / "photo");
+  write_png(dir / "photo/one.png", (torch::rand({1, 40, 40}, derived_generator(32, 1)) * 255).to(torch::kUInt8));
+  const std::string run = dir / "small";
+  auto r = run_cli("train genconvnet --data folder:" + (dir / "photo") + " --out " + run +
+                   " --steps 1 --threads 1 --set data.resize=20x20 --set model.layers=4x3s1p1"
+                   " --set model.sample_steps=1 --set objective.langevin_steps=1 --set train.sample_count=1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_cli("explain " + run + " --image test:0 --steps 1 --frames 1 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("1 x 20 x 20"), std::string::npos) << r.out;  // the resized photo
+  expect_error("train genconvnet --data folder:" + (dir / "photo") + " --out " + (dir / "bad1") +
+                   " --steps 1 --set data.resize=20by20",
+               {"data.resize", "HEIGHTxWIDTH"});
+  expect_error("train genconvnet --data folder:" + (dir / "photo") + " --out " + (dir / "bad2") +
+                   " --steps 1 --set data.class=0",
+               {"data.class", "no class labels"});
+  expect_error("train independent --data ring8 --out " + (dir / "bad3") + " --steps 1 --set data.limit=5",
+               {"data.limit", "points"});
 }
 
 }  // namespace

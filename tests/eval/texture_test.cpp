@@ -58,8 +58,18 @@ TEST(TextureSimilarity, CropsOfTheSourceSitBetweenTheFloorAndNoise) {
   EXPECT_LT(t.histogram, 0.05);
   EXPECT_LT(t.histogram_noise, 0.05);
   EXPECT_GT(t.spectrum_noise, 0.3);  // white against a blurred spectrum: far apart
-  auto tiny = texture_similarity(samples, source.slice(1, 0, 40).slice(2, 0, 40), 4);
-  EXPECT_TRUE(std::isnan(tiny.spectrum_floor));  // no two disjoint 32 x 32 crops in 40 x 40
+  EXPECT_EQ(t.compared_height, 32);
+  EXPECT_EQ(t.compared_width, 32);
+  // No two disjoint 32 x 32 crops in 40 x 40: syntheses and floor are
+  // compared on 20 x 32 top-left crops.
+  auto tiny_source = source.slice(1, 0, 40).slice(2, 0, 40);
+  auto tiny = texture_similarity(samples, tiny_source, 4);
+  EXPECT_EQ(tiny.compared_height, 20);
+  EXPECT_EQ(tiny.compared_width, 32);
+  EXPECT_TRUE(std::isfinite(tiny.spectrum_floor));
+  EXPECT_NEAR(tiny.spectrum, 0.5 * (spectrum_distance(samples[0].slice(1, 0, 20), tiny_source) +
+                                    spectrum_distance(samples[1].slice(1, 0, 20), tiny_source)),
+              1e-12);
 }
 
 }  // namespace

@@ -272,16 +272,16 @@ MetricEntry texture_entry() {
           [](int64_t requested) { return std::max<int64_t>(1, std::min<int64_t>(requested, 8)); },
           [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
             auto t = texture_similarity(samples, ctx.reference_view[0], ctx.seed);
-            auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json("nan"); };
             out["texture_spectrum_distance"] = t.spectrum;
             out["texture_spectrum_distance_stderr"] = t.spectrum_stderr;
             out["texture_histogram_distance"] = t.histogram;
             out["texture_histogram_distance_stderr"] = t.histogram_stderr;
-            out["texture_spectrum_distance_floor"] = number(t.spectrum_floor);
-            out["texture_histogram_distance_floor"] = number(t.histogram_floor);
+            out["texture_spectrum_distance_floor"] = t.spectrum_floor;
+            out["texture_histogram_distance_floor"] = t.histogram_floor;
             out["texture_spectrum_distance_noise"] = t.spectrum_noise;
             out["texture_histogram_distance_noise"] = t.histogram_noise;
             out["texture_syntheses"] = t.syntheses;
+            out["texture_compared_size"] = std::to_string(t.compared_height) + "x" + std::to_string(t.compared_width);
           }};
 }
 

@@ -33,15 +33,21 @@ double histogram_distance(const torch::Tensor& a, const torch::Tensor& b);
 struct TextureSimilarity {
   double spectrum = 0, spectrum_stderr = 0;    ///< syntheses against the source, mean over syntheses
   double histogram = 0, histogram_stderr = 0;
-  /// Two disjoint crops of the source, of the syntheses' size, each against
-  /// the whole source (mean of the two; NaN when the source is too small).
+  /// Two disjoint crops of the source, of the compared size, each against
+  /// the whole source (mean of the two).
   double spectrum_floor = 0, histogram_floor = 0;
   double spectrum_noise = 0, histogram_noise = 0;  ///< grey white noise of the source's mean and sd, against it
   int64_t syntheses = 0;
+  /// The size compared: the syntheses' own when two disjoint crops of it fit
+  /// in the source; else (syntheses as large as the source, a model trained
+  /// on the whole photo) the syntheses' top-left crop of half the source's
+  /// height, so that floor, syntheses and noise are all of one size.
+  int64_t compared_height = 0, compared_width = 0;
 };
 
 /// samples [n, C, h, w] in [0, 1] against one source image [C, H, W]; the
-/// floor's crops and the noise are of the samples' size, drawn from `seed`.
+/// floor's crops and the noise are of the compared size, the noise drawn
+/// from `seed`.
 TextureSimilarity texture_similarity(const torch::Tensor& samples, const torch::Tensor& source, uint64_t seed);
 
 }  // namespace genzoo
