@@ -29,6 +29,25 @@ void OneOptimizerObjective::clip_and_step(Metrics& m) {
   optimizer_->step();
 }
 
+ClassificationScores classification_scores(const std::function<torch::Tensor(const torch::Tensor&)>& logits,
+                                           const Examples& split, int64_t batch_size, const std::string& who) {
+  if (!split.y.defined()) throw Error(who + " is scored on labelled rows, and the data have none");
+  const int64_t n = split.x.size(0);
+  if (n == 0) throw Error(who + " is scored on an empty split");
+  torch::NoGradGuard no_grad;
+  double wrong = 0, nll = 0;
+  for (int64_t i = 0; i < n; i += batch_size) {
+    const int64_t end = std::min(i + batch_size, n);
+    auto l = logits(split.x.slice(0, i, end));
+    auto y = split.y.slice(0, i, end);
+    wrong += (l.argmax(1) != y).sum().item<double>();
+    nll += torch::nn::functional::cross_entropy(
+               l, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+               .item<double>();
+  }
+  return {wrong / static_cast<double>(n), nll / static_cast<double>(n)};
+}
+
 void OneOptimizerObjective::begin_epoch(int64_t epoch) { set_learning_rate(*optimizer_, spec_.lr_at(epoch)); }
 
 void save_optimizer(torch::serialize::OutputArchive& archive, const std::string& key,

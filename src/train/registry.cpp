@@ -2,6 +2,7 @@
 
 #include "genzoo/core/error.h"
 #include "genzoo/models/adversarial/gan.h"
+#include "genzoo/models/energy/classifier.h"
 #include "genzoo/models/energy/generative_convnet.h"
 #include "genzoo/models/explicit/fvsbn.h"
 #include "genzoo/models/explicit/independent.h"
@@ -11,6 +12,7 @@
 #include "genzoo/models/latent/cvae.h"
 #include "genzoo/models/latent/vae.h"
 #include "genzoo/train/objectives/adversarial.h"
+#include "genzoo/train/objectives/classification.h"
 #include "genzoo/train/objectives/contrastive.h"
 #include "genzoo/train/objectives/elbo.h"
 #include "genzoo/train/objectives/reconstruction.h"
@@ -34,6 +36,7 @@ const std::vector<RegisteredModel>& model_registry() {
       {cgan_model_info(), adversarial_objective()},
       {ssgan_model_info(), semi_supervised_objective()},
       {genconvnet_model_info(), contrastive_divergence_objective()},
+      {classifier_model_info(), classification_objective()},
   };
   return registry;
 }

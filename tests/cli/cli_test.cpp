@@ -837,6 +837,41 @@ TEST_F(Cli, GenerativeConvNetLearnsFromOnePhotographAndSynthesisesAnySize) {
                {"model.reference", "laplace"});
 }
 
+// The classifier: trained discriminatively, sampled per class with no
+// retraining, then fine-tuned generatively from the trained run's weights.
+TEST_F(Cli, ClassifierSamplesItsClassesAndFineTunesFromAnotherRun) {
+  write_idx(dir / "labels.idx", (torch::arange(100) % 4).to(torch::kUInt8));
+  const std::string labelled = data + "," + (dir / "labels.idx");
+  const std::string run = dir / "clf", tuned = dir / "clf-gen";
+  const std::string tiny = " --threads 1 --set model.layers=4x3s2p1 --set model.hidden=8 --set model.sample_steps=3"
+                           " --set objective.chains=8 --set train.sample_count=8 --set train.batch_size=10";
+  auto r = run_cli("train classifier --data " + labelled + " --out " + run + " --steps 5" + tiny);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_cli("sample " + run + " --per-class 2 --out " + (dir / "rows.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("one row per class"), std::string::npos) << r.out;
+  auto e = json_of(run_cli("eval " + run + " --metrics accuracy --json --threads 1"), "accuracy");
+  EXPECT_GE(e["accuracy"].get<double>(), 0.0);
+  EXPECT_EQ(e["accuracy_rows"], 10);
+  r = run_cli("train classifier --data " + labelled + " --out " + tuned + " --steps 2" + tiny +
+              " --set objective.generative=true --set objective.langevin_steps=2 --set train.log_every=1 --set train.init_from=" + run);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("starting from the weights of " + run), std::string::npos) << r.err;
+  EXPECT_NE(read_file(tuned + "/metrics.jsonl").find("f_synth"), std::string::npos);
+  expect_error("train classifier --data " + labelled + " --out " + (dir / "bad1") + " --steps 1" + tiny +
+                   " --set train.init_from=" + (dir / "nowhere"),
+               {"train.init_from", "not a genzoo run folder"});
+  ASSERT_EQ(run_cli(train_args(dir / "ind")).status, 0);
+  expect_error("train classifier --data " + labelled + " --out " + (dir / "bad2") + " --steps 1" + tiny +
+                   " --set train.init_from=" + (dir / "ind"),
+               {"train.init_from", "trains 'independent', not 'classifier'"});
+  expect_error("train classifier --data " + data + " --out " + (dir / "bad3") + " --steps 1" + tiny, {"labels"});
+  // explain --units on the class scores (the last layer).
+  r = run_cli("explain " + run + " --units 3 --chains 1 --steps 2 --out " + (dir / "classes.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote 4 units of layer 3 (of 4)"), std::string::npos) << r.out;
+}
+
 // data.class, data.limit and data.resize select what a run trains on.
 TEST_F(Cli, DataSelectionKeysPickAClassTheFirstRowsAndASize) {
   ensure_dir(dir / "photo");

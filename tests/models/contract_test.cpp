@@ -135,6 +135,8 @@ const std::vector<ContractCase>& contract_cases() {
         {"model.noise_dims", int64_t{4}}}},
       {"genconvnet", nullptr, "sample,energy",
        {{"model.layers", std::string("4x3s1p1,3x3s2p0")}, {"model.sample_steps", int64_t{3}}}},
+      {"classifier", nullptr, "sample,energy,conditional",
+       {{"model.layers", std::string("4x3s1p1")}, {"model.hidden", int64_t{5}}, {"model.sample_steps", int64_t{3}}}},
   };
   return cases;
 }

@@ -328,29 +328,77 @@ MetricEntry ms_ssim_entry() {
           }};
 }
 
+// The logits of a classifying model: the classifier's own, or the
+// semi-supervised GAN's discriminator's; null when it has none.
+std::function<torch::Tensor(const torch::Tensor&)> class_logits_of(const ModulePtr& model) {
+  if (!model) return nullptr;
+  if (auto c = as<Classifier>(model)) return [c](const torch::Tensor& x) { return c->class_logits(x); };
+  if (auto s = as<SemiSupervised>(model)) return [s](const torch::Tensor& x) { return s->class_logits(x); };
+  return nullptr;
+}
+
 MetricEntry accuracy_entry() {
   return {"accuracy",
           [](const EvalContext& ctx) -> std::string {
-            if (!ctx.model || !as<SemiSupervised>(ctx.model)) return "needs a classifying model (ssgan)";
+            if (!class_logits_of(ctx.model)) return "needs a classifying model (classifier, ssgan)";
             if (!ctx.scored_labels.defined()) return "needs the class labels of the scored split";
             return "";
           },
           [](int64_t) { return int64_t{0}; },
           [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
-            auto classifier = as<SemiSupervised>(ctx.model);
+            auto logits = class_logits_of(ctx.model);
             torch::NoGradGuard no_grad;
             ctx.model->eval();
             const int64_t n = ctx.scored.size(0);
             auto correct = torch::zeros({n}, torch::kFloat64);
             for (int64_t i = 0; i < n; i += 1000) {
               const int64_t end = std::min(i + 1000, n);
-              auto pred = classifier->class_logits(ctx.scored.slice(0, i, end)).argmax(1);
+              auto pred = logits(ctx.scored.slice(0, i, end)).argmax(1);
               correct.slice(0, i, end).copy_((pred == ctx.scored_labels.slice(0, i, end)).to(torch::kFloat64));
             }
             out["accuracy"] = correct.mean().item<double>();
             out["accuracy_stderr"] = n > 1 ? correct.std().item<double>() / std::sqrt(static_cast<double>(n)) : 0.0;
             out["accuracy_rows"] = n;
-            out["labelled_examples"] = classifier->labelled_images().size(0);
+            if (auto s = as<SemiSupervised>(ctx.model)) out["labelled_examples"] = s->labelled_images().size(0);
+          }};
+}
+
+// Do a class-conditional model's samples look like their class to an
+// independent judge? The shipped feature network classifies kSamplesPerClass
+// samples drawn for each class; the share it puts in the class asked for.
+MetricEntry sample_accuracy_entry() {
+  constexpr int64_t kSamplesPerClass = 100;
+  return {"sample_accuracy",
+          [](const EvalContext& ctx) -> std::string {
+            if (!ctx.model || !as<ClassConditional>(ctx.model))
+              return "needs a class-conditional model (cvae, cgan, classifier)";
+            if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+            if (!file_exists(feature_net_info(ctx.dataset).path))
+              return "needs a feature network (fashion-mnist or mnist-10k), not '" + ctx.dataset + "'";
+            return "";
+          },
+          none,
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            auto conditional = as<ClassConditional>(ctx.model);
+            FeatureNet net = load_feature_net(ctx.dataset);
+            const int64_t k = conditional->classes();
+            std::vector<double> per_class;
+            auto correct = torch::zeros({k * kSamplesPerClass}, torch::kFloat64);
+            for (int64_t c = 0; c < k; ++c) {
+              RngStateGuard guard;
+              torch::manual_seed(mix_seed(ctx.seed, 0x5a3c, static_cast<uint64_t>(c)));
+              auto drawn = ctx.to_view(draw_given(*conditional, torch::full({kSamplesPerClass}, c, torch::kLong)));
+              auto pred = class_probabilities(net, drawn.to(torch::kFloat32)).argmax(1);
+              auto hit = (pred == c).to(torch::kFloat64);
+              correct.slice(0, c * kSamplesPerClass, (c + 1) * kSamplesPerClass).copy_(hit);
+              per_class.push_back(hit.mean().item<double>());
+            }
+            const double n = static_cast<double>(correct.size(0));
+            out["sample_accuracy"] = correct.mean().item<double>();
+            out["sample_accuracy_stderr"] = correct.std().item<double>() / std::sqrt(n);
+            out["sample_accuracy_per_class"] = per_class;
+            out["sample_accuracy_samples_per_class"] = int64_t{kSamplesPerClass};
+            out["feature_net"] = feature_net_info(ctx.dataset).id;
           }};
 }
 
@@ -403,6 +451,7 @@ std::vector<MetricEntry> build_table() {
           ms_ssim_entry(),
           texture_entry(),
           accuracy_entry(),
+          sample_accuracy_entry(),
           neighbours_entry(),
           speed_entry()};
 }

@@ -116,6 +116,19 @@ void run_train(const TrainArgs& a) {
   // Seed before the model is built: initial weights come from the global stream.
   seed_everything(static_cast<uint64_t>(config.get_int("train.seed", 0)));
   Run run = build_run(config, dir);
+  // Fine-tuning: a fresh run that starts from another run's weights.
+  const std::string init_from = run.config.get_string("train.init_from", "");
+  if (!init_from.empty() && !a.resume) {
+    if (!file_exists(run_config_path(init_from)))
+      throw Error("train.init_from = '" + init_from + "' is not a genzoo run folder (no config.toml)");
+    const std::string their_model = Config::from_file(run_config_path(init_from)).get_string("model.name", "");
+    if (their_model != run.info->name)
+      throw Error("train.init_from = '" + init_from + "' trains '" + their_model + "', not '" + run.info->name + "'");
+    std::string from = file_exists(best_checkpoint_path(init_from)) ? best_checkpoint_path(init_from)
+                                                                    : checkpoint_path(init_from);
+    load_checkpoint(from, *run.model, nullptr);  // a model of another shape is a one-line error
+    std::fprintf(stderr, "starting from the weights of %s\n", from.c_str());
+  }
   auto objective = run.objective->create(run.model, run.config);
   // Model selection by the objective's own held-out score unless the config says otherwise.
   if (!run.config.has("train.select_by")) run.config.set("train.select_by", objective->held_out_metrics().front());

@@ -62,6 +62,15 @@ struct Energy {
   virtual torch::Tensor energy(const torch::Tensor& x) = 0;
 };
 
+/// A model that classifies: class logits for images (the accuracy metric
+/// scores them on a labelled split).
+struct Classifier {
+  virtual ~Classifier() = default;
+  virtual int64_t classes() const = 0;
+  /// x [N, C, H, W] in the model's data space -> logits [N, classes].
+  virtual torch::Tensor class_logits(const torch::Tensor& x) = 0;
+};
+
 /// A model whose hidden units can be made visible (`genzoo explain RUN
 /// --units LAYER`): activation maximisation under the model's reference
 /// prior q, p_unit(x) ∝ exp(h_unit(x)) q(x), h_unit the sum over positions

@@ -121,6 +121,15 @@ class OneOptimizerObjective : public Objective {
   double clip_grad_norm_ = 0;
 };
 
+/// The held-out scores of a classifier on labelled rows, in batches under
+/// NoGradGuard: the share misclassified and the mean cross-entropy in nats.
+/// Unlabelled or empty rows: a genzoo::Error naming `who`.
+struct ClassificationScores {
+  double error = 0, class_nll = 0;
+};
+ClassificationScores classification_scores(const std::function<torch::Tensor(const torch::Tensor&)>& logits,
+                                           const Examples& split, int64_t batch_size, const std::string& who);
+
 /// Builds an objective for a model from the config (optim.*, train.*).
 using ObjectiveFactory = std::function<std::unique_ptr<Objective>(ModulePtr model, Config& config)>;
 

@@ -114,21 +114,10 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
 }
 
 Metrics SemiSupervisedObjective::evaluate(const Examples& split, int64_t batch_size) {
-  if (!split.y.defined()) throw Error("the semi-supervised GAN is scored on labelled rows, and the data have none");
-  torch::NoGradGuard no_grad;
   model_->eval();
-  double wrong = 0, nll = 0;
-  const int64_t n = split.x.size(0);
-  if (n == 0) throw Error("the semi-supervised GAN is scored on an empty split");
-  for (int64_t i = 0; i < n; i += batch_size) {
-    const int64_t end = std::min(i + batch_size, n);
-    auto logits = classifier_->class_logits(split.x.slice(0, i, end));
-    auto y = split.y.slice(0, i, end);
-    wrong += (logits.argmax(1) != y).sum().item<double>();
-    nll += torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-               .item<double>();
-  }
-  return {{"error", wrong / n}, {"class_nll", nll / n}};
+  auto s = classification_scores([this](const torch::Tensor& x) { return classifier_->class_logits(x); }, split,
+                                 batch_size, "the semi-supervised GAN");
+  return {{"error", s.error}, {"class_nll", s.class_nll}};
 }
 
 void SemiSupervisedObjective::save(torch::serialize::OutputArchive& archive) const {
