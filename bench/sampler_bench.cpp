@@ -52,8 +52,9 @@ double effective_sample_size(const torch::Tensor& chains) {
   const int64_t t = x.size(0), c = x.size(1);
   auto centred = x - x.mean();
   const double var = centred.pow(2).mean().item<double>();
+  // The 1/T autocovariance estimator (Geyer 1992's sequence assumes it).
   auto rho = [&](int64_t k) {
-    return (centred.slice(0, k) * centred.slice(0, 0, t - k)).mean().item<double>() / var;
+    return (centred.slice(0, k) * centred.slice(0, 0, t - k)).sum().item<double>() / static_cast<double>(t * c) / var;
   };
   double tau = -1;  // 1 + 2 Σ_{k>=1} ρ_k = -1 + 2 Σ_{m>=0} (ρ_{2m} + ρ_{2m+1})
   double previous = 1e300;

@@ -327,6 +327,8 @@ Dataset select_data(Dataset d, const DataSelection& s) {
     if (s.label >= d.num_classes)
       throw Error("data.class = " + std::to_string(s.label) + ": the classes of '" + d.name + "' are 0.." +
                   std::to_string(d.num_classes - 1));
+    if (d.test.size() > 0 && !d.test.y.defined())
+      throw Error("data.class = " + std::to_string(s.label) + ": the test split of '" + d.name + "' has no labels");
     for (Split* split : {&d.train, &d.test}) {
       if (!split->y.defined()) continue;
       auto rows = (split->y == s.label).nonzero().flatten();

@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "genzoo/core/error.h"
 #include "genzoo/core/rng.h"
 
 namespace genzoo {
@@ -75,7 +76,9 @@ TextureSimilarity texture_similarity(const torch::Tensor& samples, const torch::
   if (!((2 * w <= W && h <= H) || (2 * h <= H && w <= W))) {
     h = std::min(h, H / 2);
     w = std::min(w, W);
-    TORCH_CHECK(h >= 2 && w >= 2, "texture_similarity: the source is too small to compare");
+    if (h < 2 || w < 2)
+      throw Error("texture: the source image (" + std::to_string(H) + " x " + std::to_string(W) +
+                  ") is too small to compare syntheses with");
   }
   t.compared_height = h;
   t.compared_width = w;

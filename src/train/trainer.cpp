@@ -275,9 +275,9 @@ void Trainer::end_epoch() {
     eval = objective_.evaluate({data_.test, data_.test_labels}, options_.eval_batch_size);
   }
   state_.elapsed_seconds = elapsed();
-  summary_.last_eval = eval;
   if (!finite_metrics(eval))
     throw diverged("the test score became non-finite after epoch " + std::to_string(state_.epoch));
+  summary_.last_eval = eval;
   bool improved = false;
   Metrics val = validate(state_.epoch, improved);
   checkpoint(improved);
@@ -366,7 +366,6 @@ TrainSummary Trainer::finish() {
 
 void Trainer::roll_back(const std::string& why) {
   const int64_t done = state_.rollbacks + 1;
-  const int64_t failed_at = state_.global_step;
   // The last good checkpoint: its weights, optimizer state, position and
   // random state. Wall time keeps counting from now (elapsed() runs on).
   state_ = load_checkpoint(checkpoint_path(run_dir_), *model_, &objective_);
@@ -386,7 +385,6 @@ void Trainer::roll_back(const std::string& why) {
   progress_->line(message);
   log_json(nlohmann::json{{"event", "rollback"},
                           {"step", state_.global_step},
-                          {"failed_at_step", failed_at},
                           {"rollbacks", done},
                           {"lr_factor", factor},
                           {"message", why.substr(0, why.find(';'))}}

@@ -845,18 +845,25 @@ TEST_F(Cli, ClassifierSamplesItsClassesAndFineTunesFromAnotherRun) {
   const std::string run = dir / "clf", tuned = dir / "clf-gen";
   const std::string tiny = " --threads 1 --set model.layers=4x3s2p1 --set model.hidden=8 --set model.sample_steps=3"
                            " --set objective.chains=8 --set train.sample_count=8 --set train.batch_size=10";
-  auto r = run_cli("train classifier --data " + labelled + " --out " + run + " --steps 5" + tiny);
+  auto r = run_cli("train classifier --data " + labelled + " --out " + run + " --steps 9" + tiny);  // one epoch
   ASSERT_EQ(r.status, 0) << r.err;
+  const auto at = r.out.find("test error ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const double error = std::stod(r.out.substr(at + 11));
   r = run_cli("sample " + run + " --per-class 2 --out " + (dir / "rows.png") + " --threads 1");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("one row per class"), std::string::npos) << r.out;
   auto e = json_of(run_cli("eval " + run + " --metrics accuracy --json --threads 1"), "accuracy");
-  EXPECT_GE(e["accuracy"].get<double>(), 0.0);
+  EXPECT_NEAR(e["accuracy"].get<double>(), 1.0 - error, 1e-3);  // the same model, the same 10 test images
   EXPECT_EQ(e["accuracy_rows"], 10);
   r = run_cli("train classifier --data " + labelled + " --out " + tuned + " --steps 2" + tiny +
-              " --set objective.generative=true --set objective.langevin_steps=2 --set train.log_every=1 --set train.init_from=" + run);
+              " --set objective.generative=true --set objective.langevin_steps=2 --set train.log_every=1 --set train.init_from=" + run +
+              " --set objective.chains=4");  // another chain count than the source run's
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("starting from the weights of " + run), std::string::npos) << r.err;
+  expect_error("train classifier --data " + labelled + " --out " + (dir / "bad0") + " --steps 1" + tiny +
+                   " --set model.hidden=9 --set train.init_from=" + run,
+               {"train.init_from", "fc.weight"});
   EXPECT_NE(read_file(tuned + "/metrics.jsonl").find("f_synth"), std::string::npos);
   expect_error("train classifier --data " + labelled + " --out " + (dir / "bad1") + " --steps 1" + tiny +
                    " --set train.init_from=" + (dir / "nowhere"),

@@ -70,8 +70,8 @@ void explain_image(const ExplainArgs& a, Run& run, GenerativeConvNetImpl& net) {
   const bool linear = o.unit() == GcnUnit::Relu || o.unit() == GcnUnit::LeakyRelu;
   std::printf("  %s\n", linear ? "piecewise linear f: the residual is rounding, and p is Gaussian on this piece"
                                : (std::string("f with ") + gcn_unit_names().name(o.unit()) +
-                                  " units is not piecewise linear: B and alpha are its tangent at I, the residual "
-                                  "how far f is from it")
+                                  " units is not piecewise linear: alpha and B gate each unit by its slope at I, and the "
+                                  "residual is how far f is from that linear function")
                                      .c_str());
   std::vector<torch::Tensor> tiles{x, signed_to_display(piece.basis)};
   std::string what = "image | B = df/dI";

@@ -124,10 +124,22 @@ void run_train(const TrainArgs& a) {
     const std::string their_model = Config::from_file(run_config_path(init_from)).get_string("model.name", "");
     if (their_model != run.info->name)
       throw Error("train.init_from = '" + init_from + "' trains '" + their_model + "', not '" + run.info->name + "'");
-    std::string from = file_exists(best_checkpoint_path(init_from)) ? best_checkpoint_path(init_from)
-                                                                    : checkpoint_path(init_from);
-    load_checkpoint(from, *run.model, nullptr);  // a model of another shape is a one-line error
-    std::fprintf(stderr, "starting from the weights of %s\n", from.c_str());
+    // Its parameters, and the buffers of the same shape (a training mean;
+    // not persistent chains of another count, which stay as built).
+    Run source = open_run(init_from, "best");
+    auto theirs = source.model->named_parameters(), their_buffers = source.model->named_buffers();
+    torch::NoGradGuard no_grad;
+    for (auto& p : run.model->named_parameters()) {
+      const auto* t = theirs.find(p.key());
+      if (!t || t->sizes() != p.value().sizes())
+        throw Error("train.init_from = '" + init_from + "': its parameter '" + p.key() + "' is " +
+                    (t ? c10::str(t->sizes()) : std::string("missing")) + ", this model's is " +
+                    c10::str(p.value().sizes()) + " (the same model.* keys are needed)");
+      p.value().copy_(*t);
+    }
+    for (auto& b : run.model->named_buffers())
+      if (const auto* t = their_buffers.find(b.key()); t && t->sizes() == b.value().sizes()) b.value().copy_(*t);
+    std::fprintf(stderr, "starting from the weights of %s\n", source.checkpoint_file.c_str());
   }
   auto objective = run.objective->create(run.model, run.config);
   // Model selection by the objective's own held-out score unless the config says otherwise.

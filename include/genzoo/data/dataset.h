@@ -63,7 +63,7 @@ Dataset load_dataset(const std::string& spec);
 ///   label >= 0      keep the examples of that class only (both splits)
 ///   limit > 0       keep the first `limit` training examples (after `label`)
 ///   height, width   resize every image to height x width (0: keep): box
-///                   (area) averaging when shrinking, bilinear when growing,
+///                   (area) averaging when both sides shrink, else bilinear,
 ///                   rounded back to uint8
 struct DataSelection {
   int64_t label = -1;

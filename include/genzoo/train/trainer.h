@@ -148,9 +148,9 @@ class Trainer {
  private:
   // The steps of run(), in the order they happen.
   void start(bool resume);             // restore a checkpoint, or seed and save the step-0 one
-  bool budget_spent() const;
+  bool budget_spent() const;           // a limit reached, or train.patience ran out
   /// Recovers from a divergence: the last checkpoint, lower rates, a message.
-  void roll_back(const std::string& why);           // a limit reached, or train.patience ran out
+  void roll_back(const std::string& why);
   Metrics train_step();                // one Objective::step, refused when not finite
   void report_step(const Metrics& m);  // progress line, metrics.jsonl, the epoch's means
   bool epoch_finished() const;         // the step took the epoch's last batch

@@ -277,10 +277,12 @@ torch::Tensor GenerativeConvNetImpl::maximise_units(const torch::Tensor& x0, int
 LangevinOptions GenerativeConvNetImpl::langevin_options(int64_t steps) const {
   auto o = LangevinOptions::coupled(options.step_size(), steps);
   if (options.reference() == GcnReference::Uniform) {
-    // q's support: the data range [0, 1] on the model scale. One channel's
-    // bounds hold for all only when the means agree; take the widest
-    // interval that stays inside [0, 1] for every channel.
+    // q's support: the data range [0, 1] on the model scale,
+    // [−255 m, 255 (1 − m)]. The sampler clamps to one interval: exact for
+    // grey images; for colour ones, the intersection of the channels'.
     const double lo = -255.0 * mean.min().item<double>(), hi = 255.0 * (1.0 - mean.max().item<double>());
+    if (!(lo < hi))
+      throw Error("model.reference = uniform: the channels' means leave no common range to clamp the chains to");
     o.clamp(true).low(lo).high(hi);
   }
   return o;

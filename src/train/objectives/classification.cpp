@@ -17,6 +17,10 @@ ClassificationObjective::ClassificationObjective(ModulePtr model, Config& c)
   ce_weight_ = c.get_double("objective.ce_weight", ce_weight_);
   if (!(ce_weight_ >= 0) || !std::isfinite(ce_weight_))
     throw Error("config key 'objective.ce_weight' must be >= 0 (the cross-entropy's weight beside generative learning)");
+  if (generative_ && model_->options.chains() < model_->classes())
+    throw Error("objective.chains = " + std::to_string(model_->options.chains()) +
+                " leaves classes without a synthesised image: generative learning needs at least one chain per class (" +
+                std::to_string(model_->classes()) + ")");
   if (!generative_ && ce_weight_ > 0)
     throw Error("objective.ce_weight weighs the cross-entropy beside generative learning: it needs objective.generative = true");
 }
@@ -47,7 +51,14 @@ Metrics ClassificationObjective::step(BatchSource& batches) {
   zero_grad();
   auto logits = model_->scores(image);
   auto f_data = logits.gather(1, y.view({-1, 1})).mean();
-  auto f_synth = model_->class_score(chain.x, model_->synthesis_labels).mean();
+  // The negative phase of each class weighs as much as the class's share
+  // of the batch: chain j of class c counts share_c / chains_c.
+  const int64_t k = model_->classes();
+  auto share = torch::bincount(y, c10::nullopt, k).to(chain.x.dtype()) / static_cast<double>(y.size(0));  // [K]
+  auto labels = model_->synthesis_labels.to(torch::kLong);  // (Module::to(dtype) converts integer buffers too)
+  auto per_class = torch::bincount(labels, c10::nullopt, k).to(chain.x.dtype());  // [K]
+  auto weight = (share / per_class).index_select(0, labels);                       // [chains]
+  auto f_synth = (weight * model_->class_score(chain.x, model_->synthesis_labels)).sum();
   auto loss = -(f_data - f_synth);
   torch::Tensor ce;
   if (ce_weight_ > 0) {

@@ -86,8 +86,11 @@ TEST(ClassificationObjective, GenerativeStepIsTheDifferenceOfTheTwoMeans) {
   FixedBatch batch(x, y);
   objective.step(batch);
   // The expected update, from the parameters before the step and the chains after it.
+  // The batch's class shares are 2/5, 2/5, 1/5; class 0 has two chains (0
+  // and 3), classes 1 and 2 one each.
+  auto weight = torch::tensor({0.2, 0.4, 0.2, 0.2}, torch::kFloat64);
   auto obj = copy->class_score(copy->to_model(x), y).mean() -
-             copy->class_score(net->synthesis, net->synthesis_labels).mean();
+             (weight * copy->class_score(net->synthesis, net->synthesis_labels)).sum();
   auto params = copy->parameters();
   auto grads = torch::autograd::grad({obj}, params);
   auto after = net->parameters();
@@ -111,6 +114,15 @@ TEST(ClassificationObjective, BadKeysNameThemselves) {
   Config steps;
   steps.set("objective.langevin_steps", int64_t{0});
   EXPECT_THROW(ClassificationObjective(net.ptr(), steps), Error);
+  auto two = small_classifier(2);  // 2 chains, 3 classes
+  Config generative;
+  generative.set("objective.generative", true);
+  try {
+    ClassificationObjective o(two.ptr(), generative);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("objective.chains"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

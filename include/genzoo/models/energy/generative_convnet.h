@@ -35,7 +35,8 @@ const EnumNames<GcnUnit>& gcn_unit_names();
 ///   laplace   Laplace(0, σ): −log q = |I|/σ (heavier tails, sparse
 ///             deviations from the mean image)
 ///   uniform   uniform on the data range [−255 m, 255 (1 − m)]: −log q = 0
-///             inside, and Langevin clamps the chains to the range
+///             inside, and Langevin clamps the chains to the range (for
+///             colour images, to the intersection of the channels' ranges)
 /// (the seed's open question: which q a ConvNet should tilt).
 enum class GcnReference { Gaussian, Laplace, Uniform };
 /// "gaussian", "laplace", "uniform".

@@ -75,6 +75,7 @@ class AdversarialObjective : public Objective {
   void scale_learning_rates(double factor) override {
     spec_g_.lr *= factor;
     spec_d_.lr *= factor;
+    lr_floor_ *= factor;  // a decayed rate at its floor must come down too
   }
   void begin_step(int64_t steps_done) override;
   std::vector<std::string> take_warnings() override;

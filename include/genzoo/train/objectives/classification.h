@@ -6,9 +6,10 @@
 //   true   generative (Xie et al. 2016, sec. 5): contrastive divergence for
 //          the class-conditional models p(I | c) ∝ exp(f_c(I)) q(I) that
 //          share the classifier's parameters,
-//            ∂L/∂w = mean_obs ∂f_{y}(I)/∂w − mean_syn ∂f_{c}(Ĩ)/∂w,
-//          the synthesised Ĩ of class c from objective.chains persistent
-//          chains (chain n of class n mod K, kept in the model) run
+//            ∂L/∂w = mean_obs ∂f_{y}(I)/∂w − Σ_c π_c mean_{syn of c} ∂f_{c}(Ĩ)/∂w,
+//          π_c the share of class c in the batch, the synthesised Ĩ of
+//          class c from objective.chains persistent chains (chain n of
+//          class n mod K, kept in the model; at least one per class) run
 //          objective.langevin_steps steps per iteration; plus
 //          objective.ce_weight times the cross-entropy (0: the paper's
 //          generative learning alone).
