@@ -40,20 +40,11 @@ void ConvClassifierImpl::reset() {
                                      torch::arange(options.chains(), torch::kLong).remainder(options.classes()));
 }
 
-void ConvClassifierImpl::set_mean(const torch::Tensor& train) {
-  TORCH_CHECK(train.dim() == 4 && train.size(1) == options.channels() && train.size(0) >= 1,
-              "classifier: the mean needs images [N, ", options.channels(), ", H, W]");
-  torch::NoGradGuard no_grad;
-  mean.copy_(train.to(torch::kFloat64).mean({0, 2, 3}).to(mean.dtype()));
-}
+void ConvClassifierImpl::set_mean(const torch::Tensor& train) { gcn_set_mean(mean, train, "classifier"); }
 
-torch::Tensor ConvClassifierImpl::to_model(const torch::Tensor& x) const {
-  return 255.0 * (x - mean.view({1, -1, 1, 1}));
-}
+torch::Tensor ConvClassifierImpl::to_model(const torch::Tensor& x) const { return gcn_to_model(x, mean); }
 
-torch::Tensor ConvClassifierImpl::to_data(const torch::Tensor& image) const {
-  return image / 255.0 + mean.view({1, -1, 1, 1});
-}
+torch::Tensor ConvClassifierImpl::to_data(const torch::Tensor& image) const { return gcn_to_data(image, mean); }
 
 torch::Tensor ConvClassifierImpl::layer_responses(const torch::Tensor& image, int64_t layer) {
   TORCH_CHECK(image.dim() == 4 && image.size(1) == options.channels() && image.size(2) == options.height() &&

@@ -157,20 +157,26 @@ void GenerativeConvNetImpl::keep_synthesis(const torch::Tensor& images, int64_t 
   synthesis_steps.add_(steps);
 }
 
-void GenerativeConvNetImpl::set_mean(const torch::Tensor& train) {
-  TORCH_CHECK(train.dim() == 4 && train.size(1) == options.channels() && train.size(0) >= 1,
-              "genconvnet: the mean needs images [N, ", options.channels(), ", H, W]");
+torch::Tensor gcn_to_model(const torch::Tensor& x, const torch::Tensor& mean) {
+  return 255.0 * (x - mean.view({1, -1, 1, 1}));
+}
+
+torch::Tensor gcn_to_data(const torch::Tensor& image, const torch::Tensor& mean) {
+  return image / 255.0 + mean.view({1, -1, 1, 1});
+}
+
+void gcn_set_mean(torch::Tensor& mean, const torch::Tensor& train, const char* who) {
+  TORCH_CHECK(train.dim() == 4 && train.size(1) == mean.size(0) && train.size(0) >= 1, who,
+              ": the mean needs images [N, ", mean.size(0), ", H, W]");
   torch::NoGradGuard no_grad;
   mean.copy_(train.to(torch::kFloat64).mean({0, 2, 3}).to(mean.dtype()));
 }
 
-torch::Tensor GenerativeConvNetImpl::to_model(const torch::Tensor& x) const {
-  return 255.0 * (x - mean.view({1, -1, 1, 1}));
-}
+void GenerativeConvNetImpl::set_mean(const torch::Tensor& train) { gcn_set_mean(mean, train, "genconvnet"); }
 
-torch::Tensor GenerativeConvNetImpl::to_data(const torch::Tensor& image) const {
-  return image / 255.0 + mean.view({1, -1, 1, 1});
-}
+torch::Tensor GenerativeConvNetImpl::to_model(const torch::Tensor& x) const { return gcn_to_model(x, mean); }
+
+torch::Tensor GenerativeConvNetImpl::to_data(const torch::Tensor& image) const { return gcn_to_data(image, mean); }
 
 torch::Tensor GenerativeConvNetImpl::features(const torch::Tensor& image) {
   TORCH_CHECK(image.dim() == 4 && image.size(1) == options.channels(), "genconvnet: expected images [N, ",

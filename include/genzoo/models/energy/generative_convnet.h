@@ -66,6 +66,15 @@ int64_t gcn_output_side(const std::vector<GcnLayer>& layers, int64_t side);
 /// The inverse of parse_gcn_layers.
 std::string gcn_layers_string(const std::vector<GcnLayer>& layers);
 
+/// The model scale of the Generative ConvNet and of the classifier built on
+/// it: I = 255 (x − m), x in [0, 1], m [C] the per-channel training mean.
+torch::Tensor gcn_to_model(const torch::Tensor& x, const torch::Tensor& mean);
+/// I -> x = I / 255 + m (not clamped).
+torch::Tensor gcn_to_data(const torch::Tensor& image, const torch::Tensor& mean);
+/// Copies the per-channel mean of `train` [N, C, H, W] into `mean` [C];
+/// `who` names the model in the shape error.
+void gcn_set_mean(torch::Tensor& mean, const torch::Tensor& train, const char* who);
+
 struct GenerativeConvNetOptions {
   /// Image channels.
   TORCH_ARG(int64_t, channels) = 1;
