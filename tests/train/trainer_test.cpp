@@ -542,6 +542,28 @@ TEST(Trainer, RollsBackADivergenceToTheLastCheckpointAtLowerRates) {
   }
 }
 
+// What a rollback asks of a real objective: after scale_learning_rates(f)
+// and the epoch's schedule, one SGD step moves the parameters f times as far.
+TEST(Trainer, ScaledLearningRatesScaleTheStep) {
+  Fixture f;
+  Config c = base_config();
+  auto x = f.data.train.slice(0, 0, 16);
+  auto moved = [&](double factor) {
+    torch::manual_seed(0);
+    Independent model(IndependentOptions().shape({1, 4, 4}));
+    const auto start = model->logits.detach().clone();
+    LikelihoodObjective objective(model.ptr(), c);
+    if (factor != 1.0) objective.scale_learning_rates(factor);
+    objective.begin_epoch(0);
+    FixedBatch batch(x);
+    objective.step(batch);
+    return (model->logits.detach() - start);
+  };
+  auto full = moved(1.0), half = moved(0.5);
+  EXPECT_GT(full.abs().max().item<double>(), 1e-4);
+  EXPECT_TRUE(torch::allclose(half, 0.5 * full, 1e-5, 1e-8));
+}
+
 TEST(Trainer, OutOfRollbacksOrBeyondTheBoundStopsAsADivergence) {
   Fixture f;
   for (bool big : {false, true}) {
