@@ -135,6 +135,8 @@ int step_main(int64_t size, int64_t steps) {
   torch::manual_seed(0);
   genzoo::GenerativeConvNet net(genzoo::GenerativeConvNetOptions().height(size).width(size));
   net->eval();
+  if (std::getenv("GENZOO_BENCH_FROZEN"))  // parameters without requires_grad, as the PyTorch peer's
+    for (auto& p : net->parameters()) p.set_requires_grad(false);
   auto energy = [&](const torch::Tensor& i) { return net->model_energy(i); };
   auto image = torch::zeros({1, 1, size, size});
   torch::NoGradGuard no_grad;
