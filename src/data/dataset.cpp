@@ -316,6 +316,19 @@ std::vector<int64_t> train_counts(const std::vector<int64_t>& class_sizes) {
 
 }  // namespace
 
+std::pair<int64_t, int64_t> parse_image_size(const std::string& text, const std::string& what, int64_t max) {
+  const auto x = text.find('x');
+  auto whole = [&](const std::string& part) -> int64_t {
+    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoll(part);
+  };
+  const int64_t h = x == std::string::npos ? -1 : whole(text.substr(0, x));
+  const int64_t w = x == std::string::npos ? -1 : whole(text.substr(x + 1));
+  if (h < 1 || w < 1 || h > max || w > max)
+    throw Error(what + " '" + text + "': expected HEIGHTxWIDTH, each 1 to " + std::to_string(max) + " (e.g. 64x64)");
+  return {h, w};
+}
+
 Dataset select_data(Dataset d, const DataSelection& s) {
   const bool any = s.label >= 0 || s.limit > 0 || s.height > 0 || s.width > 0;
   if (!any) return d;

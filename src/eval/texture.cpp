@@ -1,7 +1,6 @@
 #include "genzoo/eval/texture.h"
 
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "genzoo/core/error.h"

@@ -47,17 +47,7 @@ Run build_run(Config config, const std::string& dir) {
     sel.limit = c.get_int("data.limit", 0);
     if (sel.limit < 0) throw Error("config key 'data.limit' must be >= 0 (0: every training example)");
     const std::string resize = c.get_string("data.resize", "");
-    if (!resize.empty()) {
-      const auto x = resize.find('x');
-      auto whole = [&](const std::string& part) -> int64_t {
-        if (part.empty() || part.size() > 4 || part.find_first_not_of("0123456789") != std::string::npos) return -1;
-        return std::stoll(part);
-      };
-      sel.height = x == std::string::npos ? -1 : whole(resize.substr(0, x));
-      sel.width = x == std::string::npos ? -1 : whole(resize.substr(x + 1));
-      if (sel.height < 1 || sel.width < 1 || sel.height > 4096 || sel.width > 4096)
-        throw Error("config key 'data.resize' must be HEIGHTxWIDTH, each 1 to 4096 (e.g. 224x224), got '" + resize + "'");
-    }
+    if (!resize.empty()) std::tie(sel.height, sel.width) = parse_image_size(resize, "config key 'data.resize'", 4096);
     run.dataset = select_data(std::move(run.dataset), sel);
   }
   const Dataset& ds = run.dataset;

@@ -378,8 +378,9 @@ void Trainer::roll_back(const std::string& why) {
   epoch_sums_.clear();
   epoch_counts_.clear();
   epoch_end_step_ = -1;
+  const std::string reason = why.substr(0, why.find(';'));  // without the "training stopped" advice
   const std::string message = "rollback " + std::to_string(done) + " of " + std::to_string(options_.rollbacks) +
-                              ": " + why.substr(0, why.find(';')) + "; back to step " +
+                              ": " + reason + "; back to step " +
                               std::to_string(state_.global_step) + ", learning rates now " +
                               std::to_string(factor) + " of the configured ones";
   progress_->line(message);
@@ -387,7 +388,7 @@ void Trainer::roll_back(const std::string& why) {
                           {"step", state_.global_step},
                           {"rollbacks", done},
                           {"lr_factor", factor},
-                          {"message", why.substr(0, why.find(';'))}}
+                          {"message", reason}}
                .dump());
   state_.elapsed_seconds = elapsed();
   checkpoint();  // the count, so that a resume continues at the lowered rates

@@ -110,15 +110,7 @@ std::pair<int64_t, int64_t> explain_size(const ExplainArgs& a, const Run& run, b
     if (any_size) return {std::min<int64_t>(run.spec.height, 64), std::min<int64_t>(run.spec.width, 64)};
     return {run.spec.height, run.spec.width};
   }
-  const auto x = a.size.find('x');
-  auto whole = [&](const std::string& part) -> int64_t {
-    if (part.empty() || part.size() > 4 || part.find_first_not_of("0123456789") != std::string::npos) return -1;
-    return std::stoll(part);
-  };
-  const int64_t h = x == std::string::npos ? -1 : whole(a.size.substr(0, x));
-  const int64_t w = x == std::string::npos ? -1 : whole(a.size.substr(x + 1));
-  if (h < 1 || w < 1 || h > 512 || w > 512)
-    throw Error("--size '" + a.size + "': expected HEIGHTxWIDTH, each 1 to 512 (e.g. 64x64)");
+  const auto [h, w] = parse_image_size(a.size, "--size", 512);
   if (!any_size && (h != run.spec.height || w != run.spec.width))
     throw Error("--size " + a.size + ": model '" + run.info->name + "' takes " + std::to_string(run.spec.height) +
                 "x" + std::to_string(run.spec.width) + " images only");

@@ -33,20 +33,6 @@ struct SampleArgs {
   std::string size;       // "HxW": another image size (fully convolutional energies)
 };
 
-// "256x256" -> {256, 256}; one line naming --size otherwise.
-std::pair<int64_t, int64_t> parse_size(const std::string& text) {
-  const auto x = text.find('x');
-  auto whole = [&](const std::string& part) -> int64_t {
-    if (part.empty() || part.size() > 5 || part.find_first_not_of("0123456789") != std::string::npos) return -1;
-    return std::stoll(part);
-  };
-  const int64_t h = x == std::string::npos ? -1 : whole(text.substr(0, x));
-  const int64_t w = x == std::string::npos ? -1 : whole(text.substr(x + 1));
-  if (h < 1 || w < 1 || h > 4096 || w > 4096)
-    throw Error("--size '" + text + "': expected HEIGHTxWIDTH, each 1 to 4096 (e.g. 256x256)");
-  return {h, w};
-}
-
 // The observed pixels, bool [1, C, H, W]: a named half or a mask PNG (white
 // = observed, black = to be completed).
 torch::Tensor completion_mask(const Run& run, const std::string& spec) {
@@ -137,7 +123,7 @@ void run_sample(const SampleArgs& a) {
       throw Error("--size: model '" + run.info->name + "' synthesises images of its training size only (" +
                   std::to_string(run.spec.height) + "x" + std::to_string(run.spec.width) + ")");
     if (a.per_class > 0 || a.label >= 0) throw Error("--size cannot be combined with --class or --per-class");
-    size = parse_size(a.size);
+    size = parse_image_size(a.size, "--size", 4096);
     // Langevin keeps every chain's activations and their gradients in
     // memory at once: about 50 floats per pixel for the texture net.
     if (static_cast<double>(a.n) * static_cast<double>(size.first * size.second) > 16.0 * 1024 * 1024)

@@ -121,12 +121,11 @@ void run_train(const TrainArgs& a) {
   if (!init_from.empty() && !a.resume) {
     if (!file_exists(run_config_path(init_from)))
       throw Error("train.init_from = '" + init_from + "' is not a genzoo run folder (no config.toml)");
-    const std::string their_model = Config::from_file(run_config_path(init_from)).get_string("model.name", "");
-    if (their_model != run.info->name)
-      throw Error("train.init_from = '" + init_from + "' trains '" + their_model + "', not '" + run.info->name + "'");
+    Run source = open_run(init_from, "best");
+    if (source.info->name != run.info->name)
+      throw Error("train.init_from = '" + init_from + "' trains '" + source.info->name + "', not '" + run.info->name + "'");
     // Its parameters, and the buffers of the same shape (a training mean;
     // not persistent chains of another count, which stay as built).
-    Run source = open_run(init_from, "best");
     auto theirs = source.model->named_parameters(), their_buffers = source.model->named_buffers();
     torch::NoGradGuard no_grad;
     for (auto& p : run.model->named_parameters()) {

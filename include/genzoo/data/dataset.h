@@ -71,6 +71,10 @@ struct DataSelection {
   int64_t height = 0, width = 0;
 };
 
+/// "256x256" -> {256, 256}: two whole numbers of 1 to `max` each; else a
+/// genzoo::Error "<what> '<text>': expected HEIGHTxWIDTH, ...".
+std::pair<int64_t, int64_t> parse_image_size(const std::string& text, const std::string& what, int64_t max);
+
 /// Applies `s` to `d`. A class the data do not have, a class on unlabelled
 /// data, points, or a selection that leaves no training example:
 /// genzoo::Error naming the key.

@@ -120,10 +120,9 @@ torch::Tensor ConvClassifierImpl::maximise_units(const torch::Tensor& x0, int64_
   if (layer < 0 || layer >= static_cast<int64_t>(sizes.size()))
     throw Error("classifier has layers 1.." + std::to_string(sizes.size()) + ", not " + std::to_string(layer + 1));
   TORCH_CHECK(units.dim() == 1 && units.size(0) == x0.size(0), "classifier: one unit per chain");
-  const bool last = layer == static_cast<int64_t>(sizes.size()) - 1;
   const double s2 = options.sigma() * options.sigma();
   auto energy = [&](const torch::Tensor& image) {
-    auto h = last ? scores(image) : layer_responses(image, layer);  // [N, F, H', W'] or [N, F]
+    auto h = layer_responses(image, layer);  // [N, F, H', W'], or [N, F] for fc and the scores
     h = h.dim() == 2 ? h.unsqueeze(2) : h.flatten(2);                  // [N, F, positions]
     auto mine = h.gather(1, units.to(torch::kLong).view({-1, 1, 1}).expand({h.size(0), 1, h.size(2)}));
     return image.pow(2).flatten(1).sum(1) / (2 * s2) - mine.flatten(1).sum(1);
@@ -151,13 +150,8 @@ ModelInfo classifier_model_info() {
     o.layers(parse_gcn_layers(c.get_string("model.layers", gcn_layers_string(d.layers())), "model.layers"));
     o.hidden(c.get_int("model.hidden", d.hidden()));
     if (o.hidden() < 0) throw Error("config key 'model.hidden' must be >= 0 (0: no hidden layer)");
-    o.sigma(c.get_double("model.sigma", d.sigma()));
-    if (!(o.sigma() > 0) || !std::isfinite(o.sigma())) throw Error("config key 'model.sigma' must be > 0");
-    o.step_size(c.get_double("model.step_size", d.step_size()));
-    if (!(o.step_size() > 0) || !std::isfinite(o.step_size()))
-      throw Error("config key 'model.step_size' must be > 0 (the Langevin step delta)");
-    o.sample_steps(c.get_int("model.sample_steps", d.sample_steps()));
-    if (o.sample_steps() < 0) throw Error("config key 'model.sample_steps' must be >= 0");
+    const auto keys = read_gcn_sampler_keys(c, {d.sigma(), d.step_size(), d.sample_steps()});
+    o.sigma(keys.sigma).step_size(keys.step_size).sample_steps(keys.sample_steps);
     o.chains(c.get_int("objective.chains", d.chains()));
     if (o.chains() < 1) throw Error("config key 'objective.chains' must be >= 1");
     if (gcn_output_side(o.layers(), o.height()) < 1 || gcn_output_side(o.layers(), o.width()) < 1)

@@ -157,6 +157,18 @@ void GenerativeConvNetImpl::keep_synthesis(const torch::Tensor& images, int64_t 
   synthesis_steps.add_(steps);
 }
 
+GcnSamplerKeys read_gcn_sampler_keys(Config& c, const GcnSamplerKeys& defaults) {
+  GcnSamplerKeys k;
+  k.sigma = c.get_double("model.sigma", defaults.sigma);
+  if (!(k.sigma > 0) || !std::isfinite(k.sigma)) throw Error("config key 'model.sigma' must be > 0");
+  k.step_size = c.get_double("model.step_size", defaults.step_size);
+  if (!(k.step_size > 0) || !std::isfinite(k.step_size))
+    throw Error("config key 'model.step_size' must be > 0 (the Langevin step delta)");
+  k.sample_steps = c.get_int("model.sample_steps", defaults.sample_steps);
+  if (k.sample_steps < 0) throw Error("config key 'model.sample_steps' must be >= 0");
+  return k;
+}
+
 torch::Tensor gcn_to_model(const torch::Tensor& x, const torch::Tensor& mean) {
   return 255.0 * (x - mean.view({1, -1, 1, 1}));
 }
@@ -181,9 +193,7 @@ torch::Tensor GenerativeConvNetImpl::to_data(const torch::Tensor& image) const {
 torch::Tensor GenerativeConvNetImpl::features(const torch::Tensor& image) {
   TORCH_CHECK(image.dim() == 4 && image.size(1) == options.channels(), "genconvnet: expected images [N, ",
               options.channels(), ", H, W], got ", image.sizes());
-  torch::Tensor h = image;
-  for (const auto& m : *convs) h = gcn_apply_unit(options.unit(), m->as<torch::nn::Conv2d>()->forward(h));
-  return h;  // [N, F, H', W']
+  return layer_responses(image, static_cast<int64_t>(convs->size()) - 1);  // [N, F, H', W']
 }
 
 torch::Tensor GenerativeConvNetImpl::read_out(const torch::Tensor& h) {
@@ -341,13 +351,8 @@ ModelInfo genconvnet_model_info() {
     o.unit(c.get_enum("model.unit", d.unit(), gcn_unit_names()));
     o.top(c.get_enum("model.top", d.top(), gcn_top_names()));
     o.reference(c.get_enum("model.reference", d.reference(), gcn_reference_names()));
-    o.sigma(c.get_double("model.sigma", d.sigma()));
-    if (!(o.sigma() > 0) || !std::isfinite(o.sigma())) throw Error("config key 'model.sigma' must be > 0");
-    o.step_size(c.get_double("model.step_size", d.step_size()));
-    if (!(o.step_size() > 0) || !std::isfinite(o.step_size()))
-      throw Error("config key 'model.step_size' must be > 0 (the Langevin step delta)");
-    o.sample_steps(c.get_int("model.sample_steps", d.sample_steps()));
-    if (o.sample_steps() < 0) throw Error("config key 'model.sample_steps' must be >= 0");
+    const auto keys = read_gcn_sampler_keys(c, {d.sigma(), d.step_size(), d.sample_steps()});
+    o.sigma(keys.sigma).step_size(keys.step_size).sample_steps(keys.sample_steps);
     o.init_std(c.get_double("model.init_std", d.init_std()));
     if (!(o.init_std() > 0) || !std::isfinite(o.init_std())) throw Error("config key 'model.init_std' must be > 0");
     // The synthesis size: the training crop when the objective crops.

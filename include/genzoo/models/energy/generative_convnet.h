@@ -66,6 +66,15 @@ int64_t gcn_output_side(const std::vector<GcnLayer>& layers, int64_t side);
 /// The inverse of parse_gcn_layers.
 std::string gcn_layers_string(const std::vector<GcnLayer>& layers);
 
+/// The Langevin keys the Generative ConvNet and the classifier share:
+/// model.sigma (> 0), model.step_size (> 0) and model.sample_steps (>= 0),
+/// read with these defaults; a bad value is a genzoo::Error naming its key.
+struct GcnSamplerKeys {
+  double sigma = 1.0, step_size = 0.3;
+  int64_t sample_steps = 100;
+};
+GcnSamplerKeys read_gcn_sampler_keys(Config& c, const GcnSamplerKeys& defaults);
+
 /// The model scale of the Generative ConvNet and of the classifier built on
 /// it: I = 255 (x − m), x in [0, 1], m [C] the per-channel training mean.
 torch::Tensor gcn_to_model(const torch::Tensor& x, const torch::Tensor& mean);
