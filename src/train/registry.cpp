@@ -3,6 +3,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/models/adversarial/gan.h"
 #include "genzoo/models/energy/classifier.h"
+#include "genzoo/models/energy/igebm.h"
 #include "genzoo/models/energy/generative_convnet.h"
 #include "genzoo/models/explicit/fvsbn.h"
 #include "genzoo/models/explicit/independent.h"
@@ -37,6 +38,8 @@ const std::vector<RegisteredModel>& model_registry() {
       {ssgan_model_info(), semi_supervised_objective()},
       {genconvnet_model_info(), contrastive_divergence_objective()},
       {classifier_model_info(), classification_objective()},
+      {igebm_model_info(), ebm_contrastive_objective()},
+      {cigebm_model_info(), ebm_contrastive_objective()},
   };
   return registry;
 }

@@ -903,3 +903,65 @@ TEST_F(Cli, DataSelectionKeysPickAClassTheFirstRowsAndASize) {
 
 }  // namespace
 }  // namespace genzoo
+
+namespace genzoo {
+namespace {
+
+// igebm and cigebm train from the replay buffer, log their energies,
+// resume exactly (the buffer travels in the checkpoint), and the
+// conditional one samples per class and classifies.
+TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies) {
+  const std::string tiny =
+      " --set train.batch_size=10 --set model.filters=4 --set objective.langevin_steps=3 --set model.sample_steps=2"
+      " --set objective.buffer_size=40 --set train.log_every=1 --set train.sample_count=4 --threads 1";
+  const std::string a = dir / "ebm_a", b = dir / "ebm_b";
+  auto r = run_cli("train igebm --data " + data + " --out " + a + " --steps 6 --set data.dequantize=true" + tiny);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream log(a + "/metrics.jsonl");
+  std::string line;
+  int steps = 0;
+  double last_fresh = 1;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] != "step") continue;
+    ++steps;
+    for (auto key : {"e_pos", "e_neg", "e_gap", "input_grad", "fresh", "loss"})
+      EXPECT_TRUE(j.contains(key)) << key << " in " << line;
+    last_fresh = j["fresh"].get<double>();
+  }
+  EXPECT_EQ(steps, 6);
+  EXPECT_LT(last_fresh, 1.0);  // by then most chains continue from the buffer
+  ASSERT_EQ(run_cli("train igebm --data " + data + " --out " + b + " --steps 3 --set data.dequantize=true" + tiny).status, 0);
+  r = run_cli("train --resume --out " + b + " --steps 6 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(run_cli("sample " + a + " --checkpoint last -n 8 --seed 3 --out " + (dir / "ea.idx")).status, 0);
+  ASSERT_EQ(run_cli("sample " + b + " --checkpoint last -n 8 --seed 3 --out " + (dir / "eb.idx")).status, 0);
+  EXPECT_TRUE(torch::equal(read_idx(dir / "ea.idx"), read_idx(dir / "eb.idx")));
+  expect_error("train igebm --data " + data + " --out " + (dir / "ebm_bad") + " --steps 1 --set model.arch=vgg",
+               {"model.arch", "vgg", "resnet"});
+  expect_error("train igebm --data " + data + " --out " + (dir / "ebm_bad2") + " --steps 1 --set objective.reinit=2",
+               {"objective.reinit"});
+  // The conditional energy: two classes (the square's row), per-class rows,
+  // argmin_y E(x, y) as the classifier.
+  auto labels = torch::zeros({100}, torch::kUInt8);
+  for (int64_t i = 0; i < 100; ++i) labels[i] = (i % 4) < 2 ? 0 : 1;
+  write_idx(dir / "labels2.idx", labels);
+  const std::string labelled = data + "," + (dir / "labels2.idx");
+  const std::string c = dir / "cebm";
+  r = run_cli("train cigebm --data " + labelled + " --out " + c + " --steps 4 --set model.arch=resnet" + tiny);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_cli("sample " + c + " --per-class 3 --out " + (dir / "rows.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto rows = read_image(dir / "rows.png");  // 2 rows of 3 8x8 images, 2-pixel gaps
+  EXPECT_EQ(rows.size(1), 2 * 10 + 2);
+  EXPECT_EQ(rows.size(2), 3 * 10 + 2);
+  auto e = run_cli("eval " + c + " --metrics accuracy --json --threads 1");
+  ASSERT_EQ(e.status, 0) << e.err;
+  auto acc = nlohmann::json::parse(e.out)["accuracy"].get<double>();
+  EXPECT_GE(acc, 0.0);
+  EXPECT_LE(acc, 1.0);
+  expect_error("train cigebm --data " + data + " --out " + (dir / "cebm_bad") + " --steps 1" + tiny, {"labels"});
+}
+
+}  // namespace
+}  // namespace genzoo

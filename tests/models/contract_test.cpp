@@ -137,6 +137,12 @@ const std::vector<ContractCase>& contract_cases() {
        {{"model.layers", std::string("4x3s1p1,3x3s2p0")}, {"model.sample_steps", int64_t{3}}}},
       {"classifier", nullptr, "sample,energy,conditional",
        {{"model.layers", std::string("4x3s1p1")}, {"model.hidden", int64_t{5}}, {"model.sample_steps", int64_t{3}}}},
+      {"igebm", nullptr, "sample,complete,energy",
+       {{"model.filters", int64_t{4}}, {"model.sample_steps", int64_t{3}},
+        {"objective.buffer_size", int64_t{40}}}},
+      {"cigebm", nullptr, "sample,complete,energy,conditional",
+       {{"model.filters", int64_t{4}}, {"model.arch", std::string("resnet")}, {"model.sample_steps", int64_t{3}},
+        {"objective.buffer_size", int64_t{40}}}},
   };
   return cases;
 }

@@ -1,11 +1,13 @@
 #include "genzoo/train/objectives/contrastive.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/models/spectral_norm.h"
 #include "genzoo/sampling/energy.h"
 
 namespace genzoo {
@@ -107,6 +109,89 @@ Metrics ContrastiveDivergenceObjective::evaluate(const Examples& split, int64_t 
 ObjectiveInfo contrastive_divergence_objective() {
   return {"contrastive_divergence", [](ModulePtr model, Config& config) -> std::unique_ptr<Objective> {
             return std::make_unique<ContrastiveDivergenceObjective>(std::move(model), config);
+          }};
+}
+
+EbmContrastiveObjective::EbmContrastiveObjective(ModulePtr model, Config& c)
+    : OneOptimizerObjective(model, c), model_(model), net_(igebm_core(model)) {
+  if (!net_) throw Error("the ebm_contrastive objective trains an igebm or cigebm");
+  buffer_ = c.get_bool("objective.buffer", buffer_);
+  langevin_steps_ = c.get_int("objective.langevin_steps", langevin_steps_);
+  if (langevin_steps_ < 1) throw Error("config key 'objective.langevin_steps' must be >= 1");
+  reinit_ = c.get_double("objective.reinit", reinit_);
+  if (!(reinit_ >= 0 && reinit_ <= 1))
+    throw Error("config key 'objective.reinit' must be in [0, 1] (the share of chains restarted from noise)");
+  alpha_ = c.get_double("objective.alpha", alpha_);
+  if (!(alpha_ >= 0) || !std::isfinite(alpha_)) throw Error("config key 'objective.alpha' must be >= 0");
+  score_noise_ = c.get_double("objective.score_noise", score_noise_);
+  if (!(score_noise_ > 0) || !std::isfinite(score_noise_))
+    throw Error("config key 'objective.score_noise' must be > 0 (the noise sd of the held-out score, on [0, 1])");
+}
+
+Metrics EbmContrastiveObjective::step(BatchSource& batches) {
+  torch::Tensor pos = batches.next();  // [B, C, H, W]
+  torch::Tensor labels;
+  if (net_->options.classes() > 0) {
+    labels = batches.labels();
+    if (!labels.defined()) throw Error("cigebm: the training batches carry no class labels");
+    labels = labels.to(torch::kLong);
+  }
+  const int64_t b = pos.size(0);
+  auto part = labels.defined() ? labels : torch::zeros({b}, torch::kLong);
+  model_->train();
+  ChainResult chain;
+  double fresh = 1.0;
+  {
+    torch::NoGradGuard no_grad;  // Langevin takes input gradients only
+    torch::Tensor start;
+    if (buffer_) {
+      auto starts = net_->replay->draw(part, reinit_);
+      start = starts.x;
+      fresh = starts.fresh.to(torch::kFloat64).mean().item<double>();
+    } else {
+      start = torch::rand(pos.sizes());
+    }
+    chain = net_->run_chains(start, labels, langevin_steps_);
+    if (buffer_) net_->replay->push(chain.x, part);
+  }
+  zero_grad();
+  auto e_pos = net_->class_energy(pos, labels);      // [B]
+  auto e_neg = net_->class_energy(chain.x, labels);  // [B]
+  auto loss = e_pos.mean() - e_neg.mean() + alpha_ * (e_pos.pow(2).mean() + e_neg.pow(2).mean());
+  loss.backward();
+  const double ep = e_pos.mean().item<double>(), en = e_neg.mean().item<double>();
+  Metrics m{{"loss", loss.item<double>()}, {"e_pos", ep},     {"e_neg", en},
+            {"e_gap", ep - en},            {"input_grad", chain.grad_norm}, {"fresh", fresh}};
+  clip_and_step(m);
+  if (net_->options.spectral_norm()) spectral_power_iteration(*net_);
+  return m;
+}
+
+Metrics EbmContrastiveObjective::evaluate(const Examples& split, int64_t batch_size) {
+  model_->eval();
+  auto generator = derived_generator(kEvaluationSeed, 2);  // the same noise at every evaluation
+  const bool conditional = net_->options.classes() > 0;
+  if (conditional && !split.y.defined()) throw Error("cigebm: score_fit needs the held-out labels");
+  double dot = 0, gg = 0, ee = 0;
+  for (int64_t i = 0; i < split.x.size(0); i += batch_size) {
+    const int64_t end = std::min(i + batch_size, split.x.size(0));
+    auto x = split.x.slice(0, i, end).detach().to(torch::kFloat32);
+    auto labels = conditional ? split.y.slice(0, i, end).to(torch::kLong) : torch::Tensor();
+    auto noise = torch::randn(x.sizes(), generator, x.options());
+    auto g = input_gradient([&](const torch::Tensor& v) { return net_->class_energy(v, labels); },
+                            x + score_noise_ * noise);
+    dot += (g.to(torch::kFloat64) * noise.to(torch::kFloat64)).sum().item<double>();
+    gg += g.to(torch::kFloat64).pow(2).sum().item<double>();
+    ee += noise.to(torch::kFloat64).pow(2).sum().item<double>();
+  }
+  const double rho = gg > 0 && ee > 0 ? dot / std::sqrt(gg * ee) : 0.0;
+  const double fit = 1.0 - std::pow(std::max(rho, 0.0), 2);
+  return {{"score_fit", fit}};
+}
+
+ObjectiveInfo ebm_contrastive_objective() {
+  return {"ebm_contrastive", [](ModulePtr model, Config& config) -> std::unique_ptr<Objective> {
+            return std::make_unique<EbmContrastiveObjective>(std::move(model), config);
           }};
 }
 

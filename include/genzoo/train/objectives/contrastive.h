@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "genzoo/models/energy/generative_convnet.h"
+#include "genzoo/models/energy/igebm.h"
 #include "genzoo/train/objective.h"
 
 namespace genzoo {
@@ -55,5 +56,56 @@ class ContrastiveDivergenceObjective : public OneOptimizerObjective {
 
 /// {"contrastive_divergence", a factory of ContrastiveDivergenceObjective}.
 ObjectiveInfo contrastive_divergence_objective();
+
+/// IGEBM's maximum-likelihood training (Du & Mordatch 2019, sec. 3.1-3.3):
+/// the gradient of the log-likelihood of p(x) ∝ exp(−E(x)) is
+///   −∇θ L = E_{x⁺ ~ data}[∇θ E(x⁺)] − E_{x⁻ ~ p}[∇θ E(x⁻)],
+/// the second mean over Langevin samples. Each step:
+///   1. the step's batch is x⁺ (with its labels for cigebm; the recipe
+///      dequantises it, data.dequantize);
+///   2. one chain per row starts from the replay buffer (the row's class
+///      partition for cigebm), a share objective.reinit of them (and all
+///      while the buffer is empty) from uniform noise, or every chain from
+///      noise when objective.buffer = false;
+///   3. objective.langevin_steps steps of the model's sampler give x⁻,
+///      which go back into the buffer;
+///   4. one optimizer step on
+///        loss = mean E(x⁺) − mean E(x⁻) + α (mean E(x⁺)² + mean E(x⁻)²),
+///      α = objective.alpha (the paper's L2 penalty on energies, which keeps
+///      them near 0), then one power iteration in every spectrally
+///      normalised layer.
+/// step() returns "e_pos", "e_neg" (the mean energies), "e_gap"
+/// (E⁺ − E⁻: negative when data sit below the samples), "input_grad" (mean
+/// ‖∂E/∂x‖ along the chains, before clipping), "fresh" (the share of chains
+/// started from noise) and "loss". With train.diverge_above, energies
+/// beyond the bound roll the run back (train.rollbacks).
+///
+/// evaluate() returns "score_fit": how well −∂E/∂x̃ at a noisy held-out
+/// image x̃ = x + τε (τ = objective.score_noise, on [0, 1]) points back to
+/// x, scale-free because Langevin samples exp(−E/T) at a temperature the
+/// energy does not fix: the denoising score-matching loss (Vincent 2011)
+/// of the score c·(−∂E/∂x̃) at the best single c >= 0 over the split, as a
+/// share of the loss of the zero score,
+///   score_fit = 1 − max(0, ρ)²,   ρ = ⟨∂E/∂x̃, ε⟩ / (‖∂E/∂x̃‖ ‖ε‖)
+/// summed over the split. 1: no information, 0: every gradient points
+/// along the noise. Lower is better.
+class EbmContrastiveObjective : public OneOptimizerObjective {
+ public:
+  EbmContrastiveObjective(ModulePtr model, Config& config);
+  Metrics step(BatchSource& batches) override;
+  Metrics evaluate(const Examples& data, int64_t batch_size) override;
+  std::vector<std::string> held_out_metrics() const override { return {"score_fit"}; }
+  std::vector<std::string> progress_metrics() const override { return {"e_pos", "e_neg"}; }
+
+ private:
+  ModulePtr model_;
+  IgebmImpl* net_ = nullptr;
+  bool buffer_ = true;
+  int64_t langevin_steps_ = 60;
+  double reinit_ = 0.05, alpha_ = 1.0, score_noise_ = 0.1;
+};
+
+/// {"ebm_contrastive", a factory of EbmContrastiveObjective}.
+ObjectiveInfo ebm_contrastive_objective();
 
 }  // namespace genzoo

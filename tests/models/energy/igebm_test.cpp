@@ -1,0 +1,168 @@
+#include "genzoo/models/energy/igebm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "genzoo/core/config.h"
+#include "genzoo/core/error.h"
+#include "genzoo/models/spectral_norm.h"
+#include "genzoo/train/objectives/contrastive.h"
+
+namespace genzoo {
+namespace {
+
+int64_t count_spectral_layers(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (auto& child : m.modules(/*include_self=*/false))
+    if (dynamic_cast<SpectralConv2dImpl*>(child.get()) || dynamic_cast<SpectralLinearImpl*>(child.get())) ++n;
+  return n;
+}
+
+TEST(Igebm, ThePapersMnistNetHasItsShapesAndNormalisesAllButTheLastLayer) {
+  torch::manual_seed(1);
+  Igebm net(IgebmOptions().filters(8));
+  // 28 -> 28 -> 14 -> 7 -> 4 ("same" padding): fc 4F * 4 * 4 -> 2F -> 1.
+  auto* dense = (*net->linears)[0]->as<SpectralLinearImpl>();
+  ASSERT_NE(dense, nullptr);
+  EXPECT_EQ(dense->options.in_features(), 4 * 8 * 4 * 4);
+  EXPECT_EQ(dense->options.out_features(), 16);
+  auto* last = (*net->linears)[1]->as<torch::nn::LinearImpl>();
+  ASSERT_NE(last, nullptr);  // the last layer is a plain linear layer
+  EXPECT_EQ(count_spectral_layers(*net), 5);  // four convolutions and the dense layer
+  auto e = net->energy(torch::rand({3, 1, 28, 28}));
+  EXPECT_EQ(e.sizes().vec(), std::vector<int64_t>{3});
+  Igebm plain(IgebmOptions().filters(8).spectral_norm(false));
+  EXPECT_EQ(count_spectral_layers(*plain), 0);
+  Igebm res(IgebmOptions().filters(8).arch(IgebmArch::ResNet));
+  EXPECT_EQ(count_spectral_layers(*res), 10);  // the first conv, 3 blocks of 3
+  EXPECT_EQ(res->energy(torch::rand({2, 1, 28, 28})).sizes().vec(), std::vector<int64_t>{2});
+  EXPECT_ANY_THROW(net->energy(torch::rand({2, 1, 27, 28})));
+}
+
+TEST(Igebm, ClassEnergiesClassifyByTheirMinimumAndMarginaliseByLogSumExp) {
+  torch::manual_seed(2);
+  ConditionalIgebm model(IgebmOptions().height(8).width(8).filters(4).classes(3).spectral_norm(false));
+  auto& net = *model->net;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& b : net.biases) b.normal_(0, 1);  // classes apart
+  }
+  auto x = torch::rand({5, 1, 8, 8});
+  auto all = net.all_class_energies(x);  // [5, 3]
+  for (int64_t y = 0; y < 3; ++y) {
+    auto direct = net.class_energy(x, torch::full({5}, y, torch::kLong));
+    EXPECT_TRUE(torch::allclose(all.select(1, y), direct, 1e-5, 1e-5)) << y;
+  }
+  EXPECT_FALSE(torch::allclose(all.select(1, 0), all.select(1, 1)));
+  EXPECT_TRUE(torch::equal(model->class_logits(x).argmax(1), all.argmin(1)));
+  EXPECT_TRUE(torch::allclose(model->energy(x), -torch::logsumexp(-all, 1), 1e-5, 1e-5));
+  EXPECT_EQ(model->classes(), 3);
+  EXPECT_ANY_THROW(net.class_energy(x, {}));  // a conditional energy needs labels
+  Igebm unconditional(IgebmOptions().height(8).width(8).filters(4));
+  EXPECT_THROW(unconditional->class_logits(x), Error);
+  EXPECT_ANY_THROW(unconditional->class_energy(x, torch::zeros({5}, torch::kLong)));
+}
+
+TEST(Igebm, SamplesStayInTheDataRangeAndCompletionsKeepObservedPixels) {
+  torch::manual_seed(3);
+  Igebm net(IgebmOptions().height(8).width(8).filters(4).sample_steps(5));
+  auto s = net->sample(6);
+  EXPECT_EQ(s.sizes().vec(), (std::vector<int64_t>{6, 1, 8, 8}));
+  EXPECT_GE(s.min().item<double>(), 0.0);
+  EXPECT_LE(s.max().item<double>(), 1.0);
+  auto x = torch::rand({2, 1, 8, 8});
+  auto observed = torch::zeros({2, 1, 8, 8}, torch::kBool);
+  observed.slice(2, 0, 4).fill_(true);  // the top half
+  auto c = net->complete(x, observed);
+  EXPECT_TRUE(torch::equal(c.index({observed}), x.index({observed})));
+  EXPECT_FALSE(torch::equal(c.index({~observed}), x.index({~observed})));
+}
+
+Config igebm_config(double alpha) {
+  Config c;
+  c.set("optim.name", std::string("sgd"));
+  c.set("optim.lr", 0.01);
+  c.set("objective.langevin_steps", int64_t{4});
+  c.set("objective.alpha", alpha);
+  c.set("objective.reinit", 0.25);
+  return c;
+}
+
+TEST(EbmContrastive, TheLossIsTheEnergyGapPlusTheL2PenaltyAndChainsFillTheBuffer) {
+  torch::manual_seed(4);
+  Igebm net(IgebmOptions().height(8).width(8).filters(4).buffer_size(20));
+  auto twin = std::dynamic_pointer_cast<IgebmImpl>(net->clone());  // the same weights and buffer
+  Config c = igebm_config(0.5);
+  EbmContrastiveObjective objective(net.ptr(), c);
+  auto pos = torch::rand({6, 1, 8, 8});
+  // What the step does, by hand, on the twin with the same random stream.
+  torch::manual_seed(11);
+  auto part = torch::zeros({6}, torch::kLong);
+  auto starts = twin->replay->draw(part, 0.25);
+  torch::Tensor neg;
+  {
+    torch::NoGradGuard no_grad;
+    neg = twin->run_chains(starts.x, {}, 4).x;
+  }
+  auto e_pos = twin->class_energy(pos, {}), e_neg = twin->class_energy(neg, {});
+  const double want = (e_pos.mean() - e_neg.mean() + 0.5 * (e_pos.pow(2).mean() + e_neg.pow(2).mean())).item<double>();
+  torch::manual_seed(11);
+  FixedBatch batch(pos);
+  auto m = objective.step(batch);
+  auto get = [&](const std::string& k) {
+    for (const auto& kv : m)
+      if (kv.first == k) return kv.second;
+    ADD_FAILURE() << "no metric " << k;
+    return 0.0;
+  };
+  EXPECT_NEAR(get("loss"), want, 1e-5 * (1 + std::abs(want)));
+  EXPECT_NEAR(get("e_pos"), e_pos.mean().item<double>(), 1e-5);
+  EXPECT_NEAR(get("e_neg"), e_neg.mean().item<double>(), 1e-5);
+  EXPECT_EQ(get("fresh"), 1.0);  // the buffer was empty
+  EXPECT_GT(get("input_grad"), 0.0);
+  // The chains' ends went into the buffer.
+  EXPECT_EQ(net->replay->size(), 6);
+  EXPECT_TRUE(torch::allclose(net->replay->contents(0), neg, 0, 0.5 / 255 + 1e-6));
+  // The step changed the weights, and the twin's stayed.
+  EXPECT_FALSE(torch::equal((*net->linears)[1]->as<torch::nn::LinearImpl>()->weight,
+                            (*twin->linears)[1]->as<torch::nn::LinearImpl>()->weight));
+}
+
+TEST(EbmContrastive, StepsLowerTheDataEnergyBelowTheSamples) {
+  // Data: images of one bright square; the energy learns to put them below
+  // the chains, which start from noise and the buffer.
+  torch::manual_seed(5);
+  Igebm net(IgebmOptions().height(8).width(8).filters(8).buffer_size(64).step_size(1.0));
+  Config c = igebm_config(0.1);
+  c.set("optim.name", std::string("adam"));
+  c.set("optim.lr", 1e-3);
+  EbmContrastiveObjective objective(net.ptr(), c);
+  auto pos = torch::zeros({16, 1, 8, 8});
+  pos.slice(2, 2, 6).slice(3, 2, 6).fill_(1.0);
+  FixedBatch batch(pos);
+  double gap = 0;
+  for (int i = 0; i < 30; ++i)
+    for (const auto& kv : objective.step(batch))
+      if (kv.first == "e_gap") gap = kv.second;
+  EXPECT_LT(gap, 0.0);
+  auto noise = torch::rand({16, 1, 8, 8});
+  EXPECT_LT(net->energy(pos).mean().item<double>(), net->energy(noise).mean().item<double>());
+  EXPECT_GT(net->replay->size(), 16);
+}
+
+TEST(EbmContrastive, BadKeysAreOneLineErrors) {
+  Igebm net(IgebmOptions().height(8).width(8).filters(4));
+  for (auto [key, value] : std::vector<std::pair<std::string, double>>{
+           {"objective.reinit", 1.5}, {"objective.alpha", -1.0}, {"objective.score_noise", 0.0}}) {
+    Config c;
+    c.set(key, value);
+    EXPECT_THROW(EbmContrastiveObjective(net.ptr(), c), Error) << key;
+  }
+  Config c;
+  c.set("objective.langevin_steps", int64_t{0});
+  EXPECT_THROW(EbmContrastiveObjective(net.ptr(), c), Error);
+}
+
+}  // namespace
+}  // namespace genzoo
