@@ -17,6 +17,15 @@
 //     (100x15s3p2, 64x5s1p2, 30x3s1p2, ReLU, sum over positions, σ = 1,
 //     δ = 0.3) on one S x S chain: the input gradient of the energy and the
 //     update, the work bench/peers/genconvnet.py does in PyTorch.
+//
+//   genzoo_sampler_bench igebm [--batch B] [--steps K] [--filters F] [--iterations T] [--threads N]
+//     IGEBM on 28 x 28 images (the paper's MNIST net with F filters,
+//     LeakyReLU, spectral norm): seconds per Langevin step on B chains
+//     (noise 0.005 first, gradient clipped to 0.01, step 10, clamp), and
+//     seconds per training iteration (K Langevin steps from the replay
+//     buffer, the loss E(x+) - E(x-) + (E(x+)^2 + E(x-)^2), its backward,
+//     an Adam step and one power iteration), the work bench/peers/igebm.py
+//     does in PyTorch.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -27,7 +36,10 @@
 #include <vector>
 
 #include "genzoo/core/device.h"
+#include "genzoo/core/config.h"
 #include "genzoo/models/energy/generative_convnet.h"
+#include "genzoo/models/energy/igebm.h"
+#include "genzoo/train/objectives/contrastive.h"
 #include "genzoo/sampling/langevin.h"
 
 namespace {
@@ -149,16 +161,47 @@ int step_main(int64_t size, int64_t steps) {
   return r.x.defined() ? 0 : 1;
 }
 
+int igebm_main(int64_t batch, int64_t steps, int64_t filters, int64_t iterations) {
+  torch::manual_seed(0);
+  genzoo::Igebm net(genzoo::IgebmOptions().filters(filters));
+  auto chains = torch::rand({batch, 1, 28, 28});
+  {
+    torch::NoGradGuard no_grad;
+    auto energy = [&](const torch::Tensor& x) { return net->class_energy(x, {}); };
+    genzoo::langevin(energy, chains, net->langevin_options(3));  // warm-up
+    const double t0 = now();
+    genzoo::langevin(energy, chains, net->langevin_options(steps));
+    std::printf("genzoo igebm langevin step, %lld chains, %lld filters: %.4f s\n", static_cast<long long>(batch),
+                static_cast<long long>(filters), (now() - t0) / static_cast<double>(steps));
+  }
+  genzoo::Config c;
+  c.set("optim.name", std::string("adam"));
+  c.set("optim.lr", 3e-4);
+  c.set("optim.beta1", 0.0);
+  c.set("optim.beta2", 0.999);
+  c.set("objective.langevin_steps", steps);
+  genzoo::EbmContrastiveObjective objective(net.ptr(), c);
+  genzoo::FixedBatch data(torch::rand({batch, 1, 28, 28}));
+  objective.step(data);  // warm-up (and a first buffer)
+  objective.step(data);
+  const double t0 = now();
+  for (int64_t i = 0; i < iterations; ++i) objective.step(data);
+  std::printf("genzoo igebm training iteration, batch %lld, %lld Langevin steps, %lld filters: %.4f s\n",
+              static_cast<long long>(batch), static_cast<long long>(steps), static_cast<long long>(filters),
+              (now() - t0) / static_cast<double>(iterations));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: genzoo_sampler_bench ess|langevin-step [--seconds S] [--size S] [--steps K] [--threads N]\n");
+    std::fprintf(stderr, "usage: genzoo_sampler_bench ess|langevin-step|igebm [--seconds S] [--size S] [--steps K] [--batch B] [--filters F] [--iterations T] [--threads N]\n");
     return 2;
   }
   const std::string what = argv[1];
   double seconds = 5;
-  int64_t size = 224, steps = 20;
+  int64_t size = 224, steps = 20, batch = 64, filters = 32, iterations = 3;
   int threads = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -166,6 +209,9 @@ int main(int argc, char** argv) {
     else if (flag == "--size") size = std::atoll(argv[i + 1]);
     else if (flag == "--steps") steps = std::atoll(argv[i + 1]);
     else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (flag == "--batch") batch = std::atoll(argv[i + 1]);
+    else if (flag == "--filters") filters = std::atoll(argv[i + 1]);
+    else if (flag == "--iterations") iterations = std::atoll(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -174,6 +220,7 @@ int main(int argc, char** argv) {
   genzoo::set_threads(threads);
   if (what == "ess") return ess_main(seconds);
   if (what == "langevin-step") return step_main(size, steps);
-  std::fprintf(stderr, "unknown benchmark '%s' (ess or langevin-step)\n", what.c_str());
+  if (what == "igebm") return igebm_main(batch, steps, filters, iterations);
+  std::fprintf(stderr, "unknown benchmark '%s' (ess, langevin-step or igebm)\n", what.c_str());
   return 2;
 }

@@ -965,3 +965,67 @@ TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies
 
 }  // namespace
 }  // namespace genzoo
+
+namespace genzoo {
+namespace {
+
+// The IGEBM's uses beyond sampling: a product of experts, inpainting with
+// the observed pixels held, denoising, and the energy as an OOD score
+// against flipped images and noise.
+TEST_F(Cli, IgebmComposesInpaintsDenoisesAndScoresOutOfDistribution) {
+  const std::string tiny =
+      " --set train.batch_size=10 --set model.filters=4 --set objective.langevin_steps=3 --set model.sample_steps=3"
+      " --set objective.buffer_size=40 --set train.sample_count=4 --threads 1";
+  const std::string run = dir / "ebm";
+  ASSERT_EQ(run_cli("train igebm --data " + data + " --out " + run + " --steps 3" + tiny).status, 0);
+  auto labels = torch::zeros({100}, torch::kUInt8);
+  for (int64_t i = 0; i < 100; ++i) labels[i] = (i % 4) < 2 ? 0 : 1;
+  write_idx(dir / "labels2.idx", labels);
+  const std::string crun = dir / "cebm";
+  ASSERT_EQ(run_cli("train cigebm --data " + data + "," + (dir / "labels2.idx") + " --out " + crun + " --steps 3" + tiny).status, 0);
+  // compose: an unconditional and a class energy, weighted.
+  auto r = run_cli("compose " + run + " " + crun + ":1 --weights 1,0.5 -n 6 --out " + (dir / "compose.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("product of 2 energies"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(crun + ":1"), std::string::npos) << r.out;
+  EXPECT_EQ(read_image(dir / "compose.png").size(1), 2 * 10 + 2);  // 6 images: 2 rows of 3
+  expect_error("compose " + run + ":1", {run + ":1", "no class-conditional energy"});
+  expect_error("compose " + crun + ":5", {"classes are 0..1"});
+  expect_error("compose " + run + " " + crun + " --weights 1", {"--weights", "2 energies"});
+  std::string ind = dir / "ind";
+  ASSERT_EQ(run_cli(train_args(ind)).status, 0);
+  expect_error("compose " + run + " " + ind, {ind, "binary"});
+  // inpaint: the observed pixels come back bit for bit.
+  r = run_cli("inpaint " + run + " --image test:0 --image test:1 --mask top-half --per-image 2 --out " +
+              (dir / "inpaint.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Langevin: the observed pixels held fixed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PSNR of the completed pixels"), std::string::npos) << r.out;
+  auto grid = read_image(dir / "inpaint.png");  // 2 rows of observed | 2 completions | original
+  EXPECT_EQ(grid.size(2), 4 * 10 + 2);
+  auto observed_tile = grid.slice(1, 2, 6).slice(2, 2, 10), completed = grid.slice(1, 2, 6).slice(2, 12, 20);
+  EXPECT_TRUE(torch::equal(observed_tile, completed));  // the top half of row 1: held
+  r = run_cli("inpaint " + run + " --image test:0 --mask center --out " + (dir / "center.png") + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_error("inpaint " + run + " --image test:0 --mask middle", {"--mask 'middle'", "center"});
+  expect_error("inpaint " + run + " --image test:0 --out " + (dir / "x.idx"), {"--out", ".png"});
+  // denoise: an energy model needs the corruption named.
+  r = run_cli("denoise " + run + " --input test:0 --input test:1 --noise salt_and_pepper:0.2 --json --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto d = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(d.contains("psnr_restored_db") && d.contains("psnr_corrupted_db")) << r.out;
+  expect_error("denoise " + run + " --input test:0", {"--noise"});
+  // OOD: the energy scores the test images against flipped ones and noise.
+  for (const std::string ood : {"flipped", "noise"}) {
+    auto e = run_cli("eval " + run + " --metrics auroc --ood " + ood + " --json --threads 1");
+    ASSERT_EQ(e.status, 0) << e.err;
+    auto j = nlohmann::json::parse(e.out);
+    EXPECT_EQ(j["auroc_ood"], ood);
+    EXPECT_EQ(j["auroc_score"], "-energy(x)");
+    EXPECT_GE(j["auroc"].get<double>(), 0.0);
+    EXPECT_LE(j["auroc"].get<double>(), 1.0);
+  }
+}
+
+}  // namespace
+}  // namespace genzoo

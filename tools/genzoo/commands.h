@@ -14,6 +14,8 @@ void add_data_command(CLI::App& app);
 void add_models_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
+void add_inpaint_command(CLI::App& app);
+void add_compose_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_denoise_command(CLI::App& app);

@@ -56,11 +56,15 @@ void run_denoise(const DenoiseArgs& a) {
   if (!a.noise.empty()) std::tie(kind, level) = parse_noise(a.noise);
   Run run = open_run(a.run, a.checkpoint);
   auto model = as<Reconstructor>(run.model);
-  if (!model) throw Error("model '" + run.info->name + "' does not reconstruct images: denoise needs an ae or dae run");
+  auto restorer = as<Restorer>(run.model);
+  if (!model && !restorer)
+    throw Error("model '" + run.info->name +
+                "' does not reconstruct or restore images: denoise needs an ae or dae run, or an energy model (igebm, cigebm)");
   if (!run.data.to_display) throw Error("denoise needs an image dataset");
   if (kind == Corruption::None) {
-    if (!model->denoises())
-      throw Error("an ae run has no training corruption: give --noise KIND:LEVEL (e.g. masking:0.25)");
+    if (!model || !model->denoises())
+      throw Error(model ? "an ae run has no training corruption: give --noise KIND:LEVEL (e.g. masking:0.25)"
+                        : "an energy model has no corruption of its own: give --noise KIND:LEVEL (e.g. salt_and_pepper:0.1)");
     kind = model->corruption();
     level = model->corruption_level();
   }
@@ -70,7 +74,7 @@ void run_denoise(const DenoiseArgs& a) {
   seed_everything(static_cast<uint64_t>(a.seed));
   torch::NoGradGuard no_grad;
   auto corrupted = corrupt(x, kind, level, run.spec.format);
-  auto restored = model->reconstruct(corrupted);
+  auto restored = model ? model->reconstruct(corrupted) : restorer->restore(corrupted);
   auto shown = run.data.to_display(x), shown_noisy = run.data.to_display(corrupted),
        shown_restored = run.data.to_display(restored);  // [N, C, H, W] in [0, 1]
   auto p_noisy = psnr(shown_noisy, shown), p_restored = psnr(shown_restored, shown);  // [N]
@@ -116,11 +120,11 @@ void run_denoise(const DenoiseArgs& a) {
 
 void add_denoise_command(CLI::App& app) {
   auto args = std::make_shared<DenoiseArgs>();
-  auto* cmd = app.add_subcommand("denoise", "Corrupt images, restore them with an autoencoder run, report PSNR");
-  cmd->add_option("RUN", args->run, "Run folder of an ae or dae model")->required();
+  auto* cmd = app.add_subcommand("denoise", "Corrupt images, restore them with an autoencoder or an energy model, report PSNR");
+  cmd->add_option("RUN", args->run, "Run folder of an ae, dae, igebm or cigebm model")->required();
   cmd->add_option("--input", args->inputs, "Images: test:INDEX or PNG files of the run's size")->required()->expected(1, 64);
   cmd->add_option("--noise", args->noise,
-                  "KIND:LEVEL, KIND gaussian|masking|salt_and_pepper, LEVEL in [0,1] (default: a dae's own)");
+                  "KIND:LEVEL, KIND gaussian|masking|salt_and_pepper, LEVEL in [0,1] (default: a dae's own; required otherwise)");
   cmd->add_option("--out", args->out, "PNG file (default RUN/samples/denoise.png)");
   cmd->add_option("--seed", args->seed, "Seed of the corruption")->check(CLI::NonNegativeNumber);
   add_checkpoint_option(cmd, args->checkpoint);

@@ -14,6 +14,7 @@
 #include "genzoo/data/dataset.h"
 #include "genzoo/data/transforms.h"
 #include "genzoo/eval/parzen.h"
+#include "genzoo/train/objective.h"
 #include "genzoo/train/run.h"
 #include "metric_table.h"
 
@@ -95,6 +96,21 @@ EvalContext run_context(const EvalArgs& a, Run& run) {
   ctx.parzen_sigma_from_scored = !sigma_on_validation && a.split == "train";
   ctx.choose_parzen_rows = [&run](EvalContext& c) { choose_parzen_rows(c, run); };
   ctx.ood_data = [&run](const std::string& name) -> torch::Tensor {
+    // Two sets made from the run's own data: its test images flipped
+    // upside down, and uniform noise images of its shape (as many as the
+    // test split, drawn from a fixed seed).
+    if (name == "flipped" || name == "noise") {
+      if (run.dataset.kind != DataKind::Images) throw Error("--ood " + name + " needs a run on images");
+      const auto& test = run.dataset.test.x;  // raw [N, C, H, W] or [N, H, W]
+      torch::Tensor raw;
+      if (name == "flipped") {
+        raw = test.flip({test.dim() - 2});
+      } else {
+        auto gen = derived_generator(kEvaluationSeed, 0x6e6f);  // "no"
+        raw = torch::randint(0, 256, test.sizes(), gen, torch::TensorOptions(torch::kLong)).to(test.scalar_type());
+      }
+      return run.transform->for_eval(raw, 2);
+    }
     Dataset ood = load_dataset(name);
     if (run.dataset.kind != DataKind::Images) {
       if (ood.kind != DataKind::Points) throw Error("--ood '" + name + "' holds images, the run models 2-D points");
@@ -219,7 +235,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("RUN", args->run, "Run folder");
   cmd->add_option("--metrics", args->metrics,
                   "Comma-separated: " + join(metric_names(), ",") + " (default: all the model and data allow)");
-  args->run_only.push_back(cmd->add_option("--ood", args->ood, "Out-of-distribution dataset for auroc"));
+  args->run_only.push_back(cmd->add_option("--ood", args->ood,
+                                           "Out-of-distribution data for auroc: a dataset of the run's image shape, "
+                                           "'flipped' (the run's test images upside down) or 'noise' (uniform noise)"));
   args->run_only.push_back(cmd->add_option("--samples", args->samples, "Generated samples for sample metrics")
                                ->check(CLI::Range(int64_t{100}, int64_t{100000}))
                                ->capture_default_str());

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   genzoo::cli::add_models_command(app);
   genzoo::cli::add_train_command(app);
   genzoo::cli::add_sample_command(app);
+  genzoo::cli::add_inpaint_command(app);
+  genzoo::cli::add_compose_command(app);
   genzoo::cli::add_eval_command(app);
   genzoo::cli::add_compare_command(app);
   genzoo::cli::add_denoise_command(app);

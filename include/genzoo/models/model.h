@@ -101,6 +101,23 @@ struct Completer {
   /// order); otherwise each missing pixel is drawn given the pixels before
   /// it, and observed pixels later in the order do not inform it.
   virtual bool completion_is_exact(const torch::Tensor& observed) const = 0;
+  /// One line on how complete() fills the pixels, for the user: by default
+  /// the autoregressive reading of completion_is_exact.
+  virtual std::string completion_note(const torch::Tensor& observed) const {
+    return completion_is_exact(observed)
+               ? "exact: every observed pixel precedes every missing one in the model's order"
+               : "approximate: some observed pixels come after missing ones in the model's order; each missing "
+                 "pixel is drawn given the pixels before it only";
+  }
+};
+
+/// Restores corrupted images without knowing the corruption (genzoo
+/// denoise): an energy model descends its energy from the corrupted image.
+/// (Autoencoders restore through their reconstruction instead.)
+struct Restorer {
+  virtual ~Restorer() = default;
+  /// x [N, C, H, W] in the model's data space -> restored images, same shape.
+  virtual torch::Tensor restore(const torch::Tensor& x) = 0;
 };
 
 struct Latent {

@@ -216,11 +216,24 @@ torch::Tensor IgebmImpl::class_logits(const torch::Tensor& x) {
 }
 
 torch::Tensor IgebmImpl::complete(const torch::Tensor& x, const torch::Tensor& observed) {
-  TORCH_CHECK(observed.sizes() == x.sizes(), "igebm: the mask must have the images' shape");
-  auto keep = observed.to(torch::kBool);
+  TORCH_CHECK(observed.dim() == 4 && (observed.size(0) == x.size(0) || observed.size(0) == 1) &&
+                  observed.sizes().slice(1) == x.sizes().slice(1),
+              "igebm: the mask must be [N or 1, C, H, W] like the images");
+  auto keep = observed.to(torch::kBool).expand(x.sizes()).contiguous();
   auto start = torch::where(keep, x.to(torch::kFloat32), torch::rand(x.sizes()));
   auto energy_fn = [this](const torch::Tensor& v) { return energy(v); };
   return langevin(energy_fn, start, langevin_options(options.sample_steps()), keep).x;
+}
+
+torch::Tensor IgebmImpl::restore(const torch::Tensor& x) {
+  auto energy_fn = [this](const torch::Tensor& v) { return energy(v); };
+  return langevin(energy_fn, x.to(torch::kFloat32).clamp(0, 1), langevin_options(options.sample_steps())).x;
+}
+
+std::string IgebmImpl::completion_note(const torch::Tensor&) const {
+  return "Langevin: the observed pixels held fixed, the missing ones from uniform noise through " +
+         std::to_string(options.sample_steps()) + " steps on the energy" +
+         (options.classes() > 0 ? std::string(" (the marginal over classes)") : std::string());
 }
 
 ConditionalIgebmImpl::ConditionalIgebmImpl(IgebmOptions options_) : options(std::move(options_)) { reset(); }

@@ -31,6 +31,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "genzoo/core/enum_names.h"
@@ -75,7 +76,7 @@ struct IgebmOptions {
   TORCH_ARG(int64_t, buffer_size) = 10000;
 };
 
-struct IgebmImpl : torch::nn::Cloneable<IgebmImpl>, Sampler, Energy, Completer {
+struct IgebmImpl : torch::nn::Cloneable<IgebmImpl>, Sampler, Energy, Completer, Restorer {
   explicit IgebmImpl(IgebmOptions options = {});
   void reset() override;
 
@@ -107,6 +108,11 @@ struct IgebmImpl : torch::nn::Cloneable<IgebmImpl>, Sampler, Energy, Completer {
   // on E (the marginal for a conditional model) with the observed ones held.
   torch::Tensor complete(const torch::Tensor& x, const torch::Tensor& observed) override;
   bool completion_is_exact(const torch::Tensor&) const override { return false; }
+  std::string completion_note(const torch::Tensor&) const override;
+  // Restorer: sample_steps Langevin steps on E (the marginal for a
+  // conditional energy) from the corrupted image, clamped to [0, 1] first
+  // (the authors' denoising).
+  torch::Tensor restore(const torch::Tensor& x) override;
 
   /// Per-class gain and bias of convolution `layer` applied to h (identity
   /// when unconditional).
@@ -127,7 +133,7 @@ TORCH_MODULE(Igebm);
 /// classes > 0 as `net`, seen through the class-conditional interfaces,
 /// so that class-conditional sampling, sample_accuracy and the accuracy
 /// metric (argmin_y E(x, y)) apply.
-struct ConditionalIgebmImpl : torch::nn::Cloneable<ConditionalIgebmImpl>, Sampler, Energy, Completer,
+struct ConditionalIgebmImpl : torch::nn::Cloneable<ConditionalIgebmImpl>, Sampler, Energy, Completer, Restorer,
                               ClassConditional, Classifier {
   explicit ConditionalIgebmImpl(IgebmOptions options = {});
   void reset() override;
@@ -137,6 +143,8 @@ struct ConditionalIgebmImpl : torch::nn::Cloneable<ConditionalIgebmImpl>, Sample
     return net->complete(x, observed);
   }
   bool completion_is_exact(const torch::Tensor&) const override { return false; }
+  std::string completion_note(const torch::Tensor& observed) const override { return net->completion_note(observed); }
+  torch::Tensor restore(const torch::Tensor& x) override { return net->restore(x); }
   int64_t classes() const override { return options.classes(); }
   torch::Tensor sample_given(const torch::Tensor& labels) override { return net->sample_given(labels); }
   torch::Tensor class_logits(const torch::Tensor& x) override { return net->class_logits(x); }
