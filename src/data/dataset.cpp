@@ -329,22 +329,55 @@ std::pair<int64_t, int64_t> parse_image_size(const std::string& text, const std:
   return {h, w};
 }
 
+std::vector<int64_t> parse_class_list(const std::string& text, const std::string& what) {
+  const std::string usage = what + " '" + text + "': expected class numbers separated by commas, e.g. 0,1";
+  std::vector<int64_t> out;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string part = text.substr(at, comma - at);
+    if (part.empty() || part.size() > 6 || part.find_first_not_of("0123456789") != std::string::npos) throw Error(usage);
+    const int64_t v = std::stoll(part);
+    if (std::find(out.begin(), out.end(), v) != out.end()) throw Error(what + " '" + text + "' names class " + part + " twice");
+    out.push_back(v);
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::vector<int64_t>> class_incremental_tasks(int64_t classes, int64_t tasks) {
+  if (tasks < 1 || tasks > classes)
+    throw Error("cannot split " + std::to_string(classes) + " classes into " + std::to_string(tasks) +
+                " tasks: give 1 to " + std::to_string(classes) + " tasks");
+  std::vector<std::vector<int64_t>> out;
+  int64_t next = 0;
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t size = classes / tasks + (t < classes % tasks ? 1 : 0);
+    std::vector<int64_t> task;
+    for (int64_t k = 0; k < size; ++k) task.push_back(next++);
+    out.push_back(task);
+  }
+  return out;
+}
+
 Dataset select_data(Dataset d, const DataSelection& s) {
-  const bool any = s.label >= 0 || s.limit > 0 || s.height > 0 || s.width > 0;
+  const bool any = !s.labels.empty() || s.limit > 0 || s.height > 0 || s.width > 0;
   if (!any) return d;
   if (d.kind != DataKind::Images)
-    throw Error("data.class, data.limit and data.resize apply to image datasets, and '" + d.name + "' is points");
-  if (s.label >= 0) {
-    if (d.num_classes == 0 || !d.train.y.defined())
-      throw Error("data.class = " + std::to_string(s.label) + ": '" + d.name + "' has no class labels");
-    if (s.label >= d.num_classes)
-      throw Error("data.class = " + std::to_string(s.label) + ": the classes of '" + d.name + "' are 0.." +
-                  std::to_string(d.num_classes - 1));
-    if (d.test.size() > 0 && !d.test.y.defined())
-      throw Error("data.class = " + std::to_string(s.label) + ": the test split of '" + d.name + "' has no labels");
+    throw Error("data.class(es), data.limit and data.resize apply to image datasets, and '" + d.name + "' is points");
+  if (!s.labels.empty()) {
+    std::string named;
+    for (int64_t l : s.labels) named += (named.empty() ? "" : ",") + std::to_string(l);
+    const std::string key = s.labels.size() == 1 ? "data.class = " + named : "data.classes = " + named;
+    if (d.num_classes == 0 || !d.train.y.defined()) throw Error(key + ": '" + d.name + "' has no class labels");
+    for (int64_t l : s.labels)
+      if (l < 0 || l >= d.num_classes)
+        throw Error(key + ": the classes of '" + d.name + "' are 0.." + std::to_string(d.num_classes - 1));
+    if (d.test.size() > 0 && !d.test.y.defined()) throw Error(key + ": the test split of '" + d.name + "' has no labels");
+    auto wanted = torch::tensor(s.labels, torch::kLong);
     for (Split* split : {&d.train, &d.test}) {
       if (!split->y.defined()) continue;
-      auto rows = (split->y == s.label).nonzero().flatten();
+      auto rows = torch::isin(split->y.to(torch::kLong), wanted).nonzero().flatten();
       split->x = split->x.index_select(0, rows);
       split->y = split->y.index_select(0, rows);
     }

@@ -42,8 +42,16 @@ Run build_run(Config config, const std::string& dir) {
   run.dataset = load_dataset(data_name);
   {
     DataSelection sel;
-    sel.label = c.get_int("data.class", -1);
-    if (sel.label < -1) throw Error("config key 'data.class' must be a class number >= 0 (-1: every class)");
+    const int64_t label = c.get_int("data.class", -1);
+    if (label < -1) throw Error("config key 'data.class' must be a class number >= 0 (-1: every class)");
+    // A list "0,1", or one whole number (--set data.classes=3 reads as one).
+    const auto given = c.values().find("data.classes");
+    const std::string list = given != c.values().end() && std::holds_alternative<int64_t>(given->second)
+                                 ? std::to_string(c.get_int("data.classes", -1))
+                                 : c.get_string("data.classes", "");
+    if (label >= 0 && !list.empty()) throw Error("give data.class or data.classes, not both");
+    if (label >= 0) sel.labels = {label};
+    if (!list.empty()) sel.labels = parse_class_list(list, "config key 'data.classes'");
     sel.limit = c.get_int("data.limit", 0);
     if (sel.limit < 0) throw Error("config key 'data.limit' must be >= 0 (0: every training example)");
     const std::string resize = c.get_string("data.resize", "");
@@ -137,12 +145,17 @@ torch::Tensor training_labels(const Run& run) {
   return run.train_rows.defined() ? y.index_select(0, run.train_rows) : y;
 }
 
-Run open_run(const std::string& dir, const std::string& which) {
+Run open_run(const std::string& dir, const std::string& which, const std::string& classes) {
   if (which != "best" && which != "last")
     throw Error("the checkpoint to open must be 'best' or 'last', got '" + which + "'");
   if (!file_exists(run_config_path(dir)))
     throw Error("'" + dir + "' is not a genzoo run folder (no config.toml)");
-  Run run = build_run(Config::from_file(run_config_path(dir)), dir);
+  Config config = Config::from_file(run_config_path(dir));
+  if (!classes.empty()) {
+    config.set("data.class", int64_t{-1});
+    config.set("data.classes", classes);
+  }
+  Run run = build_run(std::move(config), dir);
   std::string ckpt = checkpoint_path(dir);
   if (!file_exists(ckpt) && file_exists(previous_checkpoint_path(dir))) ckpt = previous_checkpoint_path(dir);
   if (which == "best" && file_exists(best_checkpoint_path(dir))) ckpt = best_checkpoint_path(dir);

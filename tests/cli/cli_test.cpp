@@ -961,6 +961,35 @@ TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies
   EXPECT_GE(acc, 0.0);
   EXPECT_LE(acc, 1.0);
   expect_error("train cigebm --data " + data + " --out " + (dir / "cebm_bad") + " --steps 1" + tiny, {"labels"});
+  // Continual learning's pieces: a run on class 0 alone (data.classes),
+  // scored on classes 0 and 1 (eval --classes), choosing between them.
+  const std::string first = dir / "task0";
+  r = run_cli("train cigebm --data " + labelled + " --out " + first + " --steps 2 --set data.classes=0" + tiny);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string second = dir / "task1";
+  r = run_cli("train cigebm --data " + labelled + " --out " + second + " --steps 2 --set data.classes=1" +
+              " --set train.init_from=" + first + tiny);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto own = nlohmann::json::parse(run_cli("eval " + second + " --metrics accuracy --json --threads 1").out);
+  auto seen = run_cli("eval " + second + " --metrics accuracy --classes 0,1 --json --threads 1");
+  ASSERT_EQ(seen.status, 0) << seen.err;
+  auto both = nlohmann::json::parse(seen.out);
+  EXPECT_EQ(both["accuracy_classes"], nlohmann::json::array({0, 1}));
+  EXPECT_EQ(both["accuracy_rows"].get<int64_t>(), 2 * own["accuracy_rows"].get<int64_t>());  // 50 of each class
+  expect_error("eval " + second + " --metrics accuracy --classes 0,9", {"data.classes", "0..1"});
+  // Robustness: accuracy under PGD at growing radii, only when asked for.
+  auto rob = run_cli("eval " + c + " --metrics robust_accuracy --json --threads 1");
+  ASSERT_EQ(rob.status, 0) << rob.err;
+  auto table = nlohmann::json::parse(rob.out)["robust_accuracy"];
+  ASSERT_EQ(table.size(), 7u);
+  EXPECT_EQ(table[0]["epsilon"].get<double>(), 0.0);
+  EXPECT_EQ(table[0]["accuracy"].get<double>(), acc);  // the clean accuracy, on the same rows
+  EXPECT_LE(table[6]["accuracy"].get<double>(), table[0]["accuracy"].get<double>());
+  auto all = nlohmann::json::parse(run_cli("eval " + second + " --json --threads 1").out);  // never asked for it
+  EXPECT_FALSE(all.contains("robust_accuracy"));
+  EXPECT_TRUE(all.contains("accuracy"));
+  expect_error("train cigebm --data " + labelled + " --out " + (dir / "bad_classes") + " --steps 1 --set data.classes=0,x" + tiny,
+               {"data.classes", "0,x"});
 }
 
 }  // namespace

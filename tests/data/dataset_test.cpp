@@ -435,7 +435,7 @@ Dataset labelled_images() {
 
 TEST(SelectData, OneClassTheFirstRowsAndAResize) {
   DataSelection s;
-  s.label = 2;
+  s.labels = {2};
   s.limit = 3;
   auto d = select_data(labelled_images(), s);
   ASSERT_EQ(d.train.size(), 3);  // rows 2, 5, 8 of the four of class 2
@@ -460,12 +460,12 @@ TEST(SelectData, OneClassTheFirstRowsAndAResize) {
 
 TEST(SelectData, BadSelectionsNameTheirKey) {
   DataSelection s;
-  s.label = 3;
+  s.labels = {3};
   EXPECT_THROW(select_data(labelled_images(), s), Error);
   Dataset unlabelled = labelled_images();
   unlabelled.num_classes = 0;
   unlabelled.train.y = torch::Tensor();
-  s.label = 0;
+  s.labels = {0};
   try {
     select_data(unlabelled, s);
     ADD_FAILURE();
@@ -476,6 +476,42 @@ TEST(SelectData, BadSelectionsNameTheirKey) {
   DataSelection limit;
   limit.limit = 10;
   EXPECT_THROW(select_data(points, limit), Error);
+}
+
+}  // namespace
+}  // namespace genzoo
+
+namespace genzoo {
+namespace {
+
+TEST(SelectData, SeveralClassesKeepTheirRowsInOrder) {
+  DataSelection s;
+  s.labels = {2, 0};
+  auto d = select_data(labelled_images(), s);
+  ASSERT_EQ(d.train.size(), 8);  // rows 0, 2, 3, 5, 6, 8, 9, 11
+  EXPECT_TRUE(torch::equal(d.train.y, torch::tensor({0, 2, 0, 2, 0, 2, 0, 2}, torch::kLong)));
+  EXPECT_EQ(d.train.x[1][0][0][0].item<int64_t>(), 2 * 16);
+  EXPECT_TRUE(torch::equal(d.test.y, torch::tensor({0, 2, 0, 2}, torch::kLong)));
+  s.labels = {1, 5};
+  EXPECT_THROW(select_data(labelled_images(), s), Error);  // class 5 of 3
+}
+
+TEST(ClassLists, ParseAndSplitIntoClassIncrementalTasks) {
+  EXPECT_EQ(parse_class_list("0,1,5", "x"), (std::vector<int64_t>{0, 1, 5}));
+  EXPECT_EQ(parse_class_list("7", "x"), (std::vector<int64_t>{7}));
+  for (const char* bad : {"", "1,", ",1", "1,,2", "a", "-1", "1,1", "1 ,2"})
+    EXPECT_THROW(parse_class_list(bad, "data.classes"), Error) << bad;
+  // Split MNIST: five tasks of two consecutive classes.
+  const auto split = class_incremental_tasks(10, 5);
+  ASSERT_EQ(split.size(), 5u);
+  for (int64_t t = 0; t < 5; ++t) EXPECT_EQ(split[t], (std::vector<int64_t>{2 * t, 2 * t + 1})) << t;
+  // Uneven: the first tasks take the extra classes, every class once.
+  const auto uneven = class_incremental_tasks(7, 3);
+  EXPECT_EQ(uneven[0], (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(uneven[1], (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(uneven[2], (std::vector<int64_t>{5, 6}));
+  EXPECT_THROW(class_incremental_tasks(10, 0), Error);
+  EXPECT_THROW(class_incremental_tasks(3, 4), Error);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ constexpr double kDrawMemoryBudget = 4e9;  // bytes of float samples held at onc
 constexpr int64_t kMinImages = 100;        // as --samples: fewer make FID and PR meaningless
 
 struct EvalArgs {
-  std::string run, metrics, split = "test", ood, checkpoint = "best", images, data, binarize = "none";
+  std::string run, metrics, split = "test", ood, checkpoint = "best", images, data, binarize = "none", classes;
   int64_t samples = 10000, seed = 0;
   bool json = false;
   int threads = 0;
@@ -69,6 +69,7 @@ EvalContext run_context(const EvalArgs& a, Run& run) {
   ctx.model_name = run.info->name;
   ctx.dequantized = run.config.get_bool("data.dequantize", false);
   ctx.ood = a.ood;
+  if (!a.classes.empty()) ctx.classes = parse_class_list(a.classes, "--classes");
   ctx.figure_dir = a.run;
   ctx.to_view = run.data.to_display;
   if (!ctx.to_view) ctx.to_view = [](const torch::Tensor& x) { return x; };
@@ -154,7 +155,7 @@ void draw(EvalContext& ctx, int64_t n, nlohmann::json& out) {
 }
 
 void eval_run(const EvalArgs& a) {
-  Run run = open_run(a.run, a.checkpoint);
+  Run run = open_run(a.run, a.checkpoint, a.classes);
   std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
   EvalContext ctx = run_context(a, run);
   auto entries = select_metrics(ctx, a.metrics);
@@ -234,7 +235,11 @@ void add_eval_command(CLI::App& app) {
       "eval", "Evaluate a trained run (writes RUN/eval.json), or with --images, images made by any program");
   cmd->add_option("RUN", args->run, "Run folder");
   cmd->add_option("--metrics", args->metrics,
-                  "Comma-separated: " + join(metric_names(), ",") + " (default: all the model and data allow)");
+                  "Comma-separated: " + join(metric_names(), ",") + " (default: all the model and data allow, but robust_accuracy, which runs when named)");
+  args->run_only.push_back(cmd->add_option(
+      "--classes", args->classes,
+      "Score the examples of these classes (e.g. 0,1,2,3), whatever the run trained on; classifiers choose among "
+      "them (continual learning: accuracy on every class seen so far)"));
   args->run_only.push_back(cmd->add_option("--ood", args->ood,
                                            "Out-of-distribution data for auroc: a dataset of the run's image shape, "
                                            "'flipped' (the run's test images upside down) or 'noise' (uniform noise)"));

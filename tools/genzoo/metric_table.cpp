@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 #include "genzoo/core/error.h"
@@ -11,6 +12,7 @@
 #include "genzoo/core/timer.h"
 #include "genzoo/data/toy2d.h"
 #include "genzoo/eval/auroc.h"
+#include "genzoo/eval/robustness.h"
 #include "genzoo/eval/likelihood.h"
 #include "genzoo/eval/modes.h"
 #include "genzoo/eval/ms_ssim.h"
@@ -350,17 +352,55 @@ MetricEntry accuracy_entry() {
             torch::NoGradGuard no_grad;
             ctx.model->eval();
             const int64_t n = ctx.scored.size(0);
+            if (n == 0) throw Error("accuracy: no example of the scored classes in the " + ctx.split + " split");
             auto correct = torch::zeros({n}, torch::kFloat64);
             for (int64_t i = 0; i < n; i += 1000) {
               const int64_t end = std::min(i + 1000, n);
-              auto pred = logits(ctx.scored.slice(0, i, end)).argmax(1);
+              auto l = logits(ctx.scored.slice(0, i, end));
+              if (!ctx.classes.empty()) {  // choose among the scored classes only
+                auto candidate = torch::zeros({l.size(1)}, torch::kBool);
+                for (int64_t c : ctx.classes)
+                  if (c < l.size(1)) candidate[c] = true;
+                l = l.masked_fill(~candidate, -std::numeric_limits<float>::infinity());
+              }
+              auto pred = l.argmax(1);
               correct.slice(0, i, end).copy_((pred == ctx.scored_labels.slice(0, i, end)).to(torch::kFloat64));
             }
             out["accuracy"] = correct.mean().item<double>();
             out["accuracy_stderr"] = n > 1 ? correct.std().item<double>() / std::sqrt(static_cast<double>(n)) : 0.0;
             out["accuracy_rows"] = n;
+            if (!ctx.classes.empty()) out["accuracy_classes"] = ctx.classes;
             if (auto s = as<SemiSupervised>(ctx.model)) out["labelled_examples"] = s->labelled_images().size(0);
           }};
+}
+
+// Accuracy under an L∞ PGD attack (eval/robustness.h) at several radii, on
+// the first kRobustRows scored rows, kRobustSteps gradient-sign steps each.
+MetricEntry robust_accuracy_entry() {
+  static constexpr int64_t kRobustRows = 500, kRobustSteps = 10;
+  return {"robust_accuracy",
+          [](const EvalContext& ctx) -> std::string {
+            if (!class_logits_of(ctx.model)) return "needs a classifying model (classifier, cigebm, ssgan)";
+            if (!ctx.scored_labels.defined()) return "needs the class labels of the scored split";
+            if (!ctx.images) return "needs images";
+            return "";
+          },
+          [](int64_t) { return int64_t{0}; },
+          [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
+            auto logits = class_logits_of(ctx.model);
+            ctx.model->eval();
+            const int64_t n = std::min<int64_t>(kRobustRows, ctx.scored.size(0));
+            if (n == 0) throw Error("robust_accuracy: the scored split is empty");
+            const std::vector<double> radii{0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3};
+            auto r = robust_accuracy(logits, ctx.scored.slice(0, 0, n), ctx.scored_labels.slice(0, 0, n), radii,
+                                     kRobustSteps);
+            nlohmann::json table = nlohmann::json::array();
+            for (const auto& e : r) table.push_back({{"epsilon", e.epsilon}, {"accuracy", e.accuracy}, {"stderr", e.stderr_}});
+            out["robust_accuracy"] = table;
+            out["robust_accuracy_rows"] = n;
+            out["robust_accuracy_attack"] = "L-inf PGD, " + std::to_string(kRobustSteps) + " steps of 2.5 eps / steps, in [0, 1]";
+          },
+          /*on_request=*/true};
 }
 
 // Do a class-conditional model's samples look like their class to an
@@ -451,6 +491,7 @@ std::vector<MetricEntry> build_table() {
           ms_ssim_entry(),
           texture_entry(),
           accuracy_entry(),
+          robust_accuracy_entry(),
           sample_accuracy_entry(),
           neighbours_entry(),
           speed_entry()};
@@ -489,6 +530,8 @@ std::vector<const MetricEntry*> select_metrics(const EvalContext& ctx, const std
   const std::string here =
       available_names.empty() ? "none is available here" : "available here: --metrics " + join(available_names, ",");
   if (wanted.empty()) {
+    available.erase(std::remove_if(available.begin(), available.end(), [](const MetricEntry* m) { return m->on_request; }),
+                    available.end());
     if (available.empty())
       throw Error("none of the metrics " + join(metric_names()) + " applies to " +
                   (ctx.model ? "model '" + ctx.model_name + "'" : "these images") + " on '" + ctx.dataset + "'");

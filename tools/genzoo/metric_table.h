@@ -35,6 +35,7 @@ struct EvalContext {
 
   torch::Tensor scored;  // the split scored, model space [N, ...] (nll, auroc); may be undefined
   torch::Tensor scored_labels;  // their class labels, int64 [N]; undefined when there are none
+  std::vector<int64_t> classes;  // eval --classes: the classes scored, and a classifier's candidates; empty = all
   std::function<torch::Tensor(const torch::Tensor&)> to_view;  // model space -> view
   torch::Tensor reference_view;  // the split scored, in the view [N, ...]
   /// The training rows in the view (nearest neighbours), computed on first
@@ -79,6 +80,8 @@ struct MetricEntry {
   /// rows of the shared draw; undefined when it needs none) and adds its
   /// keys to `out`.
   std::function<void(EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out)> compute;
+  /// Run only when named in --metrics (slow ones: robust_accuracy).
+  bool on_request = false;
 };
 
 /// Every metric, in the order they run and print.

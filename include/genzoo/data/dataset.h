@@ -66,7 +66,9 @@ Dataset load_dataset(const std::string& spec);
 ///                   (area) averaging when both sides shrink, else bilinear,
 ///                   rounded back to uint8
 struct DataSelection {
-  int64_t label = -1;
+  /// Keep the examples of these classes only, in both splits (config:
+  /// data.class for one, data.classes for a list); empty = every class.
+  std::vector<int64_t> labels;
   int64_t limit = 0;
   int64_t height = 0, width = 0;
 };
@@ -79,6 +81,16 @@ std::pair<int64_t, int64_t> parse_image_size(const std::string& text, const std:
 /// data, points, or a selection that leaves no training example:
 /// genzoo::Error naming the key.
 Dataset select_data(Dataset d, const DataSelection& s);
+
+/// "0,1,5" -> {0, 1, 5}: distinct whole numbers >= 0; else a genzoo::Error
+/// "<what> '<text>': ..." (data.classes, eval --classes).
+std::vector<int64_t> parse_class_list(const std::string& text, const std::string& what);
+
+/// The class-incremental split of `classes` classes into `tasks` tasks of
+/// consecutive classes, as equal as they divide ({0, 1}, {2, 3}, ... for
+/// 10 classes and 5 tasks: Split MNIST); a genzoo::Error unless
+/// 1 <= tasks <= classes.
+std::vector<std::vector<int64_t>> class_incremental_tasks(int64_t classes, int64_t tasks);
 
 /// Images made by any program, for `genzoo eval --images`: float
 /// [N, C, H, W] in [0, 1], every image of the source.

@@ -52,7 +52,10 @@ Run build_run(Config config, const std::string& dir);
 /// a checkpoint: `which` = "best" loads best.pt (the best validation score)
 /// when the run has one and the last checkpoint otherwise; "last" always
 /// loads the last. genzoo::Error when the folder is not a run.
-Run open_run(const std::string& dir, const std::string& which = "best");
+/// `classes` (non-empty, "0,1,2"): the run's data re-selected to these
+/// classes instead of its own data.class(es), to score a model on classes it
+/// was not trained on (continual learning: every class seen so far).
+Run open_run(const std::string& dir, const std::string& which = "best", const std::string& classes = "");
 
 /// The rows the run trained on (without those held out for validation) as
 /// evaluation sees them: model space, for dynamic binarization the fixed
