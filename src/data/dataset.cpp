@@ -368,7 +368,7 @@ Dataset select_data(Dataset d, const DataSelection& s) {
   if (!s.labels.empty()) {
     std::string named;
     for (int64_t l : s.labels) named += (named.empty() ? "" : ",") + std::to_string(l);
-    const std::string key = s.labels.size() == 1 ? "data.class = " + named : "data.classes = " + named;
+    const std::string key = "data.class(es) = " + named;
     if (d.num_classes == 0 || !d.train.y.defined()) throw Error(key + ": '" + d.name + "' has no class labels");
     for (int64_t l : s.labels)
       if (l < 0 || l >= d.num_classes)

@@ -976,7 +976,14 @@ TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies
   auto both = nlohmann::json::parse(seen.out);
   EXPECT_EQ(both["accuracy_classes"], nlohmann::json::array({0, 1}));
   EXPECT_EQ(both["accuracy_rows"].get<int64_t>(), 2 * own["accuracy_rows"].get<int64_t>());  // 50 of each class
-  expect_error("eval " + second + " --metrics accuracy --classes 0,9", {"data.classes", "0..1"});
+  expect_error("eval " + second + " --metrics accuracy --classes 0,9", {"0,9", "0..1"});
+  expect_error("eval " + second + " --metrics accuracy --classes 0,,1", {"--classes"});
+  expect_error("eval " + second + " --metrics accuracy --classes 0,1 --split validation", {"--classes", "--split"});
+  // eval.json keeps the two apart: a plain eval after a --classes one
+  // does not carry the class list over.
+  auto plain = nlohmann::json::parse(run_cli("eval " + second + " --metrics accuracy --json --threads 1").out);
+  EXPECT_FALSE(plain.contains("accuracy_classes")) << plain;
+  EXPECT_EQ(plain["accuracy_rows"], own["accuracy_rows"]);
   // Robustness: accuracy under PGD at growing radii, only when asked for.
   auto rob = run_cli("eval " + c + " --metrics robust_accuracy --json --threads 1");
   ASSERT_EQ(rob.status, 0) << rob.err;
@@ -990,6 +997,7 @@ TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies
   EXPECT_TRUE(all.contains("accuracy"));
   expect_error("train cigebm --data " + labelled + " --out " + (dir / "bad_classes") + " --steps 1 --set data.classes=0,x" + tiny,
                {"data.classes", "0,x"});
+  expect_error("inpaint " + c + " --image test:999", {"--image"});
 }
 
 }  // namespace

@@ -61,6 +61,7 @@ EvalContext run_context(const EvalArgs& a, Run& run) {
   EvalContext ctx;
   ctx.dataset = run.dataset.name;
   ctx.images = run.dataset.kind == DataKind::Images;
+  ctx.unit_range = run.spec.format == PixelFormat::Unit;
   ctx.dims = run.spec.dims();
   ctx.split = a.split;
   ctx.seed = static_cast<uint64_t>(a.seed);
@@ -126,13 +127,15 @@ EvalContext run_context(const EvalArgs& a, Run& run) {
   return ctx;
 }
 
-// Earlier results are kept only when they describe this checkpoint and split.
+// Earlier results are kept only when they describe this checkpoint, split
+// and choice of classes (--classes).
 nlohmann::json previous_results(const EvalArgs& a, const Run& run) {
   if (!file_exists(a.run + "/eval.json")) return nlohmann::json::object();
   try {
     auto old = nlohmann::json::parse(read_file(a.run + "/eval.json"));
     if (old.is_object() && old.value("checkpoint_step", int64_t{-1}) == run.state.global_step &&
-        old.value("checkpoint", std::string()) == checkpoint_name(run) && old.value("split", std::string()) == a.split)
+        old.value("checkpoint", std::string()) == checkpoint_name(run) && old.value("split", std::string()) == a.split &&
+        old.value("classes", std::string()) == a.classes)
       return old;
   } catch (const nlohmann::json::exception&) {
     // a damaged file is rewritten whole
@@ -155,6 +158,12 @@ void draw(EvalContext& ctx, int64_t n, nlohmann::json& out) {
 }
 
 void eval_run(const EvalArgs& a) {
+  if (!a.classes.empty()) {
+    parse_class_list(a.classes, "--classes");  // a bad list is named as the flag, before the run opens
+    if (a.split != "test")
+      throw Error("--classes scores the test split (it re-selects the run's data, which would change the "
+                  "validation and training rows): drop --split " + a.split);
+  }
   Run run = open_run(a.run, a.checkpoint, a.classes);
   std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
   EvalContext ctx = run_context(a, run);
@@ -165,6 +174,7 @@ void eval_run(const EvalArgs& a) {
   j["split"] = a.split;
   j["checkpoint"] = checkpoint_name(run);
   j["checkpoint_step"] = run.state.global_step;
+  if (!a.classes.empty()) j["classes"] = a.classes;
   j["binarize"] = run.config.get_string("data.binarize", "none");
   draw(ctx, samples_needed(entries, a.samples), j);
   run_metrics(ctx, entries, j);

@@ -382,7 +382,7 @@ MetricEntry robust_accuracy_entry() {
           [](const EvalContext& ctx) -> std::string {
             if (!class_logits_of(ctx.model)) return "needs a classifying model (classifier, cigebm, ssgan)";
             if (!ctx.scored_labels.defined()) return "needs the class labels of the scored split";
-            if (!ctx.images) return "needs images";
+            if (!ctx.images || !ctx.unit_range) return "needs images with grey values in [0, 1] (the attack's range)";
             return "";
           },
           [](int64_t) { return int64_t{0}; },
@@ -391,9 +391,23 @@ MetricEntry robust_accuracy_entry() {
             ctx.model->eval();
             const int64_t n = std::min<int64_t>(kRobustRows, ctx.scored.size(0));
             if (n == 0) throw Error("robust_accuracy: the scored split is empty");
+            // Seeded random rows: some splits are stored class by class.
+            auto rows = torch::randperm(ctx.scored.size(0), derived_generator(ctx.seed, 0x726f62),
+                                        torch::TensorOptions(torch::kLong))
+                            .slice(0, 0, n);
+            LogitsFunction chosen = logits;
+            if (!ctx.classes.empty()) {  // choose among the scored classes, as accuracy does
+              chosen = [logits, classes = ctx.classes](const torch::Tensor& x) {
+                auto l = logits(x);
+                auto candidate = torch::zeros({l.size(1)}, torch::kBool);
+                for (int64_t c : classes)
+                  if (c < l.size(1)) candidate[c] = true;
+                return l.masked_fill(~candidate, -1e30);
+              };
+            }
             const std::vector<double> radii{0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3};
-            auto r = robust_accuracy(logits, ctx.scored.slice(0, 0, n), ctx.scored_labels.slice(0, 0, n), radii,
-                                     kRobustSteps);
+            auto r = robust_accuracy(chosen, ctx.scored.index_select(0, rows), ctx.scored_labels.index_select(0, rows),
+                                     radii, kRobustSteps);
             nlohmann::json table = nlohmann::json::array();
             for (const auto& e : r) table.push_back({{"epsilon", e.epsilon}, {"accuracy", e.accuracy}, {"stderr", e.stderr_}});
             out["robust_accuracy"] = table;

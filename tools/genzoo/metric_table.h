@@ -23,6 +23,7 @@ namespace genzoo::cli {
 struct EvalContext {
   std::string dataset;  // name: picks the feature network and the modes of toy data
   bool images = true;
+  bool unit_range = false;  // a run whose model sees grey values in [0, 1] (PixelFormat::Unit)
   int64_t dims = 0;           // values per example
   std::string split = "test";
   uint64_t seed = 0;          // of the generated samples and the seeded subsets

@@ -28,6 +28,7 @@ struct SampleArgs {
   int64_t n = 64, seed = 0, columns = 0;
   int threads = 0;
   std::vector<std::string> complete;  // PNG files or test:INDEX
+  std::string complete_flag = "--complete";  // the flag that gave them (inpaint: --image)
   std::string mask = "top-half";
   int64_t per_image = 8;
   int64_t per_class = 0;  // > 0: one row per class (class-conditional models)
@@ -72,7 +73,7 @@ void run_complete(const SampleArgs& a, Run& run) {
   if (!run.transform || !run.data.to_display) throw Error("--complete needs an image dataset");
   auto observed = completion_mask(run, a.mask);  // [1, C, H, W]
   std::vector<torch::Tensor> inputs;
-  for (const auto& spec : a.complete) inputs.push_back(run_image(run, spec, "--complete"));
+  for (const auto& spec : a.complete) inputs.push_back(run_image(run, spec, a.complete_flag));
   seed_everything(static_cast<uint64_t>(a.seed));
   torch::NoGradGuard no_grad;
   // Row per input: the observed part (missing pixels grey), K completions, the original.
@@ -215,6 +216,7 @@ void run_sample(const SampleArgs& a) {
 void add_inpaint_command(CLI::App& app) {
   auto args = std::make_shared<SampleArgs>();
   args->mask = "center";
+  args->complete_flag = "--image";
   auto* cmd = app.add_subcommand(
       "inpaint", "Fill the masked pixels of images with a model that completes (the same as sample --complete)");
   cmd->add_option("RUN", args->run, "Run folder of a model that completes images (igebm, nade, made, fvsbn, ...)")

@@ -149,7 +149,7 @@ torch::Tensor IgebmImpl::class_energy(const torch::Tensor& x, const torch::Tenso
     const size_t first = 1 + 3 * b;
     auto r = unit(condition(conv(first, h), first, labels));
     r = condition(conv(first + 1, r), first + 1, labels);
-    auto skip = conv(first + 2, h);
+    auto skip = condition(conv(first + 2, h), first + 2, labels);
     h = torch::avg_pool2d(unit(skip + r), 2, 2, 0, /*ceil_mode=*/true);
   }
   return linear(0, h.sum({2, 3})).squeeze(1);
@@ -192,7 +192,7 @@ torch::Tensor IgebmImpl::chain_starts(const torch::Tensor& labels, double reinit
 
 torch::Tensor IgebmImpl::sample_given(const torch::Tensor& labels_in) {
   TORCH_CHECK(labels_in.dim() == 1, "igebm: labels must be [n]");
-  if (options.classes() == 0) throw Error("igebm: this energy is unconditional (model.conditional = false): no classes");
+  if (options.classes() == 0) throw Error("igebm: this energy is unconditional: no classes (train a cigebm)");
   auto labels = labels_in.to(torch::kLong);
   if (labels.numel() > 0 && (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() >= options.classes()))
     throw Error("igebm: labels must be in 0.." + std::to_string(options.classes() - 1));
@@ -211,7 +211,7 @@ torch::Tensor IgebmImpl::sample(int64_t n) {
 
 torch::Tensor IgebmImpl::class_logits(const torch::Tensor& x) {
   if (options.classes() == 0)
-    throw Error("igebm: an unconditional energy does not classify (train with model.conditional = true)");
+    throw Error("igebm: an unconditional energy does not classify (train a cigebm)");
   return -all_class_energies(x);
 }
 

@@ -17,7 +17,7 @@
 // on every layer but the last when model.spectral_norm (the default); the
 // objective runs one power iteration per training step.
 //
-// Class-conditional energies E(x, y) (model.conditional): every convolution's
+// Class-conditional energies E(x, y) (model cigebm): every convolution's
 // output is scaled and shifted per class, h·γ_y + β_y, γ starting at 1 and β
 // at 0 (the authors' per-class gain and bias). Then
 //   classification: argmin_y E(x, y) (class_logits = −E(x, ·));

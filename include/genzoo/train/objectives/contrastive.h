@@ -77,8 +77,8 @@ ObjectiveInfo contrastive_divergence_objective();
 /// step() returns "e_pos", "e_neg" (the mean energies), "e_gap"
 /// (E⁺ − E⁻: negative when data sit below the samples), "input_grad" (mean
 /// ‖∂E/∂x‖ along the chains, before clipping), "fresh" (the share of chains
-/// started from noise) and "loss". With train.diverge_above, energies
-/// beyond the bound roll the run back (train.rollbacks).
+/// started from noise) and "loss". With train.diverge_above, any of them
+/// beyond the bound (the loss holds α E²) rolls the run back (train.rollbacks).
 ///
 /// evaluate() returns "score_fit": how well −∂E/∂x̃ at a noisy held-out
 /// image x̃ = x + τε (τ = objective.score_noise, on [0, 1]) points back to
