@@ -950,6 +950,15 @@ TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies
   const std::string c = dir / "cebm";
   r = run_cli("train cigebm --data " + labelled + " --out " + c + " --steps 4 --set model.arch=resnet" + tiny);
   ASSERT_EQ(r.status, 0) << r.err;
+  // Resumed halfway, the conditional run (its buffer in class partitions)
+  // ends where the uninterrupted one does.
+  const std::string c2 = dir / "cebm2";
+  ASSERT_EQ(run_cli("train cigebm --data " + labelled + " --out " + c2 + " --steps 2 --set model.arch=resnet" + tiny).status, 0);
+  r = run_cli("train --resume --out " + c2 + " --steps 4 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(run_cli("sample " + c + " --checkpoint last -n 8 --seed 5 --out " + (dir / "ca.idx")).status, 0);
+  ASSERT_EQ(run_cli("sample " + c2 + " --checkpoint last -n 8 --seed 5 --out " + (dir / "cb.idx")).status, 0);
+  EXPECT_TRUE(torch::equal(read_idx(dir / "ca.idx"), read_idx(dir / "cb.idx")));
   r = run_cli("sample " + c + " --per-class 3 --out " + (dir / "rows.png") + " --threads 1");
   ASSERT_EQ(r.status, 0) << r.err;
   auto rows = read_image(dir / "rows.png");  // 2 rows of 3 8x8 images, 2-pixel gaps
