@@ -22,6 +22,12 @@ void ReplayBufferImpl::reset() {
   next = register_buffer("next", torch::zeros({partitions_}, torch::kLong));
 }
 
+torch::Tensor ReplayBufferImpl::slots() const {
+  std::vector<int64_t> flat{partitions_ * per_partition_};
+  flat.insert(flat.end(), sample_shape_.begin(), sample_shape_.end());
+  return store.view(flat);
+}
+
 namespace {
 void check_partitions(const torch::Tensor& part, int64_t partitions, const char* who) {
   TORCH_CHECK(part.dim() == 1, "replay buffer ", who, ": partitions must be [B]");
@@ -44,9 +50,7 @@ ReplayStarts ReplayBufferImpl::draw(const torch::Tensor& part_in, double reinit)
   auto fresh = (torch::rand({b}) < reinit) | (held == 0);      // [B]
   auto slot = (torch::rand({b}, torch::kFloat64) * held.to(torch::kFloat64)).floor().to(torch::kLong);
   slot = torch::minimum(slot, (held - 1).clamp_min(0));
-  std::vector<int64_t> flat{partitions_ * per_partition_};
-  flat.insert(flat.end(), sample_shape_.begin(), sample_shape_.end());
-  auto kept = store.view(flat).index_select(0, part * per_partition_ + slot).to(torch::kFloat32) / 255.0;
+  auto kept = slots().index_select(0, part * per_partition_ + slot).to(torch::kFloat32) / 255.0;
   std::vector<int64_t> row(shape.size(), 1);
   row[0] = b;
   return {torch::where(fresh.view(row), noise, kept), fresh};
@@ -71,14 +75,12 @@ void ReplayBufferImpl::push(const torch::Tensor& x, const torch::Tensor& part_in
     fill[k] = std::min(fill[k] + 1, per_partition_);
   }
   if (slot_row.empty()) return;
-  std::vector<int64_t> slots, rows;
+  std::vector<int64_t> written, rows;
   for (const auto& sr : slot_row) {
-    slots.push_back(sr.first);
+    written.push_back(sr.first);
     rows.push_back(sr.second);
   }
-  std::vector<int64_t> flat{partitions_ * per_partition_};
-  flat.insert(flat.end(), sample_shape_.begin(), sample_shape_.end());
-  store.view(flat).index_copy_(0, torch::tensor(slots, torch::kLong), q.index_select(0, torch::tensor(rows, torch::kLong)));
+  slots().index_copy_(0, torch::tensor(written, torch::kLong), q.index_select(0, torch::tensor(rows, torch::kLong)));
 }
 
 int64_t ReplayBufferImpl::size() const { return filled.sum().item<int64_t>(); }

@@ -907,13 +907,25 @@ TEST_F(Cli, DataSelectionKeysPickAClassTheFirstRowsAndASize) {
 namespace genzoo {
 namespace {
 
+// Small IGEBM settings for the fixture's 8 x 8 squares.
+const std::string kTinyEbm =
+    " --set train.batch_size=10 --set model.filters=4 --set objective.langevin_steps=3 --set model.sample_steps=2"
+    " --set objective.buffer_size=40 --set train.log_every=1 --set train.sample_count=4 --threads 1";
+
+// The fixture's images with two classes (the square's row: 0-1 or 2-3),
+// written as DIR/labels2.idx: the --data spec of the labelled images.
+std::string two_class_data(const testing::TempDir& dir, const std::string& data) {
+  auto labels = torch::zeros({100}, torch::kUInt8);
+  for (int64_t i = 0; i < 100; ++i) labels[i] = (i % 4) < 2 ? 0 : 1;
+  write_idx(dir / "labels2.idx", labels);
+  return data + "," + (dir / "labels2.idx");
+}
+
 // igebm and cigebm train from the replay buffer, log their energies,
 // resume exactly (the buffer travels in the checkpoint), and the
 // conditional one samples per class and classifies.
 TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies) {
-  const std::string tiny =
-      " --set train.batch_size=10 --set model.filters=4 --set objective.langevin_steps=3 --set model.sample_steps=2"
-      " --set objective.buffer_size=40 --set train.log_every=1 --set train.sample_count=4 --threads 1";
+  const std::string& tiny = kTinyEbm;
   const std::string a = dir / "ebm_a", b = dir / "ebm_b";
   auto r = run_cli("train igebm --data " + data + " --out " + a + " --steps 6 --set data.dequantize=true" + tiny);
   ASSERT_EQ(r.status, 0) << r.err;
@@ -943,10 +955,7 @@ TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies
                {"objective.reinit"});
   // The conditional energy: two classes (the square's row), per-class rows,
   // argmin_y E(x, y) as the classifier.
-  auto labels = torch::zeros({100}, torch::kUInt8);
-  for (int64_t i = 0; i < 100; ++i) labels[i] = (i % 4) < 2 ? 0 : 1;
-  write_idx(dir / "labels2.idx", labels);
-  const std::string labelled = data + "," + (dir / "labels2.idx");
+  const std::string labelled = two_class_data(dir, data);
   const std::string c = dir / "cebm";
   r = run_cli("train cigebm --data " + labelled + " --out " + c + " --steps 4 --set model.arch=resnet" + tiny);
   ASSERT_EQ(r.status, 0) << r.err;
@@ -1007,6 +1016,9 @@ TEST_F(Cli, IgebmTrainsFromItsBufferResumesExactlyAndTheConditionalOneClassifies
   expect_error("train cigebm --data " + labelled + " --out " + (dir / "bad_classes") + " --steps 1 --set data.classes=0,x" + tiny,
                {"data.classes", "0,x"});
   expect_error("inpaint " + c + " --image test:999", {"--image"});
+  expect_error("train cigebm --data " + labelled + " --out " + (dir / "bad_both") + " --steps 1 --set data.class=0"
+               " --set data.classes=0,1" + tiny,
+               {"data.class", "data.classes", "not both"});
 }
 
 }  // namespace
@@ -1019,16 +1031,11 @@ namespace {
 // the observed pixels held, denoising, and the energy as an OOD score
 // against flipped images and noise.
 TEST_F(Cli, IgebmComposesInpaintsDenoisesAndScoresOutOfDistribution) {
-  const std::string tiny =
-      " --set train.batch_size=10 --set model.filters=4 --set objective.langevin_steps=3 --set model.sample_steps=3"
-      " --set objective.buffer_size=40 --set train.sample_count=4 --threads 1";
+  const std::string tiny = kTinyEbm + " --set model.sample_steps=3";
   const std::string run = dir / "ebm";
   ASSERT_EQ(run_cli("train igebm --data " + data + " --out " + run + " --steps 3" + tiny).status, 0);
-  auto labels = torch::zeros({100}, torch::kUInt8);
-  for (int64_t i = 0; i < 100; ++i) labels[i] = (i % 4) < 2 ? 0 : 1;
-  write_idx(dir / "labels2.idx", labels);
   const std::string crun = dir / "cebm";
-  ASSERT_EQ(run_cli("train cigebm --data " + data + "," + (dir / "labels2.idx") + " --out " + crun + " --steps 3" + tiny).status, 0);
+  ASSERT_EQ(run_cli("train cigebm --data " + two_class_data(dir, data) + " --out " + crun + " --steps 3" + tiny).status, 0);
   // compose: an unconditional and a class energy, weighted.
   auto r = run_cli("compose " + run + " " + crun + ":1 --weights 1,0.5 -n 6 --out " + (dir / "compose.png") + " --threads 1");
   ASSERT_EQ(r.status, 0) << r.err;

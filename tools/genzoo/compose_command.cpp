@@ -7,6 +7,7 @@
 // the sampler's settings default to the first IGEBM run's.
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -37,7 +38,7 @@ struct ComposeArgs {
 struct Term {
   std::string spec, dir;
   int64_t label = -1;  // >= 0: the class-conditional energy of this class
-  Run run;
+  std::shared_ptr<Run> run;  // shared by the terms of one run folder (RUN:3 RUN:7)
 };
 
 // "DIR:CLASS" -> (DIR, CLASS) when the part after the last ':' is a whole
@@ -62,31 +63,34 @@ void run_compose(const ComposeArgs& a) {
   if (!a.out.empty() && (a.out.size() < 4 || a.out.substr(a.out.size() - 4) != ".png"))
     throw Error("--out '" + a.out + "': compose writes a .png grid");
   std::vector<Term> terms;
+  std::map<std::string, std::shared_ptr<Run>> opened;  // each folder loaded once
   for (const auto& spec : a.terms) {
     Term t;
     t.spec = spec;
     std::tie(t.dir, t.label) = split_term(spec);
-    t.run = open_run(t.dir, a.checkpoint);
+    auto& run = opened[t.dir];
+    if (!run) run = std::make_shared<Run>(open_run(t.dir, a.checkpoint));
+    t.run = run;
     terms.push_back(std::move(t));
   }
-  const auto& first = terms.front().run;
+  const Run& first = *terms.front().run;
   std::vector<EnergyFunction> energies;
   IgebmImpl* sampler_source = nullptr;
   for (auto& t : terms) {
-    const auto& s = t.run.spec;
-    if (!t.run.data.to_display || s.format != PixelFormat::Unit)
-      throw Error("'" + t.spec + "': compose samples images in [0, 1], and model '" + t.run.info->name + "' models " +
+    const auto& s = t.run->spec;
+    if (!t.run->data.to_display || s.format != PixelFormat::Unit)
+      throw Error("'" + t.spec + "': compose samples images in [0, 1], and model '" + t.run->info->name + "' models " +
                   std::string(pixel_format_names().name(s.format)) + " data");
     if (s.channels != first.spec.channels || s.height != first.spec.height || s.width != first.spec.width)
       throw Error("'" + t.spec + "' models " + std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" +
                   std::to_string(s.width) + " images, '" + terms.front().spec + "' " +
                   std::to_string(first.spec.channels) + "x" + std::to_string(first.spec.height) + "x" +
                   std::to_string(first.spec.width) + ": the energies must share one image space");
-    auto* core = igebm_core(t.run.model);
+    auto* core = igebm_core(t.run->model);
     if (core && !sampler_source) sampler_source = core;
     if (t.label >= 0) {
       if (!core || core->options.classes() == 0)
-        throw Error("'" + t.spec + "': model '" + t.run.info->name +
+        throw Error("'" + t.spec + "': model '" + t.run->info->name +
                     "' has no class-conditional energy (a cigebm run has; drop ':" + std::to_string(t.label) + "')");
       if (t.label >= core->options.classes())
         throw Error("'" + t.spec + "': the run's classes are 0.." + std::to_string(core->options.classes() - 1));
@@ -95,8 +99,8 @@ void run_compose(const ComposeArgs& a) {
         return core->class_energy(x, torch::full({x.size(0)}, label, torch::kLong));
       });
     } else {
-      auto energy = as<Energy>(t.run.model);
-      if (!energy) throw Error("'" + t.spec + "': model '" + t.run.info->name + "' has no energy to compose");
+      auto energy = as<Energy>(t.run->model);
+      if (!energy) throw Error("'" + t.spec + "': model '" + t.run->info->name + "' has no energy to compose");
       energies.push_back([energy](const torch::Tensor& x) { return energy->energy(x); });
     }
   }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <sstream>
 
 #include "genzoo/core/error.h"
@@ -339,16 +338,31 @@ std::function<torch::Tensor(const torch::Tensor&)> class_logits_of(const ModuleP
   return nullptr;
 }
 
+// The classifier's logits restricted to eval --classes: the other classes'
+// logits sink to -1e30, so argmax (and an attack's cross-entropy) choose
+// among the scored classes only; unchanged when no classes are given.
+std::function<torch::Tensor(const torch::Tensor&)> scored_class_logits(const EvalContext& ctx) {
+  auto logits = class_logits_of(ctx.model);
+  if (ctx.classes.empty()) return logits;
+  return [logits, classes = ctx.classes](const torch::Tensor& x) {
+    auto l = logits(x);
+    auto candidate = torch::zeros({l.size(1)}, torch::kBool);
+    for (int64_t c : classes)
+      if (c < l.size(1)) candidate[c] = true;
+    return l.masked_fill(~candidate, -1e30);
+  };
+}
+
 MetricEntry accuracy_entry() {
   return {"accuracy",
           [](const EvalContext& ctx) -> std::string {
-            if (!class_logits_of(ctx.model)) return "needs a classifying model (classifier, ssgan)";
+            if (!class_logits_of(ctx.model)) return "needs a classifying model (classifier, cigebm, ssgan)";
             if (!ctx.scored_labels.defined()) return "needs the class labels of the scored split";
             return "";
           },
           [](int64_t) { return int64_t{0}; },
           [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
-            auto logits = class_logits_of(ctx.model);
+            auto logits = scored_class_logits(ctx);
             torch::NoGradGuard no_grad;
             ctx.model->eval();
             const int64_t n = ctx.scored.size(0);
@@ -356,14 +370,7 @@ MetricEntry accuracy_entry() {
             auto correct = torch::zeros({n}, torch::kFloat64);
             for (int64_t i = 0; i < n; i += 1000) {
               const int64_t end = std::min(i + 1000, n);
-              auto l = logits(ctx.scored.slice(0, i, end));
-              if (!ctx.classes.empty()) {  // choose among the scored classes only
-                auto candidate = torch::zeros({l.size(1)}, torch::kBool);
-                for (int64_t c : ctx.classes)
-                  if (c < l.size(1)) candidate[c] = true;
-                l = l.masked_fill(~candidate, -std::numeric_limits<float>::infinity());
-              }
-              auto pred = l.argmax(1);
+              auto pred = logits(ctx.scored.slice(0, i, end)).argmax(1);
               correct.slice(0, i, end).copy_((pred == ctx.scored_labels.slice(0, i, end)).to(torch::kFloat64));
             }
             out["accuracy"] = correct.mean().item<double>();
@@ -375,7 +382,8 @@ MetricEntry accuracy_entry() {
 }
 
 // Accuracy under an L∞ PGD attack (eval/robustness.h) at several radii, on
-// the first kRobustRows scored rows, kRobustSteps gradient-sign steps each.
+// kRobustRows seeded random scored rows, kRobustSteps gradient-sign steps
+// each, choosing among --classes as accuracy does.
 MetricEntry robust_accuracy_entry() {
   static constexpr int64_t kRobustRows = 500, kRobustSteps = 10;
   return {"robust_accuracy",
@@ -387,7 +395,7 @@ MetricEntry robust_accuracy_entry() {
           },
           [](int64_t) { return int64_t{0}; },
           [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
-            auto logits = class_logits_of(ctx.model);
+            auto logits = scored_class_logits(ctx);
             ctx.model->eval();
             const int64_t n = std::min<int64_t>(kRobustRows, ctx.scored.size(0));
             if (n == 0) throw Error("robust_accuracy: the scored split is empty");
@@ -395,18 +403,8 @@ MetricEntry robust_accuracy_entry() {
             auto rows = torch::randperm(ctx.scored.size(0), derived_generator(ctx.seed, 0x726f62),
                                         torch::TensorOptions(torch::kLong))
                             .slice(0, 0, n);
-            LogitsFunction chosen = logits;
-            if (!ctx.classes.empty()) {  // choose among the scored classes, as accuracy does
-              chosen = [logits, classes = ctx.classes](const torch::Tensor& x) {
-                auto l = logits(x);
-                auto candidate = torch::zeros({l.size(1)}, torch::kBool);
-                for (int64_t c : classes)
-                  if (c < l.size(1)) candidate[c] = true;
-                return l.masked_fill(~candidate, -1e30);
-              };
-            }
             const std::vector<double> radii{0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3};
-            auto r = robust_accuracy(chosen, ctx.scored.index_select(0, rows), ctx.scored_labels.index_select(0, rows),
+            auto r = robust_accuracy(logits, ctx.scored.index_select(0, rows), ctx.scored_labels.index_select(0, rows),
                                      radii, kRobustSteps);
             nlohmann::json table = nlohmann::json::array();
             for (const auto& e : r) table.push_back({{"epsilon", e.epsilon}, {"accuracy", e.accuracy}, {"stderr", e.stderr_}});

@@ -48,6 +48,9 @@ struct ReplayBufferImpl : torch::nn::Cloneable<ReplayBufferImpl> {
   int64_t partitions() const { return partitions_; }
   /// The stored samples of partition p as floats in [0, 1], oldest slot first.
   torch::Tensor contents(int64_t p) const;
+  /// `store` seen as one row per slot, [partitions * per_partition, C, H, W]
+  /// (slot k of partition p is row p * per_partition + k); a view.
+  torch::Tensor slots() const;
 
   int64_t requested_capacity_, partitions_, per_partition_;
   std::vector<int64_t> sample_shape_;
