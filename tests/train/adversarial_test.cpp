@@ -294,11 +294,87 @@ TEST(AdversarialObjective, WganGpTrainsACriticWithAGradientPenalty) {
   EXPECT_THROW(AdversarialObjective(points_gan(bad), bad), Error);
 }
 
+TEST(AdversarialObjective, R1PenalisesTheDiscriminatorsGradientOnDataPerPack) {
+  Config c = small_config();
+  c.set("model.pack", int64_t{2});
+  c.set("objective.r1", 3.0);
+  torch::manual_seed(11);
+  auto model = points_gan(c);
+  auto gan = std::dynamic_pointer_cast<GanImpl>(model);
+  AdversarialObjective objective(model, c);
+  const auto x = torch::randn({8, 2});
+  // Before the step, by hand: the logistic loss on these data and on the
+  // fakes the step will draw (same seed), and |grad l|^2 per pack of 2 rows
+  // by central differences (l is piecewise linear in x: ReLU units).
+  double by_hand_loss = 0, by_hand_penalty = 0;
+  {
+    torch::NoGradGuard no_grad;
+    model->train();
+    torch::manual_seed(12);
+    auto fake = gan->generate(gan->noise(8), {});
+    by_hand_loss = discriminator_loss(gan->discriminate(x, {}).squeeze(1), gan->discriminate(fake, {}).squeeze(1))
+                       .item<double>();
+    const double h = 1e-3;
+    for (int64_t pack = 0; pack < 4; ++pack) {
+      double norm2 = 0;
+      for (int64_t row = 2 * pack; row < 2 * pack + 2; ++row)
+        for (int64_t j = 0; j < 2; ++j) {
+          auto up = x.clone(), down = x.clone();
+          up[row][j] += h;
+          down[row][j] -= h;
+          const double d = (gan->discriminate(up, {})[pack][0].item<double>() -
+                            gan->discriminate(down, {})[pack][0].item<double>()) /
+                           (2 * h);
+          norm2 += d * d;
+        }
+      by_hand_penalty += norm2 / 4;
+    }
+  }
+  torch::manual_seed(12);
+  FixedBatch batch(x);
+  Metrics m = objective.step(batch);
+  auto get = [&](const std::string& name) {
+    for (const auto& kv : m)
+      if (kv.first == name) return kv.second;
+    ADD_FAILURE() << "no " << name;
+    return std::nan("");
+  };
+  EXPECT_GT(by_hand_penalty, 0.0);
+  EXPECT_NEAR(get("r1_penalty"), by_hand_penalty, 1e-3 * by_hand_penalty);
+  EXPECT_NEAR(get("d_loss"), by_hand_loss + 0.5 * 3.0 * by_hand_penalty, 1e-3 * (1 + by_hand_penalty));
+  // Lazy: with r1_every = 3 and k = 2, D steps 0, 3, 6, ... of the run are
+  // penalised: steps 0 (D steps 0, 1), 1 (2, 3), 2 (4, 5), 3 (6, 7).
+  Config lazy = small_config();
+  lazy.set("objective.r1", 3.0);
+  lazy.set("objective.r1_every", int64_t{3});
+  lazy.set("objective.k", int64_t{2});
+  AdversarialObjective lazy_objective(points_gan(lazy), lazy);
+  std::vector<bool> penalised;
+  for (int64_t step = 0; step < 4; ++step) {
+    lazy_objective.begin_step(step);
+    FixedBatch b(x);
+    const Metrics ml = lazy_objective.step(b);
+    penalised.push_back(std::any_of(ml.begin(), ml.end(), [](const auto& kv) { return kv.first == "r1_penalty"; }));
+  }
+  EXPECT_EQ(penalised, (std::vector<bool>{true, true, false, true}));
+  // Off by default; refused beside WGAN-GP's own penalty and when negative.
+  Config plain = small_config();
+  AdversarialObjective off(points_gan(plain), plain);
+  FixedBatch again(x);
+  const Metrics m_off = off.step(again);
+  EXPECT_FALSE(std::any_of(m_off.begin(), m_off.end(), [](const auto& kv) { return kv.first == "r1_penalty"; }));
+  Config both = small_config();
+  both.set("objective.r1", 1.0);
+  both.set("objective.loss", std::string("wgan_gp"));
+  EXPECT_THROW(AdversarialObjective(points_gan(both), both), Error);
+}
+
 TEST(AdversarialObjective, RefusesBadSettingsWithAnErrorNamingTheKey) {
   const std::vector<std::pair<std::string, ConfigValue>> bad{
       {"objective.k", int64_t{0}},           {"objective.lr_decay", 0.5},       {"objective.lr_floor", -1.0},
       {"objective.health_every", int64_t{0}}, {"objective.d_wins_steps", int64_t{0}},
-      {"objective.collapse_ratio", 1.0},      {"objective.eval_rows", int64_t{1}}};
+      {"objective.collapse_ratio", 1.0},      {"objective.eval_rows", int64_t{1}},
+      {"objective.r1", -1.0},                 {"objective.r1_every", int64_t{0}}};
   for (const auto& [key, value] : bad) {
     Config c = small_config();
     c.set(key, value);

@@ -83,6 +83,13 @@ AdversarialObjective::AdversarialObjective(ModulePtr model, Config& c)
     if (!(gp_weight_ >= 0) || !std::isfinite(gp_weight_))
       throw Error("config key 'objective.gp_weight' must be a finite number >= 0");
   }
+  r1_ = c.get_double("objective.r1", r1_);
+  if (!(r1_ >= 0) || !std::isfinite(r1_)) throw Error("config key 'objective.r1' must be a finite number >= 0 (0 = off)");
+  if (r1_ > 0 && loss_ == GanLoss::WganGp)
+    throw Error("objective.r1 penalises the logistic discriminator's gradient on data; wgan_gp has its own penalty "
+                "(objective.gp_weight)");
+  r1_every_ = c.get_int("objective.r1_every", r1_every_);
+  if (r1_every_ < 1) throw Error("config key 'objective.r1_every' must be >= 1 (D steps between R1 penalties)");
   OptimizerSpec defaults;
   defaults.lr = 2e-4;
   defaults.beta1 = 0.5;
@@ -155,7 +162,8 @@ torch::Tensor AdversarialObjective::trimmed(const torch::Tensor& t) const {
   return n == t.size(0) ? t : t.slice(0, 0, n);
 }
 
-int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& sums, torch::Tensor& data_batch) {
+int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& sums, torch::Tensor& data_batch,
+                                                bool penalise) {
   auto x = batches.next();
   auto y = batches.labels();
   if (gan_->needs_labels() && !y.defined())
@@ -174,6 +182,7 @@ int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& 
     fake = gan_->generate(gan_->noise(m), y);  // [m, ...]; the D-step fakes share the data's labels
   }
   opt_d_->zero_grad();
+  if (penalise) x = x.detach().requires_grad_(true);
   auto real_logits = gan_->discriminate(x, y).squeeze(1);     // [m / pack]
   auto fake_logits = gan_->discriminate(fake, y).squeeze(1);  // [m / pack]
   torch::Tensor loss;
@@ -194,6 +203,12 @@ int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& 
     add(sums, "gradient_penalty", penalty.item<double>());
   } else {
     loss = discriminator_loss(real_logits, fake_logits);
+    if (penalise) {
+      auto grad = torch::autograd::grad({real_logits.sum()}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+      auto penalty = grad.reshape({m / gan_->pack(), -1}).pow(2).sum(1).mean();  // mean over logits of |grad|^2
+      loss = loss + 0.5 * r1_ * static_cast<double>(r1_every_) * penalty;
+      add(sums, "r1_penalty", penalty.item<double>());
+    }
   }
   loss.backward();
   add(sums, "d_loss", loss.item<double>());
@@ -225,10 +240,15 @@ Metrics AdversarialObjective::step(BatchSource& batches) {
   model_->train();
   Metrics sums;
   torch::Tensor x;
-  int64_t m = 0;
-  for (int64_t i = 0; i < k_; ++i) m = discriminator_step(batches, sums, x);
-  Metrics m_out;
-  for (const auto& [name, v] : sums) m_out.emplace_back(name, v / static_cast<double>(k_));
+  int64_t m = 0, penalised = 0;
+  for (int64_t i = 0; i < k_; ++i) {
+    const bool penalise = r1_ > 0 && (steps_done_ * k_ + i) % r1_every_ == 0;
+    penalised += penalise ? 1 : 0;
+    m = discriminator_step(batches, sums, x, penalise);
+  }
+  Metrics m_out;  // means over the D steps (the lazy R1 penalty: over those it was computed on)
+  for (const auto& [name, v] : sums)
+    m_out.emplace_back(name, v / static_cast<double>(name == "r1_penalty" ? penalised : k_));
   double d_loss = 0;
   for (const auto& kv : m_out)
     if (kv.first == "d_loss") d_loss = kv.second;

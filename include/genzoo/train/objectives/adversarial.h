@@ -11,6 +11,15 @@
 //               wgan_gp          Gulrajani et al. 2017: D is a critic,
 //                                d_loss = mean l(G(z)) - mean l(x) + gp_weight E[(|grad l(x~)| - 1)^2]
 //                                on x~ = e x + (1 - e) G(z), e ~ U(0, 1); g_loss = -mean l(G(z)).
+// objective.r1 = gamma > 0 (Mescheder, Geiger & Nowozin 2018, "Which training
+// methods for GANs actually converge?", eq. 9) adds to the minimax or
+// non-saturating d_loss the zero-centred penalty on the data
+//   (gamma / 2) mean_x |grad_x l(x)|^2,
+// one gradient per logit (per pack with PacGAN), logged as r1_penalty.
+// objective.r1_every = n (1) applies it lazily (Karras et al. 2020,
+// StyleGAN2, sec. 3.1): on every n-th D step only (D steps counted from the
+// run's start, so a resumed run penalises the same steps), weighted by n so
+// that its mean pull is unchanged.
 // With a PacGAN discriminator (model.pack = p) every logit judges p
 // examples, m is a multiple of p, and rows of an epoch's last partial batch
 // beyond a multiple of p are not used. A class-conditional model (cgan)
@@ -91,7 +100,7 @@ class AdversarialObjective : public Objective {
  private:
   /// One D update on the next batch; adds d_loss, d_real, d_fake (and for
   /// wgan_gp the critic's gap and penalty) to `sums`. Returns the batch size used.
-  int64_t discriminator_step(BatchSource& batches, Metrics& sums, torch::Tensor& data_batch);
+  int64_t discriminator_step(BatchSource& batches, Metrics& sums, torch::Tensor& data_batch, bool penalise);
   double generator_step(int64_t m, Metrics& out);
   /// The share of diversity left (see above) on the data batch x.
   double diversity(const torch::Tensor& x);
@@ -105,6 +114,8 @@ class AdversarialObjective : public Objective {
   GanLoss loss_ = GanLoss::NonSaturating;
   int64_t k_ = 1;
   double gp_weight_ = 10;
+  double r1_ = 0;  // R1's gamma; 0 = off
+  int64_t r1_every_ = 1;
   OptimizerSpec spec_g_, spec_d_;
   std::unique_ptr<torch::optim::Optimizer> opt_g_, opt_d_;
   std::vector<torch::Tensor> g_params_, d_params_;
