@@ -21,6 +21,14 @@ ModulePtr points_gan(Config& c, int64_t classes = 0) {
   return create_model(find_model(classes > 0 ? "cgan" : "gan").model, ctx);
 }
 
+// The value of one metric of a step; a failure when the step has none.
+double metric(const Metrics& m, const std::string& name) {
+  for (const auto& kv : m)
+    if (kv.first == name) return kv.second;
+  ADD_FAILURE() << "no " << name;
+  return std::nan("");
+}
+
 Config small_config() {
   Config c;
   c.set("model.g_hidden", int64_t{16});
@@ -269,12 +277,7 @@ TEST(AdversarialObjective, WganGpTrainsACriticWithAGradientPenalty) {
   AdversarialObjective objective(model, c);
   CountingBatches batches;
   Metrics m = objective.step(batches);
-  auto get = [&](const std::string& name) {
-    for (const auto& kv : m)
-      if (kv.first == name) return kv.second;
-    ADD_FAILURE() << "no " << name;
-    return std::nan("");
-  };
+  auto get = [&](const std::string& name) { return metric(m, name); };
   const double penalty = get("gradient_penalty"), gap = get("wasserstein");
   EXPECT_GT(penalty, 0.0);  // an untrained critic's gradient norm is not 1
   // The critic's loss: -(mean l(x) - mean l(G(z))) + 10 * penalty.
@@ -333,12 +336,7 @@ TEST(AdversarialObjective, R1PenalisesTheDiscriminatorsGradientOnDataPerPack) {
   torch::manual_seed(12);
   FixedBatch batch(x);
   Metrics m = objective.step(batch);
-  auto get = [&](const std::string& name) {
-    for (const auto& kv : m)
-      if (kv.first == name) return kv.second;
-    ADD_FAILURE() << "no " << name;
-    return std::nan("");
-  };
+  auto get = [&](const std::string& name) { return metric(m, name); };
   EXPECT_GT(by_hand_penalty, 0.0);
   EXPECT_NEAR(get("r1_penalty"), by_hand_penalty, 1e-3 * by_hand_penalty);
   EXPECT_NEAR(get("d_loss"), by_hand_loss + 0.5 * 3.0 * by_hand_penalty, 1e-3 * (1 + by_hand_penalty));
