@@ -99,7 +99,8 @@ class AdversarialObjective : public Objective {
 
  private:
   /// One D update on the next batch; adds d_loss, d_real, d_fake (and for
-  /// wgan_gp the critic's gap and penalty) to `sums`. Returns the batch size used.
+  /// wgan_gp the critic's gap and penalty; with `penalise`, the R1 penalty)
+  /// to `sums`. Returns the batch size used.
   int64_t discriminator_step(BatchSource& batches, Metrics& sums, torch::Tensor& data_batch, bool penalise);
   double generator_step(int64_t m, Metrics& out);
   /// The share of diversity left (see above) on the data batch x.
