@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <vector>
 
 namespace genzoo {
 
@@ -54,6 +55,34 @@ ReplayStarts ReplayBufferImpl::draw(const torch::Tensor& part_in, double reinit)
   std::vector<int64_t> row(shape.size(), 1);
   row[0] = b;
   return {torch::where(fresh.view(row), noise, kept), fresh};
+}
+
+torch::Tensor ReplayBufferImpl::mix_partitions(const torch::Tensor& part_in, double share) const {
+  TORCH_CHECK(share >= 0 && share <= 1, "replay buffer: the share drawn from other partitions must be in [0, 1]");
+  auto part = part_in.to(torch::kLong).clone();
+  check_partitions(part, partitions_, "mix_partitions");
+  const int64_t b = part.size(0);
+  if (b == 0 || share == 0) return part;
+  auto moved = torch::rand({b}) < share;                  // [B]
+  auto pick = torch::rand({b}, torch::kFloat64);           // [B]
+  std::vector<int64_t> nonempty;
+  auto fill = filled.accessor<int64_t, 1>();
+  for (int64_t k = 0; k < partitions_; ++k)
+    if (fill[k] > 0) nonempty.push_back(k);
+  auto p = part.accessor<int64_t, 1>();
+  auto m = moved.accessor<bool, 1>();
+  auto u = pick.accessor<double, 1>();
+  for (int64_t r = 0; r < b; ++r) {
+    if (!m[r]) continue;
+    std::vector<int64_t> others;
+    for (int64_t k : nonempty)
+      if (k != p[r]) others.push_back(k);
+    if (others.empty()) continue;
+    const auto i = std::min<int64_t>(static_cast<int64_t>(u[r] * static_cast<double>(others.size())),
+                                     static_cast<int64_t>(others.size()) - 1);
+    p[r] = others[static_cast<size_t>(i)];
+  }
+  return part;
 }
 
 void ReplayBufferImpl::push(const torch::Tensor& x, const torch::Tensor& part_in) {

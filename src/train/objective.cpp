@@ -48,7 +48,15 @@ ClassificationScores classification_scores(const std::function<torch::Tensor(con
   return {wrong / static_cast<double>(n), nll / static_cast<double>(n)};
 }
 
-void OneOptimizerObjective::begin_epoch(int64_t epoch) { set_learning_rate(*optimizer_, spec_.lr_at(epoch)); }
+void OneOptimizerObjective::begin_epoch(int64_t epoch) {
+  epoch_ = epoch;
+  set_learning_rate(*optimizer_, spec_.lr_at(epoch) * lr_multiplier_);
+}
+
+void OneOptimizerObjective::set_lr_multiplier(double multiplier) {
+  lr_multiplier_ = multiplier;
+  set_learning_rate(*optimizer_, spec_.lr_at(epoch_) * lr_multiplier_);
+}
 
 void save_optimizer(torch::serialize::OutputArchive& archive, const std::string& key,
                     const torch::optim::Optimizer& optimizer) {

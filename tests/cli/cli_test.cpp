@@ -574,7 +574,46 @@ TEST_F(Cli, ACganSamplesOneRowPerClass) {
   auto grid = read_image(run + "/samples/final.png");  // 4 rows of 2
   EXPECT_EQ(grid.size(1), 4 * 10 + 2);
   EXPECT_EQ(grid.size(2), 2 * 10 + 2);
+  // MS-SSIM of random pairs, pooled and within each class, beside the same
+  // for real pairs (8 x 8 images: one scale).
+  auto e = json_of(run_cli("eval " + run + " --metrics ms_ssim --samples 200 --json --threads 1"), "eval");
+  EXPECT_EQ(e["ms_ssim_scales"].get<int64_t>(), 1) << e;
+  for (const char* key : {"ms_ssim_samples", "ms_ssim_data"}) {
+    EXPECT_GE(e[key].get<double>(), 0.0) << key;
+    EXPECT_LE(e[key].get<double>(), 1.0) << key;
+  }
+  ASSERT_EQ(e["ms_ssim_per_class_samples"].size(), 4u) << e;
+  ASSERT_EQ(e["ms_ssim_per_class_data"].size(), 4u) << e;
+  for (int c = 0; c < 4; ++c) {
+    // Image i is of class i % 4, and every image of a class is the same
+    // picture. The test split is rows 9, 19, ..., of classes 1 and 3 only:
+    // their real pairs are identical; classes 0 and 2 have no test images
+    // to pair, and say so with null rather than a number.
+    if (c % 2 == 1)
+      EXPECT_NEAR(e["ms_ssim_per_class_data"][c].get<double>(), 1.0, 1e-9) << e;
+    else
+      EXPECT_TRUE(e["ms_ssim_per_class_data"][c].is_null()) << e;
+    EXPECT_GE(e["ms_ssim_per_class_samples"][c].get<double>(), 0.0) << e;
+    EXPECT_LE(e["ms_ssim_per_class_samples"][c].get<double>(), 1.0 + 1e-9) << e;
+  }
   expect_error("train cgan --data " + data + " --out " + (dir / "unlabelled"), {"class labels"});
+}
+
+TEST_F(Cli, AGanOnRingPointsIsJudgedByTheModeMetrics) {
+  std::string run = dir / "ring";
+  auto t = run_cli("train gan --data ring8 --out " + run + " --steps 40 --set model.g_hidden=16 --set model.d_hidden=16"
+                   " --set train.batch_size=64 --threads 1");
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_TRUE(file_exists(run + "/samples/final.png"));  // a scatter plot over the true modes
+  auto e = json_of(run_cli("eval " + run + " --metrics modes --json --threads 1"), "eval");
+  EXPECT_EQ(e["modes_samples"].get<int64_t>(), 2500) << e;
+  EXPECT_EQ(e["modes_total"].get<int64_t>(), 8) << e;
+  const auto modes = e["modes_captured"].get<int64_t>();
+  EXPECT_GE(modes, 0);
+  EXPECT_LE(modes, 8);
+  EXPECT_GE(e["high_quality_share"].get<double>(), 0.0);
+  EXPECT_LE(e["high_quality_share"].get<double>(), 1.0);
+  expect_error("eval " + run + " --metrics fid", {"fid"});
 }
 
 TEST_F(Cli, AVaeTrainsOnItsBoundAndReportsTheEstimateBesideTheElbo) {

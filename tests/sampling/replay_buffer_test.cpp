@@ -92,6 +92,40 @@ TEST(ReplayBuffer, ClassPartitionsServeOnlyTheirOwnClass) {
   EXPECT_ANY_THROW(buffer->push(torch::zeros({1, 1, 3, 2}), torch::tensor({0}, torch::kLong)));
 }
 
+TEST(ReplayBuffer, MixedPartitionsMoveAShareOfRowsToOtherNonEmptyClasses) {
+  torch::manual_seed(4);
+  ReplayBuffer buffer(40, kShape, 4);
+  // Partitions 0, 1 and 3 hold samples; 2 is empty.
+  for (int64_t k : {0, 1, 3}) buffer->push(torch::full({3, 1, 2, 2}, 0.1f * static_cast<float>(k + 1)), torch::full({3}, k, torch::kLong));
+  const int64_t n = 20000;
+  auto own = torch::zeros({n}, torch::kLong);  // every row is of class 0
+  EXPECT_TRUE(torch::equal(buffer->mix_partitions(own, 0.0), own));
+  // Share 1: every row moves, never to its own class nor to the empty one,
+  // and about equally often to 1 and 3.
+  auto all = buffer->mix_partitions(own, 1.0);
+  auto counts = torch::bincount(all, c10::nullopt, 4);
+  EXPECT_EQ(counts[0].item<int64_t>(), 0);
+  EXPECT_EQ(counts[2].item<int64_t>(), 0);
+  const double sd_half = std::sqrt(n * 0.25);
+  EXPECT_NEAR(counts[1].item<double>(), n / 2.0, 4 * sd_half);
+  // Share 0.3: the moved share within binomial tolerance.
+  const double p = 0.3;
+  const double moved = (buffer->mix_partitions(own, p) != 0).sum().item<double>();
+  EXPECT_NEAR(moved, n * p, 4 * std::sqrt(n * p * (1 - p)));
+  // A class whose partition is the only non-empty one keeps its own.
+  ReplayBuffer lone(20, kShape, 2);
+  lone->push(torch::full({2, 1, 2, 2}, 0.5f), torch::zeros({2}, torch::kLong));
+  auto zeros = torch::zeros({50}, torch::kLong);
+  EXPECT_TRUE(torch::equal(lone->mix_partitions(zeros, 1.0), zeros));
+  // The draw then takes the other class's samples.
+  auto starts = buffer->draw(all.slice(0, 0, 10), 0.0);
+  for (int64_t r = 0; r < 10; ++r) {
+    const float want = std::round(0.1f * static_cast<float>(all[r].item<int64_t>() + 1) * 255) / 255;
+    EXPECT_TRUE((starts.x[r] == want).all().item<bool>()) << r;
+  }
+  EXPECT_ANY_THROW(buffer->mix_partitions(own, 1.5));
+}
+
 TEST(ReplayBuffer, ACheckpointRoundTripRestoresContentsAndDraws) {
   torch::manual_seed(4);
   ReplayBuffer a(12, kShape, 2);

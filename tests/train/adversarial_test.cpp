@@ -105,6 +105,75 @@ TEST(AdversarialObjective, TakesKDiscriminatorStepsOnFreshBatchesPerGeneratorSte
   }
 }
 
+// A two-player model that records what Algorithm 1 does with it: every
+// noise draw, and for every call of D its input, its labels and the value
+// of both players' weights at that moment. G(z) = W_g z, D(x) = w_d . x.
+struct SpyGan : torch::nn::Module, Sampler, Adversarial {
+  SpyGan() {
+    g = register_module("g", torch::nn::Linear(torch::nn::LinearOptions(2, 2).bias(false)));
+    d = register_module("d", torch::nn::Linear(torch::nn::LinearOptions(2, 1).bias(false)));
+  }
+  torch::Tensor noise(int64_t n) override {
+    noises.push_back(torch::randn({n, 2}));
+    return noises.back();
+  }
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g(z); }
+  torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override {
+    d_inputs.push_back(x.detach().clone());
+    d_weights.push_back(d->weight.detach().clone());
+    g_weights.push_back(g->weight.detach().clone());
+    return d(x);
+  }
+  int64_t pack() const override { return 1; }
+  bool needs_labels() const override { return false; }
+  torch::Tensor draw_labels(int64_t) override { return {}; }
+  torch::nn::Module& generator_module() override { return *g; }
+  torch::nn::Module& discriminator_module() override { return *d; }
+  torch::Tensor sample(int64_t n) override { return g(torch::randn({n, 2})); }
+
+  torch::nn::Linear g{nullptr}, d{nullptr};
+  std::vector<torch::Tensor> noises, d_inputs, d_weights, g_weights;
+};
+
+TEST(AdversarialObjective, AlgorithmOneUpdatesDOnEachOfKFreshMinibatchesThenGOnce) {
+  const int64_t k = 3;
+  Config c;
+  c.set("objective.k", k);
+  c.set("objective.health_every", int64_t{1000});  // no diversity check: only the game's own calls
+  torch::manual_seed(6);
+  auto spy = std::make_shared<SpyGan>();
+  AdversarialObjective objective(spy, c);
+  CountingBatches batches;  // batch i is N((i, i), I): each identifies itself
+  objective.begin_step(0);
+  objective.step(batches);
+  ASSERT_EQ(batches.taken, k);
+  // k D steps call D twice each (data, then fakes); G's step once.
+  ASSERT_EQ(spy->d_inputs.size(), static_cast<size_t>(2 * k + 1));
+  // Fresh noise for every D step and for G's step: k + 1 draws, all different.
+  ASSERT_EQ(spy->noises.size(), static_cast<size_t>(k + 1));
+  for (size_t a = 0; a < spy->noises.size(); ++a)
+    for (size_t b = a + 1; b < spy->noises.size(); ++b) EXPECT_FALSE(torch::equal(spy->noises[a], spy->noises[b]));
+  for (int64_t i = 0; i < k; ++i) {
+    // D step i sees the i-th minibatch (mean about i + 1) and fakes of the i-th draw.
+    const auto& data = spy->d_inputs[2 * i];
+    EXPECT_NEAR(data.mean().item<double>(), static_cast<double>(i + 1), 0.5) << "D step " << i;
+    EXPECT_TRUE(torch::allclose(spy->d_inputs[2 * i + 1], torch::mm(spy->noises[i], spy->g_weights[2 * i].t())))
+        << "D step " << i << " judges G of its own noise draw";
+    // D was updated between consecutive D steps, G was not.
+    if (i > 0) {
+      EXPECT_FALSE(torch::equal(spy->d_weights[2 * i], spy->d_weights[2 * i - 1])) << "no D update before step " << i;
+      EXPECT_TRUE(torch::equal(spy->g_weights[2 * i], spy->g_weights[0])) << "G moved during the D steps";
+    }
+  }
+  // G's step judges fakes of the last draw by the D of after the k-th update,
+  // and G moves only then.
+  const auto& last_d = spy->d_weights.back();
+  EXPECT_FALSE(torch::equal(last_d, spy->d_weights[2 * k - 1]));
+  EXPECT_TRUE(torch::equal(last_d, spy->d->weight.detach()));
+  EXPECT_TRUE(torch::allclose(spy->d_inputs.back(), torch::mm(spy->noises.back(), spy->g_weights[0].t())));
+  EXPECT_FALSE(torch::equal(spy->g->weight.detach(), spy->g_weights[0]));
+}
+
 TEST(AdversarialObjective, AGeneratorStepMovesOnlyTheGeneratorAndTheDStepOnlyTheDiscriminator) {
   // With D's learning rate 0 nothing but G may change, and the other way round.
   for (bool freeze_d : {true, false}) {
@@ -245,6 +314,42 @@ TEST(AdversarialObjective, WarnsWhenTheDiscriminatorWinsAndWhenDiversityFalls) {
   EXPECT_LT(diversity(m), 0.5 * diversity(first));
   ASSERT_FALSE(seen.empty());
   EXPECT_NE(seen[0].find("collapsing"), std::string::npos) << seen[0];
+}
+
+TEST(AdversarialObjective, MeasuresDiversityInTheFeatureSpaceItIsOffered) {
+  // A feature map that keeps only the first coordinate: the reported
+  // diversity must be the ratio of spreads of the mapped samples and data,
+  // which differs from the ratio in the data space.
+  Config c = small_config();
+  c.set("objective.health_every", int64_t{1});
+  torch::manual_seed(7);
+  auto model = points_gan(c);
+  AdversarialObjective objective(model, c);
+  std::vector<torch::Tensor> seen;
+  auto first_coordinate = [&](const torch::Tensor& x) {
+    seen.push_back(x.detach().clone());
+    return x.slice(1, 0, 1) * 3;  // [N, 1]
+  };
+  EXPECT_TRUE(objective.use_feature_space(first_coordinate, "the first coordinate"));
+  FixedBatch batch(torch::cat({torch::randn({32, 1}), 10 * torch::randn({32, 1})}, 1));  // spread mostly in x_2
+  objective.begin_step(0);
+  Metrics m = objective.step(batch);
+  ASSERT_EQ(seen.size(), 2u);  // the fixed-noise samples, then the data batch
+  auto spread = [](const torch::Tensor& f) {
+    auto d = f.reshape({f.size(0), -1}).to(torch::kFloat64);
+    return torch::cdist(d, d).sum().item<double>() / static_cast<double>(d.size(0) * (d.size(0) - 1));
+  };
+  const double in_features = spread(seen[0].slice(1, 0, 1)) / spread(seen[1].slice(1, 0, 1));
+  const double in_data = spread(seen[0]) / spread(seen[1]);
+  EXPECT_NEAR(metric(m, "diversity"), in_features, 1e-9);
+  // The two spaces give ratios far apart on the 1e-9 scale of the check above.
+  EXPECT_GT(std::abs(in_features - in_data), 1e-3) << in_features << " " << in_data;
+  // Withdrawn (an empty function), the data space again.
+  EXPECT_FALSE(objective.use_feature_space(nullptr, ""));
+  seen.clear();
+  objective.begin_step(1);
+  m = objective.step(batch);
+  EXPECT_TRUE(seen.empty());
 }
 
 TEST(AdversarialObjective, PackedDiscriminatorsJudgeGroupsAndConditionalOnesNeedLabels) {

@@ -10,6 +10,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/eval/feature_net.h"
 #include "genzoo/train/checkpoint.h"
 #include "genzoo/train/registry.h"
 #include "genzoo/train/run.h"
@@ -51,6 +52,22 @@ void apply_flags(const TrainArgs& a, Config& c) {
     if (a.steps < 0) c.set("train.steps", int64_t{0});
     if (!time_given) c.set("train.time_limit", 0.0);
   }
+}
+
+// Grey 28 x 28 images of a dataset with a shipped feature network: its
+// 128-d features are where a GAN's health check measures sample diversity
+// (the samples shown as the network sees them, grey values in [0, 1]).
+void offer_feature_space(const Run& run, Objective& objective) {
+  if (!run.transform || run.spec.channels != 1 || run.spec.height != 28 || run.spec.width != 28) return;
+  const FeatureNetInfo info = feature_net_info(run.dataset.name);
+  if (!file_exists(info.path)) return;
+  auto net = std::make_shared<FeatureNet>(load_feature_net(run.dataset.name));
+  auto transform = run.transform;
+  auto features = [net, transform](const torch::Tensor& x) {
+    return extract_features(*net, transform->to_display(x).reshape({x.size(0), 1, 28, 28}));
+  };
+  if (objective.use_feature_space(features, "the feature space of " + info.id))
+    std::fprintf(stderr, "sample diversity measured in the feature space of %s\n", info.id.c_str());
 }
 
 void run_train(const TrainArgs& a) {
@@ -141,6 +158,7 @@ void run_train(const TrainArgs& a) {
     std::fprintf(stderr, "starting from the weights of %s\n", source.checkpoint_file.c_str());
   }
   auto objective = run.objective->create(run.model, run.config);
+  offer_feature_space(run, *objective);
   // Model selection by the objective's own held-out score unless the config says otherwise.
   if (!run.config.has("train.select_by")) run.config.set("train.select_by", objective->held_out_metrics().front());
   TrainerOptions options = TrainerOptions::from_config(run.config);

@@ -37,6 +37,11 @@ struct ReplayBufferImpl : torch::nn::Cloneable<ReplayBufferImpl> {
   /// partition is empty, uniform noise; else a uniformly chosen stored
   /// sample of the row's partition.
   ReplayStarts draw(const torch::Tensor& part, double reinit) const;
+  /// The partitions to draw rows of `part` [B] from when a share `share`
+  /// of them starts from another class's samples: each row, with
+  /// probability `share`, a uniformly chosen non-empty partition other than
+  /// its own (its own when there is none), else its own. int64 [B].
+  torch::Tensor mix_partitions(const torch::Tensor& part, double share) const;
   /// Stores x [B, C, H, W] (values clamped to [0, 1], rounded to 1/255)
   /// in the rings of `part` [B], overwriting the oldest once full.
   void push(const torch::Tensor& x, const torch::Tensor& part);

@@ -90,6 +90,16 @@ class Objective {
   /// outright, a collapsing generator): the trainer prints each and logs it
   /// to metrics.jsonl as {"event": "warning"}.
   virtual std::vector<std::string> take_warnings() { return {}; }
+  /// Offers the objective a feature space for the images of this run: a
+  /// map from a batch in the model's data space [N, C, H, W] to features
+  /// [N, F], named `name` in messages (the shipped feature network of the
+  /// dataset, installed by `genzoo train`). Returns true when the objective
+  /// uses it (the adversarial objective measures its samples' diversity
+  /// there); the default ignores it.
+  virtual bool use_feature_space(std::function<torch::Tensor(const torch::Tensor&)> features,
+                                 const std::string& name) {
+    return false;
+  }
   /// Multiplies every learning rate (the base rate of each schedule) by
   /// `factor` from now on: the trainer's rollback after a divergence.
   virtual void scale_learning_rates(double factor) = 0;
@@ -110,6 +120,10 @@ class OneOptimizerObjective : public Objective {
  protected:
   OneOptimizerObjective(const ModulePtr& model, Config& config);
   void zero_grad() { optimizer_->zero_grad(); }
+  /// Scales the scheduled learning rate by `multiplier` from now on (a
+  /// per-step schedule of the objective's own, e.g. a rate halved per
+  /// stage); re-applied by every begin_epoch.
+  void set_lr_multiplier(double multiplier);
   /// Clips the gradient norm (when train.clip_grad_norm > 0) and steps;
   /// adds "grad_norm" (the norm before clipping) to `m` when clipping.
   void clip_and_step(Metrics& m);
@@ -119,6 +133,8 @@ class OneOptimizerObjective : public Objective {
   OptimizerSpec spec_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   double clip_grad_norm_ = 0;
+  double lr_multiplier_ = 1;
+  int64_t epoch_ = 0;
 };
 
 /// The held-out scores of a classifier on labelled rows, in batches under

@@ -147,6 +147,21 @@ void GenerativeConvNetImpl::reset() {
   synthesis = register_buffer("synthesis",
                               torch::zeros({options.chains(), options.channels(), options.height(), options.width()}));
   synthesis_steps = register_buffer("synthesis_steps", torch::zeros({}, torch::kLong));
+  TORCH_CHECK(!options.staged() || options.top() == GcnTop::Sum,
+              "genconvnet: a staged f needs top = sum (a linear top reads the last layer only)");
+  depth_ = options.staged() ? register_buffer("depth", torch::ones({}, torch::kLong)) : torch::Tensor();
+}
+
+int64_t GenerativeConvNetImpl::depth() const {
+  return depth_.defined() ? depth_.item<int64_t>() : static_cast<int64_t>(options.layers().size());
+}
+
+void GenerativeConvNetImpl::set_depth(int64_t d) {
+  const auto layers = static_cast<int64_t>(options.layers().size());
+  if (!depth_.defined()) throw Error("genconvnet: only a staged model (objective.layer_steps > 0) changes its depth");
+  if (d < 1 || d > layers)
+    throw Error("genconvnet: depth " + std::to_string(d) + " is not in 1.." + std::to_string(layers));
+  depth_.fill_(d);
 }
 
 void GenerativeConvNetImpl::keep_synthesis(const torch::Tensor& images, int64_t steps) {
@@ -193,7 +208,7 @@ torch::Tensor GenerativeConvNetImpl::to_data(const torch::Tensor& image) const {
 torch::Tensor GenerativeConvNetImpl::features(const torch::Tensor& image) {
   TORCH_CHECK(image.dim() == 4 && image.size(1) == options.channels(), "genconvnet: expected images [N, ",
               options.channels(), ", H, W], got ", image.sizes());
-  return layer_responses(image, static_cast<int64_t>(convs->size()) - 1);  // [N, F, H', W']
+  return layer_responses(image, depth() - 1);  // [N, F, H', W']
 }
 
 torch::Tensor GenerativeConvNetImpl::read_out(const torch::Tensor& h) {
@@ -224,7 +239,8 @@ torch::Tensor GenerativeConvNetImpl::model_energy(const torch::Tensor& image) {
 torch::Tensor GenerativeConvNetImpl::energy(const torch::Tensor& x) { return model_energy(to_model(x)); }
 
 int64_t GenerativeConvNetImpl::positions(int64_t height, int64_t width) {
-  return gcn_output_side(options.layers(), height) * gcn_output_side(options.layers(), width);
+  const std::vector<GcnLayer> read(options.layers().begin(), options.layers().begin() + depth());
+  return gcn_output_side(read, height) * gcn_output_side(read, width);
 }
 
 GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
@@ -239,8 +255,8 @@ GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
   // unit(h) - slope * h is not 0 and the residual shows by how much.
   std::vector<torch::Tensor> slopes;
   torch::Tensor h = input;
-  for (const auto& m : *convs) {
-    auto pre = m->as<torch::nn::Conv2d>()->forward(h);
+  for (int64_t l = 0; l < depth(); ++l) {
+    auto pre = (*convs)[l]->as<torch::nn::Conv2d>()->forward(h);
     auto on = pre > 0;
     piece.pattern.push_back(on.detach());
     slopes.push_back(gcn_unit_slope(unit, pre.detach()));
@@ -363,6 +379,10 @@ ModelInfo genconvnet_model_info() {
     if (crop > 0) o.height(crop).width(crop);
     o.chains(c.get_int("objective.chains", 1));
     if (o.chains() < 1) throw Error("config key 'objective.chains' must be >= 1");
+    o.staged(c.get_int("objective.layer_steps", 0) > 0);
+    if (o.staged() && o.top() != GcnTop::Sum)
+      throw Error("objective.layer_steps learns f layer by layer, reading each new top layer's sum: it needs "
+                  "model.top = sum");
     if (gcn_output_side(o.layers(), o.height()) < 1 || gcn_output_side(o.layers(), o.width()) < 1)
       throw Error("model.layers = '" + gcn_layers_string(o.layers()) + "' does not fit " + std::to_string(o.height()) +
                   " x " + std::to_string(o.width()) + " images" +

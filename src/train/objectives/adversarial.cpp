@@ -270,14 +270,20 @@ double AdversarialObjective::diversity(const torch::Tensor& x) {
   RngStateGuard guard;
   torch::manual_seed(kEvaluationSeed);
   const int64_t n = std::min<int64_t>(kDiversitySamples, std::max<int64_t>(x.size(0), 2));
-  auto samples = sampler_->sample(n).reshape({n, -1}).to(torch::kFloat64);
-  auto data = x.reshape({x.size(0), -1}).to(torch::kFloat64);
+  auto samples = sampler_->sample(n);
+  auto data = x;
+  if (features_) {
+    samples = features_(samples);
+    data = features_(data);
+  }
+  samples = samples.reshape({n, -1}).to(torch::kFloat64);
+  data = data.reshape({x.size(0), -1}).to(torch::kFloat64);
   const double real = mean_pairwise_distance(data);
   return real > 0 ? mean_pairwise_distance(samples) / real : 0.0;
 }
 
 void AdversarialObjective::check_health(Metrics& m, double d_loss, const torch::Tensor& x, int64_t steps_done) {
-  char text[320];
+  char text[400];
   if (loss_ != GanLoss::WganGp) {
     d_wins_run_ = d_loss < d_wins_loss_ ? d_wins_run_ + 1 : 0;
     if (d_wins_run_ == d_wins_steps_) {
@@ -295,9 +301,9 @@ void AdversarialObjective::check_health(Metrics& m, double d_loss, const torch::
   if (collapse_ratio_ > 0 && share < collapse_ratio_ * max_diversity_) {
     if (!collapse_reported_) {
       std::snprintf(text, sizeof text,
-                    "the generator may be collapsing: its samples' spread fell to %.3f of the data's (the highest "
-                    "so far was %.3f) at step %lld",
-                    share, max_diversity_, static_cast<long long>(steps_done + 1));
+                    "the generator may be collapsing: its samples' spread in %s fell to %.3f of the data's (the "
+                    "highest so far was %.3f) at step %lld",
+                    space_.c_str(), share, max_diversity_, static_cast<long long>(steps_done + 1));
       warnings_.emplace_back(text);
       collapse_reported_ = true;
     }
@@ -306,6 +312,13 @@ void AdversarialObjective::check_health(Metrics& m, double d_loss, const torch::
     // a spread that hovers at the threshold does not warn at every check.
     collapse_reported_ = false;
   }
+}
+
+bool AdversarialObjective::use_feature_space(std::function<torch::Tensor(const torch::Tensor&)> features,
+                                             const std::string& name) {
+  features_ = std::move(features);
+  space_ = features_ ? name : "the data space";
+  return static_cast<bool>(features_);
 }
 
 std::vector<std::string> AdversarialObjective::take_warnings() {

@@ -28,6 +28,61 @@ ContrastiveDivergenceObjective::ContrastiveDivergenceObjective(ModulePtr model, 
   score_noise_ = c.get_double("objective.score_noise", score_noise_);
   if (!(score_noise_ >= 0) || !std::isfinite(score_noise_))
     throw Error("config key 'objective.score_noise' must be >= 0 (the noise sd of the held-out score; 0 = model.sigma)");
+  const std::string start = c.get_string("objective.start", "mean");
+  if (start != "mean" && start != "coarse")
+    throw Error("config key 'objective.start' must be mean or coarse, got '" + start + "'");
+  coarse_ = start == "coarse";
+  start_side_ = c.get_int("objective.start_side", start_side_);
+  if (start_side_ < 1) throw Error("config key 'objective.start_side' must be >= 1 (blocks per side of a coarse start)");
+  if (coarse_ && persistent_)
+    throw Error("objective.start = coarse starts the chains from the step's training images every step: set "
+                "objective.persistent = false");
+  if (coarse_ && crop_ > 0)
+    throw Error("objective.start = coarse starts each chain from a whole training image: it needs objective.crop = 0");
+  layer_steps_ = c.get_int("objective.layer_steps", layer_steps_);
+  if (layer_steps_ < 0) throw Error("config key 'objective.layer_steps' must be >= 0 (steps per stage; 0 = end to end)");
+  stage_lr_factor_ = c.get_double("objective.stage_lr_factor", stage_lr_factor_);
+  if (!(stage_lr_factor_ > 0) || !std::isfinite(stage_lr_factor_))
+    throw Error("config key 'objective.stage_lr_factor' must be a finite number > 0");
+  if (layer_steps_ > 0 && !model_->options.staged())
+    throw Error("objective.layer_steps needs a model built for it (the genconvnet factory reads the same key)");
+  clip_grad_max_ = c.get_double("objective.clip_grad_max", clip_grad_max_);
+  if (!(clip_grad_max_ >= 0) || !std::isfinite(clip_grad_max_))
+    throw Error("config key 'objective.clip_grad_max' must be a finite number >= 0 (0 = off)");
+}
+
+void ContrastiveDivergenceObjective::begin_step(int64_t steps_done) {
+  if (layer_steps_ == 0) return;
+  const auto layers = static_cast<int64_t>(model_->options.layers().size());
+  const int64_t stage = std::min(steps_done / layer_steps_, layers - 1);
+  set_lr_multiplier(std::pow(stage_lr_factor_, static_cast<double>(stage)));
+  if (model_->depth() != stage + 1) {
+    // A new layer on top: f changes, and its chains start again from the
+    // mean image, as the authors' code restarts them per layer.
+    model_->set_depth(stage + 1);
+    torch::NoGradGuard no_grad;
+    model_->synthesis.zero_();
+    model_->synthesis_steps.zero_();
+  }
+}
+
+torch::Tensor ContrastiveDivergenceObjective::coarse_starts(const torch::Tensor& images) const {
+  const auto& o = model_->options;
+  const int64_t h = images.size(2), w = images.size(3), n = o.chains();
+  if (h != o.height() || w != o.width())
+    throw Error("objective.start = coarse: the training images are " + std::to_string(h) + " x " + std::to_string(w) +
+                ", the chains " + std::to_string(o.height()) + " x " + std::to_string(o.width()));
+  if (start_side_ > h || start_side_ > w)
+    throw Error("objective.start_side = " + std::to_string(start_side_) + " is larger than the images");
+  // The step's images cycled to one per chain, each replaced by its means
+  // over a start_side x start_side grid of blocks (Gao et al. 2018's
+  // "minimal version" of an image), back at full size.
+  auto rows = torch::arange(n, torch::kLong).remainder(images.size(0));
+  auto picked = images.index_select(0, rows);                                      // [n, C, h, w]
+  auto coarse = torch::adaptive_avg_pool2d(picked, {start_side_, start_side_});    // [n, C, s, s]
+  auto up = torch::nn::functional::interpolate(
+      coarse, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest));
+  return up;  // [n, C, h, w], model scale like `images`
 }
 
 torch::Tensor ContrastiveDivergenceObjective::fresh_chains(int64_t n) const {
@@ -59,11 +114,15 @@ Metrics ContrastiveDivergenceObjective::step(BatchSource& batches) {
   ChainResult chain;
   {
     torch::NoGradGuard no_grad;  // Langevin takes input gradients only
-    // Persistent: the model's synthesised images; else the mean image.
-    chain = model_->synthesise(persistent_ ? model_->synthesis.clone() : fresh_chains(model_->options.chains()),
-                               langevin_steps_);
+    // Persistent: the model's synthesised images; coarse: the step's
+    // images' block means; else the mean image.
+    torch::Tensor start = persistent_ ? model_->synthesis.clone()
+                          : coarse_   ? coarse_starts(obs)
+                                      : fresh_chains(model_->options.chains());
+    chain = model_->synthesise(start, langevin_steps_);
   }
-  if (persistent_) model_->keep_synthesis(chain.x, langevin_steps_);
+  // sample() continues from the last chains (persistent or coarse starts).
+  if (persistent_ || coarse_) model_->keep_synthesis(chain.x, langevin_steps_);
   const auto positions = static_cast<double>(model_->positions(chain.x.size(2), chain.x.size(3)));
   const auto obs_positions = static_cast<double>(model_->positions(obs.size(2), obs.size(3)));
   zero_grad();
@@ -76,6 +135,15 @@ Metrics ContrastiveDivergenceObjective::step(BatchSource& batches) {
             {"f_synth", f_synth.item<double>()},
             {"f_gap", (f_data - f_synth).item<double>()},
             {"input_grad", chain.grad_norm}};
+  if (layer_steps_ > 0) m.emplace_back("depth", static_cast<double>(model_->depth()));
+  if (clip_grad_max_ > 0) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model_->parameters()) {
+      if (!p.grad().defined()) continue;
+      const double largest = p.grad().abs().max().item<double>();
+      if (largest > clip_grad_max_) p.grad().mul_(clip_grad_max_ / largest);
+    }
+  }
   clip_and_step(m);
   return m;
 }
@@ -126,6 +194,13 @@ EbmContrastiveObjective::EbmContrastiveObjective(ModulePtr model, Config& c)
   score_noise_ = c.get_double("objective.score_noise", score_noise_);
   if (!(score_noise_ > 0) || !std::isfinite(score_noise_))
     throw Error("config key 'objective.score_noise' must be > 0 (the noise sd of the held-out score, on [0, 1])");
+  cross_class_ = c.get_double("objective.cross_class", cross_class_);
+  if (!(cross_class_ >= 0 && cross_class_ <= 1))
+    throw Error("config key 'objective.cross_class' must be in [0, 1] (the share of a class's chains started from "
+                "other classes' buffer samples)");
+  if (cross_class_ > 0 && (net_->options.classes() == 0 || !buffer_))
+    throw Error("objective.cross_class starts a class's chains from other classes' partitions of the replay buffer: "
+                "it needs cigebm with objective.buffer = true");
 }
 
 Metrics EbmContrastiveObjective::step(BatchSource& batches) {
@@ -145,7 +220,10 @@ Metrics EbmContrastiveObjective::step(BatchSource& batches) {
     torch::NoGradGuard no_grad;  // Langevin takes input gradients only
     torch::Tensor start;
     if (buffer_) {
-      auto starts = net_->replay->draw(part, reinit_);
+      // A share cross_class of class y's chains start from another class's
+      // samples, so that E(., y) is pushed up on images of other classes.
+      auto from = cross_class_ > 0 ? net_->replay->mix_partitions(part, cross_class_) : part;
+      auto starts = net_->replay->draw(from, reinit_);
       start = starts.x;
       fresh = starts.fresh.to(torch::kFloat64).mean().item<double>();
     } else {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -316,6 +317,192 @@ TEST(ContrastiveDivergence, TheModelKeepsThePersistentChainsAndSamplesContinueTh
   ContrastiveDivergenceObjective fresh(fresh_module, c);
   fresh.step(batch);
   EXPECT_EQ(std::dynamic_pointer_cast<GenerativeConvNetImpl>(fresh_module)->synthesis.abs().max().item<double>(), 0.0);
+}
+
+TEST(ContrastiveDivergence, CoarseStartsAreBlockMeansOfTheStepsImagesOnePerChain) {
+  Config c;
+  c.set("objective.start", std::string("coarse"));
+  c.set("objective.start_side", int64_t{2});
+  c.set("objective.persistent", false);
+  c.set("objective.chains", int64_t{3});
+  c.set("objective.langevin_steps", int64_t{1});
+  c.set("model.layers", std::string("2x3s1p1"));
+  c.set("model.top", std::string("linear"));
+  c.set("model.sample_steps", int64_t{0});
+  ModelContext ctx;
+  ctx.config = &c;
+  ctx.data.height = ctx.data.width = 4;
+  ctx.train_data = torch::rand({2, 1, 4, 4}, derived_generator(9, 1));
+  auto module = create_model(genconvnet_model_info(), ctx);
+  auto net = std::dynamic_pointer_cast<GenerativeConvNetImpl>(module);
+  ContrastiveDivergenceObjective objective(module, c);
+  // Image 0 = [1 2 0 0; 3 4 0 0; 0 0 8 8; 0 0 8 8] has block means 2.5, 0,
+  // 0, 8 on a 2 x 2 grid; image 1 is all 6. Chains 0, 1, 2 take images
+  // 0, 1, 0.
+  auto images = torch::tensor({1., 2., 0., 0., 3., 4., 0., 0., 0., 0., 8., 8., 0., 0., 8., 8.}).reshape({1, 1, 4, 4});
+  images = torch::cat({images, torch::full({1, 1, 4, 4}, 6.0)});
+  auto starts = objective.coarse_starts(images);
+  ASSERT_EQ(starts.sizes(), (std::vector<int64_t>{3, 1, 4, 4}));
+  auto first = torch::tensor({2.5, 2.5, 0., 0., 2.5, 2.5, 0., 0., 0., 0., 8., 8., 0., 0., 8., 8.}).reshape({1, 4, 4});
+  EXPECT_TRUE(torch::allclose(starts[0], first)) << starts[0];
+  EXPECT_TRUE(torch::allclose(starts[1], torch::full({1, 4, 4}, 6.0)));
+  EXPECT_TRUE(torch::allclose(starts[2], first));
+  // A step keeps its chains for sample() although they are not persistent.
+  FixedBatch batch(ctx.train_data);
+  objective.step(batch);
+  EXPECT_EQ(net->synthesis_steps.item<int64_t>(), 1);
+  EXPECT_FALSE(torch::equal(net->synthesis[0], net->synthesis[1]));  // distinct starts, distinct chains
+  // Coarse starts restart every step: persistent chains contradict them.
+  c.set("objective.persistent", true);
+  try {
+    ContrastiveDivergenceObjective bad(module, c);
+    ADD_FAILURE() << "coarse starts with persistent chains";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("objective.persistent"), std::string::npos) << e.what();
+  }
+  c.set("objective.persistent", false);
+  c.set("objective.start", std::string("noise"));
+  try {
+    ContrastiveDivergenceObjective bad(module, c);
+    ADD_FAILURE() << "an unknown start";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("objective.start"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ContrastiveDivergence, LayerByLayerAddsAConvolutionPerStageRestartsTheChainsAndHalvesTheRate) {
+  Config c;
+  c.set("objective.layer_steps", int64_t{2});
+  c.set("objective.langevin_steps", int64_t{1});
+  c.set("model.layers", std::string("2x3s1p1,3x3s1p1"));
+  c.set("optim.name", std::string("sgd"));
+  c.set("optim.lr", 0.1);
+  ModelContext ctx;
+  ctx.config = &c;
+  ctx.data.height = ctx.data.width = 6;
+  ctx.train_data = torch::rand({2, 1, 6, 6}, derived_generator(10, 1));
+  auto module = create_model(genconvnet_model_info(), ctx);
+  auto net = std::dynamic_pointer_cast<GenerativeConvNetImpl>(module);
+  ASSERT_TRUE(net->options.staged());
+  ContrastiveDivergenceObjective objective(module, c);
+  FixedBatch batch(ctx.train_data);
+  auto image = torch::randn({1, 1, 6, 6});
+  std::vector<int64_t> depths;
+  std::vector<double> rates;
+  torch::Tensor synthesis_before_stage_2;
+  for (int64_t s = 0; s < 4; ++s) {
+    objective.begin_epoch(0);
+    objective.begin_step(s);
+    depths.push_back(net->depth());
+    if (s == 2) {
+      // The new stage starts its chains at the mean image.
+      EXPECT_EQ(net->synthesis.abs().max().item<double>(), 0.0);
+      EXPECT_EQ(net->synthesis_steps.item<int64_t>(), 0);
+    }
+    // f is the sum of the responses of the top convolution read.
+    EXPECT_TRUE(torch::allclose(net->score(image), net->layer_responses(image, net->depth() - 1).sum()));
+    Metrics m = objective.step(batch);
+    double logged = -1;
+    for (const auto& kv : m)
+      if (kv.first == "depth") logged = kv.second;
+    EXPECT_EQ(logged, static_cast<double>(net->depth()));
+  }
+  EXPECT_EQ(depths, (std::vector<int64_t>{1, 1, 2, 2}));
+  // Past the last stage it stays at full depth, at the rate of the last stage.
+  objective.begin_step(50);
+  EXPECT_EQ(net->depth(), 2);
+  // The depth is part of the model (a checkpoint holds it) and bounded.
+  EXPECT_EQ(net->named_buffers().find("depth")->item<int64_t>(), 2);
+  EXPECT_THROW(net->set_depth(3), Error);
+  // An unstaged model has no depth to set, and a linear top cannot be staged.
+  Config plain;
+  plain.set("model.layers", std::string("2x3s1p1"));
+  ctx.config = &plain;
+  auto flat = std::dynamic_pointer_cast<GenerativeConvNetImpl>(create_model(genconvnet_model_info(), ctx));
+  EXPECT_EQ(flat->depth(), 1);
+  EXPECT_THROW(flat->set_depth(1), Error);
+  Config linear = c;
+  linear.set("model.top", std::string("linear"));
+  ctx.config = &linear;
+  try {
+    create_model(genconvnet_model_info(), ctx);
+    ADD_FAILURE() << "a staged linear top";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.top"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ContrastiveDivergence, TheStageRateIsTheBaseRateTimesTheFactorPerStage) {
+  // SGD without momentum at lr 1: a step moves each weight by lr x its
+  // gradient, so the ratio of a step's move to the same gradient's gives lr.
+  Config c;
+  c.set("objective.layer_steps", int64_t{1});
+  c.set("objective.stage_lr_factor", 0.25);
+  c.set("model.layers", std::string("2x3s1p1,2x3s1p1"));
+  c.set("optim.name", std::string("sgd"));
+  c.set("optim.lr", 1.0);
+  ModelContext ctx;
+  ctx.config = &c;
+  ctx.data.height = ctx.data.width = 5;
+  ctx.train_data = torch::rand({1, 1, 5, 5}, derived_generator(12, 1));
+  auto module = create_model(genconvnet_model_info(), ctx);
+  ContrastiveDivergenceObjective objective(module, c);
+  for (int64_t s : {0, 1}) {
+    objective.begin_epoch(0);
+    objective.begin_step(s);
+    // The gradient the step will take: the same step on a clone of the
+    // model at a vanishing rate, from the same random stream.
+    auto copy = std::dynamic_pointer_cast<GenerativeConvNetImpl>(module->clone());
+    auto w0 = module->parameters()[0].detach().clone();
+    torch::Tensor grad;
+    {
+      RngStateGuard guard;
+      FixedBatch b(ctx.train_data);
+      Config no_step = c;
+      no_step.set("optim.lr", 1e-30);
+      ContrastiveDivergenceObjective probe(copy, no_step);
+      probe.begin_epoch(0);
+      probe.begin_step(s);
+      probe.step(b);
+      grad = copy->parameters()[0].grad().clone();
+    }
+    FixedBatch b(ctx.train_data);
+    objective.step(b);
+    auto moved = w0 - module->parameters()[0].detach();
+    const double expected_lr = s == 0 ? 1.0 : 0.25;
+    EXPECT_TRUE(torch::allclose(moved, expected_lr * grad, 1e-4, 1e-6)) << "stage " << s;
+  }
+}
+
+TEST(ContrastiveDivergence, ClipGradMaxBoundsEveryEntryOfEachParametersUpdate) {
+  Config c;
+  c.set("model.layers", std::string("2x3s1p1"));
+  c.set("optim.name", std::string("sgd"));
+  c.set("optim.lr", 1.0);
+  ModelContext ctx;
+  ctx.config = &c;
+  ctx.data.height = ctx.data.width = 5;
+  ctx.train_data = torch::rand({1, 1, 5, 5}, derived_generator(13, 1)).to(torch::kFloat64);
+  for (double clip : {0.0, 1e-6}) {
+    Config cc = c;
+    cc.set("objective.clip_grad_max", clip);
+    ctx.config = &cc;
+    torch::manual_seed(3);
+    auto module = create_model(genconvnet_model_info(), ctx);
+    module->to(torch::kFloat64);  // so that the weights' rounding does not blur a move of 1e-6
+    std::vector<torch::Tensor> before;
+    for (const auto& p : module->parameters()) before.push_back(p.detach().clone());
+    ContrastiveDivergenceObjective objective(module, cc);
+    FixedBatch b(ctx.train_data);
+    objective.step(b);
+    double largest = 0;
+    for (size_t i = 0; i < before.size(); ++i)
+      largest = std::max(largest, (module->parameters()[i].detach() - before[i]).abs().max().item<double>());
+    if (clip > 0)
+      EXPECT_LE(largest, clip * (1 + 1e-5));
+    else
+      EXPECT_GT(largest, 1e-3);  // unclipped, the same step moves far more
+  }
 }
 
 TEST(ContrastiveDivergence, BadCropsAndLayersNameTheirKeys) {

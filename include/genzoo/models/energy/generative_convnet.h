@@ -109,6 +109,11 @@ struct GenerativeConvNetOptions {
   /// Synthesised images the model keeps (the training chains; config:
   /// objective.chains), at height x width.
   TORCH_ARG(int64_t, chains) = 1;
+  /// Learnt layer by layer (the authors' default scheme; config:
+  /// objective.layer_steps > 0): f reads only the first depth()
+  /// convolutions, a buffer that starts at 1 and that the objective raises
+  /// stage by stage (top = sum only). False: f reads every convolution.
+  TORCH_ARG(bool, staged) = false;
 };
 
 /// The Gaussian piece an image lies on (Xie et al. 2016, sec. 3): with
@@ -155,6 +160,10 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   /// Positions of the last convolution's output for an H x W image (f's
   /// sum runs over this many positions).
   int64_t positions(int64_t height, int64_t width);
+  /// The convolutions f reads: all of them, or the first depth_ when staged.
+  int64_t depth() const;
+  /// Sets the depth of a staged model (1..layers); a genzoo::Error otherwise.
+  void set_depth(int64_t d);
 
   /// The piece of each image I [N, C, H, W] (model scale); exact (residual
   /// 0 up to rounding) for relu and leaky_relu units.
@@ -189,6 +198,8 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   /// (buffer; the mean image until training stores some) and how many
   /// Langevin steps they have run (buffer, int64 scalar).
   torch::Tensor synthesis, synthesis_steps;
+  /// A staged model's depth (buffer, int64 scalar); undefined otherwise.
+  torch::Tensor depth_;
   /// Keeps `images` [chains, C, height, width] as the synthesis after
   /// `steps` more Langevin steps.
   void keep_synthesis(const torch::Tensor& images, int64_t steps);
@@ -196,7 +207,8 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
 TORCH_MODULE(GenerativeConvNet);
 
 /// Registry entry: reads model.layers, unit, top, reference, sigma, step_size,
-/// sample_steps, init_std.
+/// sample_steps, init_std (and objective.crop, chains and layer_steps, which
+/// set the synthesis size, the chains kept and whether f is staged).
 ModelInfo genconvnet_model_info();
 
 }  // namespace genzoo

@@ -39,7 +39,10 @@
 // objective.health_every steps (10; step numbers that are multiples of it,
 // so train.log_every = 100 logs it) diversity: the
 // mean distance between G's samples of 64 fixed noise draws over the mean
-// distance between the batch's data, in pixel space. Warnings (printed and
+// distance between the batch's data, in the feature space offered by
+// use_feature_space (genzoo train offers the shipped feature network's
+// 128-d features for fashion-mnist and mnist-10k), else in the data space
+// (pixels; the coordinates of 2-D points). Warnings (printed and
 // in metrics.jsonl as {"event": "warning"}): D winning outright (d_loss
 // below objective.d_wins_loss for objective.d_wins_steps steps in a row) and
 // collapse (diversity below objective.collapse_ratio of the highest seen;
@@ -49,6 +52,7 @@
 // space; lower is better, 0 iff the distributions agree), the validation
 // score; and d_loss on those rows against those samples (a discriminator
 // that overfits scores held-out data worse than training data).
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,6 +92,8 @@ class AdversarialObjective : public Objective {
   }
   void begin_step(int64_t steps_done) override;
   std::vector<std::string> take_warnings() override;
+  bool use_feature_space(std::function<torch::Tensor(const torch::Tensor&)> features,
+                         const std::string& name) override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
@@ -134,6 +140,10 @@ class AdversarialObjective : public Objective {
   double max_diversity_ = 0;
   bool collapse_reported_ = false;
   std::vector<std::string> warnings_;
+  // Where diversity is measured: features of the data space (undefined:
+  // the data space itself), and its name for the warning.
+  std::function<torch::Tensor(const torch::Tensor&)> features_;
+  std::string space_ = "the data space";
 };
 
 /// {"adversarial", a factory of AdversarialObjective}.

@@ -9,10 +9,27 @@
 //   2. objective.chains chains run objective.langevin_steps Langevin steps
 //      (persistent across steps when objective.persistent: they continue
 //      from the model's synthesised images, which start at the mean image
-//      as in the authors' code; from the mean image every step otherwise);
+//      as in the authors' code; from the mean image every step otherwise;
+//      or, with objective.start = coarse and persistent = false, from the
+//      step's training images averaged over objective.start_side x
+//      start_side blocks, one image per chain, as the multigrid Generative
+//      ConvNet of the same group starts its chains from a minimal version
+//      of each image (Gao et al. 2018): distinct starts, so that many
+//      chains do not all fall onto the piece the mean image lies on);
 //   3. one optimizer step on loss = −(mean f(obs) − mean f(syn)) / P, P the
 //      positions of f's last layer (the authors average the gradient over
-//      positions), so its gradient is minus the one above.
+//      positions), so its gradient is minus the one above; with
+//      objective.clip_grad_max = c > 0, each parameter tensor's gradient is
+//      first scaled down so that its largest entry is at most c in
+//      magnitude (the authors' code rescales at 20).
+// Layer by layer (objective.layer_steps = S > 0; the default scheme of the
+// authors' release 1.3): stage s = 0, 1, ... covers steps [sS, (s+1)S) and
+// the last stage runs on to the end; in stage s, f is the sum of the
+// responses of convolution s + 1 (the lower ones keep learning), the
+// chains restart from the mean image when a stage begins, and the learning
+// rate is multiplied by objective.stage_lr_factor^s (0.5: their rate
+// halves per added layer). Stage and depth follow from the step count, so
+// a resumed run continues the same schedule.
 // The model keeps the synthesised images (GenerativeConvNetImpl::synthesis,
 // a buffer), so checkpoints hold them, a resumed run continues the same
 // chains and sample() continues them too.
@@ -38,10 +55,16 @@ class ContrastiveDivergenceObjective : public OneOptimizerObjective {
   Metrics evaluate(const Examples& data, int64_t batch_size) override;
   std::vector<std::string> held_out_metrics() const override { return {"score_matching"}; }
   std::vector<std::string> progress_metrics() const override { return {"f_data", "f_synth"}; }
+  void begin_step(int64_t steps_done) override;
 
   /// The observed images of one step: random crops of `images` [B, C, H, W]
   /// (crops per image in turn) or the images themselves; model scale.
   torch::Tensor observed(const torch::Tensor& images) const;
+  /// Chain starts for objective.start = coarse, [chains, C, H, W]: the
+  /// observed images `images` [B, C, H, W] (model scale) cycled to the
+  /// chain count, each pixel replaced by the mean of its block on a
+  /// start_side x start_side grid.
+  torch::Tensor coarse_starts(const torch::Tensor& images) const;
   /// The current synthesised images [chains, C, h, w] (model scale).
   const torch::Tensor& synthesised() const { return model_->synthesis; }
 
@@ -49,8 +72,10 @@ class ContrastiveDivergenceObjective : public OneOptimizerObjective {
   torch::Tensor fresh_chains(int64_t n) const;
 
   std::shared_ptr<GenerativeConvNetImpl> model_;
-  bool persistent_ = true;
-  int64_t crop_ = 0, crops_ = 4, langevin_steps_ = 10;
+  bool persistent_ = true, coarse_ = false;
+  int64_t crop_ = 0, crops_ = 4, langevin_steps_ = 10, start_side_ = 4;
+  int64_t layer_steps_ = 0;  // 0: end to end
+  double stage_lr_factor_ = 0.5, clip_grad_max_ = 0;
   double score_noise_ = 0;
 };
 
@@ -66,7 +91,13 @@ ObjectiveInfo contrastive_divergence_objective();
 ///   2. one chain per row starts from the replay buffer (the row's class
 ///      partition for cigebm), a share objective.reinit of them (and all
 ///      while the buffer is empty) from uniform noise, or every chain from
-///      noise when objective.buffer = false;
+///      noise when objective.buffer = false; for cigebm a share
+///      objective.cross_class (0) of the rows start from another non-empty
+///      class partition instead (ReplayBufferImpl::mix_partitions), still
+///      sampled under and stored with their own label: the authors' buffer
+///      holds every class's samples in one pool, so their class-y chains
+///      often start from another class's image, which raises E(x, y) on
+///      images of other classes;
 ///   3. objective.langevin_steps steps of the model's sampler give x⁻,
 ///      which go back into the buffer;
 ///   4. one optimizer step on
@@ -102,7 +133,7 @@ class EbmContrastiveObjective : public OneOptimizerObjective {
   IgebmImpl* net_ = nullptr;
   bool buffer_ = true;
   int64_t langevin_steps_ = 60;
-  double reinit_ = 0.05, alpha_ = 1.0, score_noise_ = 0.1;
+  double reinit_ = 0.05, alpha_ = 1.0, score_noise_ = 0.1, cross_class_ = 0;
 };
 
 /// {"ebm_contrastive", a factory of EbmContrastiveObjective}.
