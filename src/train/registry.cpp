@@ -5,10 +5,15 @@
 #include "genzoo/models/energy/classifier.h"
 #include "genzoo/models/energy/igebm.h"
 #include "genzoo/models/energy/generative_convnet.h"
+#include "genzoo/models/explicit/arn.h"
 #include "genzoo/models/explicit/fvsbn.h"
+#include "genzoo/models/explicit/gated_pixelcnn.h"
 #include "genzoo/models/explicit/independent.h"
 #include "genzoo/models/explicit/made.h"
 #include "genzoo/models/explicit/nade.h"
+#include "genzoo/models/explicit/pixelcnn.h"
+#include "genzoo/models/explicit/pixelrnn.h"
+#include "genzoo/models/explicit/rnade.h"
 #include "genzoo/models/latent/autoencoder.h"
 #include "genzoo/models/latent/cvae.h"
 #include "genzoo/models/latent/vae.h"
@@ -25,9 +30,14 @@ namespace genzoo {
 const std::vector<RegisteredModel>& model_registry() {
   static const std::vector<RegisteredModel> registry{
       {independent_model_info(), likelihood_objective()},
+      {arn_model_info(), likelihood_objective()},
       {fvsbn_model_info(), likelihood_objective()},
       {nade_model_info(), likelihood_objective()},
       {made_model_info(), likelihood_objective()},
+      {rnade_model_info(), likelihood_objective()},
+      {pixelcnn_model_info(), likelihood_objective()},
+      {gated_pixelcnn_model_info(), likelihood_objective()},
+      {pixelrnn_model_info(), likelihood_objective()},
       {autoencoder_model_info(), reconstruction_objective()},
       {denoising_autoencoder_model_info(), reconstruction_objective()},
       {vae_model_info(), elbo_objective()},

@@ -85,6 +85,7 @@ const std::vector<ContractCase>& contract_cases() {
   static const std::vector<ContractCase> cases{
       {"toy_energy", &toy_energy(), "sample,density,energy", {}},
       {"independent", nullptr, "sample,density,complete", {{"model.init", std::string("marginals")}}},
+      {"arn", nullptr, "sample,density,complete,autoregressive", {{"model.order", int64_t{2}}}},
       {"fvsbn", nullptr, "sample,density,complete,autoregressive", {}},
       {"nade", nullptr, "sample,density,complete,autoregressive", {{"model.hidden", int64_t{6}}}},
       {"made", nullptr, "sample,density,complete,autoregressive",
@@ -93,6 +94,20 @@ const std::vector<ContractCase>& contract_cases() {
         {"model.masks", int64_t{2}},
         {"model.ordering", std::string("random")},
         {"model.direct", true}}},
+      {"rnade", nullptr, "sample,density,complete,autoregressive",
+       {{"model.hidden", int64_t{5}}, {"model.components", int64_t{3}}}},
+      {"pixelcnn", nullptr, "sample,density,complete,autoregressive",
+       {{"model.channels", int64_t{3}}, {"model.blocks", int64_t{1}}, {"model.first_kernel", int64_t{3}},
+        {"model.output_channels", int64_t{5}}}},
+      // Widths where the suite's random weights leave some ReLU of the
+      // output layers alive (with 3 and 5 units one draw killed them all,
+      // and the causality check's guard saw no gradient at all).
+      {"gated-pixelcnn", nullptr, "sample,density,complete,autoregressive",
+       {{"model.channels", int64_t{4}}, {"model.layers", int64_t{2}}, {"model.first_kernel", int64_t{3}},
+        {"model.output_channels", int64_t{8}}}},
+      {"pixelrnn", nullptr, "sample,density,complete,autoregressive",
+       {{"model.channels", int64_t{3}}, {"model.layers", int64_t{1}}, {"model.first_kernel", int64_t{3}},
+        {"model.output_channels", int64_t{5}}}},
       {"ae", nullptr, "latent", {{"model.hidden", int64_t{8}}, {"model.layers", int64_t{1}}, {"model.latent", int64_t{3}}}},
       {"dae", nullptr, "latent",
        {{"model.hidden", int64_t{8}},
@@ -504,7 +519,12 @@ TEST_P(Contract, ALatentModelEncodesAndDecodesInItsShapes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registered, Contract, ::testing::ValuesIn(contract_cases()),
-                         [](const ::testing::TestParamInfo<ContractCase>& p) { return p.param.model; });
+                         [](const ::testing::TestParamInfo<ContractCase>& p) {
+                           // gtest names allow letters, digits and '_' only (gated-pixelcnn).
+                           std::string name = p.param.model;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace genzoo

@@ -314,6 +314,29 @@ TEST(AdversarialObjective, WarnsWhenTheDiscriminatorWinsAndWhenDiversityFalls) {
   EXPECT_LT(diversity(m), 0.5 * diversity(first));
   ASSERT_FALSE(seen.empty());
   EXPECT_NE(seen[0].find("collapsing"), std::string::npos) << seen[0];
+
+  // Collapsed from the start: no fall to see, so the floor check warns,
+  // once, at its 20th low check in a row.
+  Config fc = small_config();
+  fc.set("objective.health_every", int64_t{1});
+  torch::manual_seed(6);
+  auto flat = points_gan(fc);
+  {
+    torch::NoGradGuard g;
+    for (auto& p : std::dynamic_pointer_cast<GanImpl>(flat)->generator->parameters()) p.zero_();
+  }
+  fc.set("optim_g.name", std::string("sgd"));
+  fc.set("optim_g.lr", 1e-30);  // G stays a single point
+  AdversarialObjective stuck(flat, fc);
+  std::vector<std::pair<int, std::string>> floor_warnings;
+  for (int s = 0; s < 30; ++s) {
+    stuck.begin_step(s);
+    stuck.step(batches);
+    for (auto& w : stuck.take_warnings())
+      if (w.find("stayed alike") != std::string::npos) floor_warnings.emplace_back(s, w);
+  }
+  ASSERT_EQ(floor_warnings.size(), 1u);
+  EXPECT_EQ(floor_warnings[0].first, 19) << floor_warnings[0].second;
 }
 
 TEST(AdversarialObjective, MeasuresDiversityInTheFeatureSpaceItIsOffered) {

@@ -145,6 +145,15 @@ struct ClassConditional {
   virtual torch::Tensor sample_given(const torch::Tensor& labels) = 0;
 };
 
+/// A density of images given their class label, trained on log p(x | y)
+/// when the data carry labels (the likelihood objective), its Density being
+/// the marginal log sum_y p(y) p(x | y).
+struct ConditionalDensity {
+  virtual ~ConditionalDensity() = default;
+  /// log p(x | y) in nats, [N]; labels int64 [N].
+  virtual torch::Tensor log_prob_given(const torch::Tensor& x, const torch::Tensor& labels) = 0;
+};
+
 /// A model that factorises p(x) by the chain rule in one or more fixed
 /// orderings (MADE has one per mask): the conditionals of ordering k
 /// depend only on the pixels before them in that ordering.

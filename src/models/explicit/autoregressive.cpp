@@ -1,5 +1,7 @@
 #include "genzoo/models/explicit/autoregressive.h"
 
+#include "genzoo/models/shapes.h"
+
 namespace genzoo {
 
 ModelInfo binary_density_info(const std::string& name, const std::string& description, Capabilities capabilities) {
@@ -29,6 +31,10 @@ bool observed_first(const torch::Tensor& observed, const torch::Tensor& order) {
   if (in_order.size(1) < 2) return true;
   auto rises = in_order.slice(1, 1) > in_order.slice(1, 0, -1);
   return !rises.any().item<bool>();
+}
+
+bool raster_completion_is_exact(const torch::Tensor& observed, int64_t dims, const char* who) {
+  return observed_first(flatten_observed(observed, observed.size(0), dims, who), torch::arange(dims));
 }
 
 }  // namespace genzoo

@@ -65,23 +65,30 @@ void MadeImpl::reset() {
   next_mask = register_buffer("next_mask", torch::zeros({}, torch::kInt64));
 }
 
-torch::Tensor MadeImpl::conditional_logits(const torch::Tensor& x, int64_t mask) {
+MadeImpl::MaskedWeights MadeImpl::masked_weights(int64_t mask) {
   TORCH_CHECK(mask >= 0 && mask < num_masks(), "made: mask ", mask, " out of range [0, ", num_masks(), ")");
-  auto input = flatten_pixels(x, dims(), "made").to(output->weight.dtype());  // [N, D]
-  auto h = input;
+  const auto dtype = output->weight.dtype();
+  MaskedWeights w;
   auto prev = orders[mask];  // [D]
   for (size_t l = 0; l < hidden_layers.size(); ++l) {
     auto deg = degrees[l][mask];                                                  // [H]
-    auto m = (deg.unsqueeze(1) >= prev.unsqueeze(0)).to(h.dtype());              // [H, fan_in]
-    h = torch::relu(torch::linear(h, hidden_layers[l]->weight * m, hidden_layers[l]->bias));
+    auto m = (deg.unsqueeze(1) >= prev.unsqueeze(0)).to(dtype);                  // [H, fan_in]  (eq. 12)
+    w.hidden.push_back(hidden_layers[l]->weight * m);
     prev = deg;
   }
-  auto m_out = (orders[mask].unsqueeze(1) > prev.unsqueeze(0)).to(h.dtype());  // [D, H]
-  auto logits = torch::linear(h, output->weight * m_out, output->bias);        // [N, D]
-  if (direct.defined()) {
-    auto m_direct = (orders[mask].unsqueeze(1) > orders[mask].unsqueeze(0)).to(h.dtype());  // [D, D]
-    logits = logits + torch::linear(input, direct * m_direct);
-  }
+  w.output = output->weight * (orders[mask].unsqueeze(1) > prev.unsqueeze(0)).to(dtype);  // [D, H]  (eq. 13)
+  if (direct.defined())
+    w.direct = direct * (orders[mask].unsqueeze(1) > orders[mask].unsqueeze(0)).to(dtype);  // [D, D]
+  return w;
+}
+
+torch::Tensor MadeImpl::conditional_logits(const torch::Tensor& x, int64_t mask) {
+  const MaskedWeights w = masked_weights(mask);
+  auto input = flatten_pixels(x, dims(), "made").to(output->weight.dtype());  // [N, D]
+  auto h = input;
+  for (size_t l = 0; l < hidden_layers.size(); ++l) h = torch::relu(torch::linear(h, w.hidden[l], hidden_layers[l]->bias));
+  auto logits = torch::linear(h, w.output, output->bias);  // [N, D]
+  if (w.direct.defined()) logits = logits + torch::linear(input, w.direct);
   return logits;
 }
 
@@ -160,13 +167,26 @@ torch::Tensor MadeImpl::complete(const torch::Tensor& x, const torch::Tensor& ob
     auto km = keep.index_select(0, rows_m);  // [n_m, D]
     auto order = generation_order(m);
     auto order_acc = order.accessor<int64_t, 1>();
+    // The masked weights of mask m, built once rather than at every pixel,
+    // and the first layer's pre-activations kept up to date as pixels are
+    // drawn (a rank-one update, as in NADE): each pixel then costs the upper
+    // layers and one output row, not a whole network pass.
+    const MaskedWeights w = masked_weights(m);
+    auto a1 = torch::linear(xm, w.hidden[0], hidden_layers[0]->bias);  // [n_m, H]
     for (int64_t k = 0; k < d; ++k) {
       const int64_t i = order_acc[k];
       auto ki = km.select(1, i);
       if (ki.all().item<bool>()) continue;  // observed in every row of this group
-      auto logit = conditional_logits(xm, m).select(1, i);  // depends on pixels before i only
+      auto h = torch::relu(a1);
+      for (size_t l = 1; l < hidden_layers.size(); ++l)
+        h = torch::relu(torch::linear(h, w.hidden[l], hidden_layers[l]->bias));
+      // Output i depends on pixels before i only (the masks), whatever xm holds after it.
+      auto logit = torch::mv(h, w.output[i]) + output->bias[i];  // [n_m]
+      if (w.direct.defined()) logit = logit + torch::mv(xm, w.direct[i]);
       auto draw = torch::bernoulli(torch::sigmoid(logit));
+      auto before = xm.select(1, i).clone();
       xm.select(1, i).copy_(torch::where(ki, xm.select(1, i), draw));
+      a1 += torch::outer(xm.select(1, i) - before, w.hidden[0].select(1, i));
     }
     out.index_copy_(0, rows_m, xm);
   }

@@ -120,6 +120,9 @@ AdversarialObjective::AdversarialObjective(ModulePtr model, Config& c)
   d_wins_loss_ = c.get_double("objective.d_wins_loss", d_wins_loss_);
   d_wins_steps_ = c.get_int("objective.d_wins_steps", d_wins_steps_);
   if (d_wins_steps_ < 1) throw Error("config key 'objective.d_wins_steps' must be >= 1");
+  collapse_floor_ = c.get_double("objective.collapse_floor", collapse_floor_);
+  if (!(collapse_floor_ >= 0 && collapse_floor_ < 1))
+    throw Error("config key 'objective.collapse_floor' must be in [0, 1) (0 = no floor warning)");
   collapse_ratio_ = c.get_double("objective.collapse_ratio", collapse_ratio_);
   if (!(collapse_ratio_ >= 0 && collapse_ratio_ < 1))
     throw Error("config key 'objective.collapse_ratio' must be in [0, 1) (0 = no collapse warning)");
@@ -298,6 +301,17 @@ void AdversarialObjective::check_health(Metrics& m, double d_loss, const torch::
   const double share = diversity(x);
   m.emplace_back("diversity", share);
   max_diversity_ = std::max(max_diversity_, share);
+  // Collapsed from the start: no fall from a higher spread to see, but a
+  // spread that stays below the floor check after check.
+  low_run_ = share < collapse_floor_ ? low_run_ + 1 : 0;
+  if (collapse_floor_ > 0 && low_run_ == kLowChecks) {
+    std::snprintf(text, sizeof text,
+                  "the generator's samples have stayed alike: their spread in %s has been below %.2f of the data's "
+                  "for %lld checks in a row (now %.3f, step %lld)",
+                  space_.c_str(), collapse_floor_, static_cast<long long>(kLowChecks), share,
+                  static_cast<long long>(steps_done + 1));
+    warnings_.emplace_back(text);
+  }
   if (collapse_ratio_ > 0 && share < collapse_ratio_ * max_diversity_) {
     if (!collapse_reported_) {
       std::snprintf(text, sizeof text,
@@ -364,7 +378,7 @@ void AdversarialObjective::save(torch::serialize::OutputArchive& archive) const 
   save_optimizer(archive, "optimizer_g", *opt_g_);
   save_optimizer(archive, "optimizer_d", *opt_d_);
   archive.write("health", torch::tensor({static_cast<double>(d_wins_run_), max_diversity_,
-                                         collapse_reported_ ? 1.0 : 0.0},
+                                         collapse_reported_ ? 1.0 : 0.0, static_cast<double>(low_run_)},
                                         torch::kFloat64));
 }
 
@@ -373,10 +387,13 @@ void AdversarialObjective::load(torch::serialize::InputArchive& archive) {
   load_optimizer(archive, "optimizer_d", *opt_d_);
   torch::Tensor health;
   archive.read("health", health);
-  TORCH_CHECK(health.numel() == 3, "the checkpoint's adversarial health state has ", health.numel(), " values, not 3");
+  // 3 values in checkpoints written before the floor check existed.
+  TORCH_CHECK(health.numel() == 3 || health.numel() == 4, "the checkpoint's adversarial health state has ",
+              health.numel(), " values, not 4");
   d_wins_run_ = static_cast<int64_t>(health[0].item<double>());
   max_diversity_ = health[1].item<double>();
   collapse_reported_ = health[2].item<double>() != 0;
+  low_run_ = health.numel() == 4 ? static_cast<int64_t>(health[3].item<double>()) : 0;
 }
 
 ObjectiveInfo adversarial_objective() {

@@ -27,6 +27,10 @@ void check_one_ordering(int64_t ordering, const char* who);
 /// ... and gives the rank of pixel d, which is d: int64 [dims].
 torch::Tensor raster_rank(int64_t dims, int64_t ordering, const char* who);
 
+/// Completer::completion_is_exact of a raster-order model of `dims` pixels:
+/// every observed pixel precedes every missing one; `observed` as complete() takes it.
+bool raster_completion_is_exact(const torch::Tensor& observed, int64_t dims, const char* who);
+
 /// True when in every row every observed pixel comes before every missing one
 /// in `order` (order[k] = the pixel generated k-th): observed [N, D] bool.
 bool observed_first(const torch::Tensor& observed, const torch::Tensor& order);

@@ -52,6 +52,14 @@ struct MadeImpl : torch::nn::Cloneable<MadeImpl>, Sampler, Density, Completer, A
   explicit MadeImpl(MadeOptions options = {});
   void reset() override;
 
+  /// The weights of mask m with their masks applied: per hidden layer
+  /// W^l ⊙ M^l, the output V ⊙ M^V [D, H] and the direct A ⊙ M^A [D, D]
+  /// (undefined without direct connections); differentiable.
+  struct MaskedWeights {
+    std::vector<torch::Tensor> hidden;
+    torch::Tensor output, direct;
+  };
+  MaskedWeights masked_weights(int64_t mask);
   /// Logits of every conditional under mask m: x [N, C, H, W] -> [N, D].
   torch::Tensor conditional_logits(const torch::Tensor& x, int64_t mask);
   /// log p_m(x) under one mask, [N].

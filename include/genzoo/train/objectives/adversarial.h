@@ -46,7 +46,9 @@
 // in metrics.jsonl as {"event": "warning"}): D winning outright (d_loss
 // below objective.d_wins_loss for objective.d_wins_steps steps in a row) and
 // collapse (diversity below objective.collapse_ratio of the highest seen;
-// once, until it recovers halfway back to the highest).
+// once, until it recovers halfway back to the highest), and samples alike
+// from the start (diversity below objective.collapse_floor, 0.1, at 20
+// checks in a row: a generator collapsed before its spread ever rose).
 // evaluate(): energy_distance between the held-out rows (the first
 // objective.eval_rows) and as many samples (Szekely & Rizzo 2004, pixel
 // space; lower is better, 0 iff the distributions agree), the validation
@@ -131,7 +133,8 @@ class AdversarialObjective : public Objective {
   int64_t momentum_epochs_ = 250;
   int64_t epoch_ = 0, steps_done_ = 0;
   int64_t health_every_ = 10;
-  double d_wins_loss_ = 0.05, collapse_ratio_ = 0.5;
+  double d_wins_loss_ = 0.05, collapse_ratio_ = 0.5, collapse_floor_ = 0.1;
+  static constexpr int64_t kLowChecks = 20;
   int64_t d_wins_steps_ = 500;
   int64_t eval_rows_ = 2000;
   // Health state, kept in checkpoints: the current stretch of steps with D
@@ -139,6 +142,7 @@ class AdversarialObjective : public Objective {
   int64_t d_wins_run_ = 0;
   double max_diversity_ = 0;
   bool collapse_reported_ = false;
+  int64_t low_run_ = 0;  // health checks in a row below collapse_floor
   std::vector<std::string> warnings_;
   // Where diversity is measured: features of the data space (undefined:
   // the data space itself), and its name for the warning.
