@@ -6,6 +6,8 @@
 //
 //   genzoo_train_bench MODEL [--threads N] [--seconds S] [--density P]
 //   MODEL: fvsbn | nade | nade-naive | made     (exact NLL)
+//          pixelcnn | gated-pixelcnn | pixelrnn (exact NLL, Bernoulli head, the
+//                                               recipes' sizes)
 //          vae | vae-conv                       (the one-sample ELBO: Burda et
 //                                               al.'s MLP, the conv recipe's pair)
 //          dcgan                                (one Algorithm 1 step, k = 1: a D
@@ -25,6 +27,9 @@
 #include "genzoo/core/device.h"
 #include "genzoo/core/timer.h"
 #include "genzoo/models/explicit/fvsbn.h"
+#include "genzoo/models/explicit/gated_pixelcnn.h"
+#include "genzoo/models/explicit/pixelcnn.h"
+#include "genzoo/models/explicit/pixelrnn.h"
 #include "genzoo/models/explicit/made.h"
 #include "genzoo/models/explicit/nade.h"
 #include "genzoo/models/adversarial/gan.h"
@@ -39,6 +44,18 @@ genzoo::ModulePtr make_model(const std::string& name) {
   if (name == "nade-naive") return genzoo::Nade(genzoo::NadeOptions().hidden(500).impl(genzoo::NadeImplementation::Naive)).ptr();
   if (name == "made")
     return genzoo::Made(genzoo::MadeOptions().hidden(500).layers(1).masks(1).direct(true)).ptr();
+  // The sizes of configs/{pixelcnn,gated-pixelcnn,pixelrnn}-fashion-mnist.toml
+  // (and of bench/peers/autoregressive.py's PIXEL).
+  if (name == "pixelcnn")
+    return genzoo::PixelCnn(genzoo::PixelCnnOptions().channels(16).blocks(4).first_kernel(7).kernel(3).output_channels(32))
+        .ptr();
+  if (name == "gated-pixelcnn")
+    return genzoo::GatedPixelCnn(
+               genzoo::GatedPixelCnnOptions().channels(16).layers(4).first_kernel(7).kernel(3).output_channels(32))
+        .ptr();
+  if (name == "pixelrnn")
+    return genzoo::PixelRnn(genzoo::PixelRnnOptions().channels(16).layers(2).first_kernel(7).kernel(3).output_channels(32))
+        .ptr();
   if (name == "dcgan") {
     genzoo::GanOptions o;
     o.net(genzoo::AdversarialNetOptions()
@@ -60,7 +77,8 @@ genzoo::ModulePtr make_model(const std::string& name) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: genzoo_train_bench fvsbn|nade|nade-naive|made|vae|vae-conv|dcgan [--threads N] [--seconds S] "
+                 "usage: genzoo_train_bench fvsbn|nade|nade-naive|made|pixelcnn|gated-pixelcnn|pixelrnn|vae|vae-conv|dcgan "
+                 "[--threads N] [--seconds S] "
                  "[--density P]\n");
     return 2;
   }
