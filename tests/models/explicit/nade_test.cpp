@@ -159,6 +159,18 @@ TEST(Nade, RejectsBadOptions) {
   }
 }
 
+// at::parallel_for splits work only where OpenMP was on at compile time; a
+// build without it ran NADE's row chunks one after another on one core.
+TEST(Nade, FusedRecurrenceRunsOnEveryThreadItIsGiven) {
+  const int threads_before = at::get_num_threads();
+  at::set_num_threads(2);
+  EXPECT_EQ(nade_fused_threads(100), 2);
+  EXPECT_EQ(nade_fused_threads(10), 1);  // one chunk: too few rows to split
+  at::set_num_threads(1);
+  EXPECT_EQ(nade_fused_threads(100), 1);
+  at::set_num_threads(threads_before);
+}
+
 // More than one block of 64 rows on one thread: the fused backward walks
 // several row blocks of one chunk (ctest runs one thread, the test of two
 // threads above splits 40 rows into chunks of one block each).

@@ -71,6 +71,11 @@ TORCH_MODULE(Nade);
 torch::Tensor nade_fused_logits(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& c,
                                 const torch::Tensor& v, const torch::Tensor& b, bool relu);
 
+/// How many distinct threads the fused recurrence spreads a batch of `rows`
+/// rows over at the current LibTorch thread setting (one row chunk per
+/// thread; 1 when built without OpenMP). For tests and diagnostics.
+int nade_fused_threads(int64_t rows);
+
 /// Registry entry (reads model.hidden, model.activation, model.impl); the
 /// output biases b start at the logits of the training marginals.
 ModelInfo nade_model_info();
