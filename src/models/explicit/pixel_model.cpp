@@ -4,6 +4,7 @@
 
 #include "genzoo/core/error.h"
 #include "genzoo/models/bernoulli.h"
+#include "genzoo/models/explicit/autoregressive.h"
 #include "genzoo/models/shapes.h"
 
 namespace genzoo {
@@ -165,11 +166,8 @@ PixelNetKeys read_pixel_net_keys(Config& c, const std::string& depth_key, const 
 }
 
 ModelInfo pixel_model_info(const std::string& name, const std::string& description, Capabilities capabilities) {
-  ModelInfo info;
-  info.name = name;
-  info.family = "explicit";
-  info.description = description;
-  info.capabilities = std::move(capabilities);
+  // The binary density models' entry, widened to 8-bit levels and one channel.
+  ModelInfo info = binary_density_info(name, description, std::move(capabilities));
   info.accepts.formats = {PixelFormat::Binary, PixelFormat::Levels256};
   info.accepts.channels = {1};
   return info;
