@@ -1,10 +1,17 @@
 #include "genzoo/core/files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "genzoo/core/crash_points.h"
 #include "genzoo/core/error.h"
 
 namespace genzoo {
@@ -22,21 +29,35 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write '" + path + "': its folder is missing or not writable");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write '" + path + "' (disk full?)");
+void write_file(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  size_t done = 0;
+  int err = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : ENOSPC;
+      break;
     }
+    done += static_cast<size_t>(n);
   }
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    std::remove(path.c_str());
+    throw Error("cannot write '" + path + "': " + std::strerror(err));
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  write_file(tmp, bytes);
+  crash_point("file.tmp_written");
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
     std::remove(tmp.c_str());
-    throw Error("cannot move '" + tmp + "' to '" + path + "'");
+    throw Error("cannot move '" + tmp + "' to '" + path + "': " + std::strerror(err));
   }
 }
 
@@ -50,6 +71,52 @@ void ensure_dir(const std::string& dir) {
 bool file_exists(const std::string& path) {
   std::error_code ec;
   return fs::exists(path, ec);
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void append_line(const std::string& path, const std::string& line) {
+  const std::string bytes = line + "\n";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot append to '" + path + "': " + std::strerror(errno));
+  const off_t before = ::lseek(fd, 0, SEEK_END);
+  size_t done = 0;
+  if (crash_point_armed("metrics.half_line")) {
+    // A torn line, as only a power cut could leave one.
+    if (::write(fd, bytes.data(), bytes.size() / 2) > 0) ::raise(SIGKILL);
+  }
+  int err = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (err != 0 && before >= 0) {
+    // Take back a partial line; should that fail too, a resume cuts the
+    // file back to its checkpoint's length anyway.
+    const int cut = ::ftruncate(fd, before);
+    (void)cut;
+  }
+  ::close(fd);
+  if (err != 0) throw Error("cannot append to '" + path + "': " + std::strerror(err));
+}
+
+int64_t file_size(const std::string& path) {
+  std::error_code ec;
+  auto n = fs::file_size(path, ec);
+  return ec ? -1 : static_cast<int64_t>(n);
+}
+
+void truncate_file(const std::string& path, int64_t bytes) {
+  std::error_code ec;
+  fs::resize_file(path, static_cast<uintmax_t>(bytes), ec);
+  if (ec) throw Error("cannot cut '" + path + "' back to " + std::to_string(bytes) + " bytes: " + ec.message());
 }
 
 }  // namespace genzoo

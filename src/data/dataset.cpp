@@ -237,10 +237,6 @@ Dataset load_folder(const std::string& spec, const std::string& dir) {
   return split_every_tenth(spec, x, {}, "folder '" + dir + "'");
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string toy_description(const std::string& name) {
   if (name == "ring8") return "8 Gaussians on a circle of radius 2, sigma 0.02; exact density";
   if (name == "grid25") return "25 Gaussians on a 5x5 grid, sigma 0.05; exact density";

@@ -178,10 +178,6 @@ std::string gzip(const std::string& raw, const std::string& name) {
   return out;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 torch::Tensor parse_idx(const std::string& file_bytes, const std::string& name) {

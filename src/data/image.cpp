@@ -4,6 +4,8 @@
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <memory>
 
@@ -12,10 +14,14 @@
 
 namespace genzoo {
 
+namespace {
+constexpr uint64_t kMaxDecodedImageBytes = uint64_t{1} << 30;
+}  // namespace
+
 torch::Tensor read_image(const std::string& path) {
   const std::string bytes = read_file(path);
-  TORCH_CHECK(bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max()),
-              "image '", path, "' is too large");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw Error("image '" + path + "' is too large (" + std::to_string(bytes.size()) + " bytes; at most 2 GiB)");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
   int w = 0, h = 0, stored = 0;
@@ -24,6 +30,16 @@ torch::Tensor read_image(const std::string& path) {
   // stb drops the alpha channel when asked for fewer channels: grey+alpha -> grey,
   // RGBA -> RGB.
   const int channels = stored <= 2 ? 1 : 3;
+  // What the header declares must be what the file can hold: no format stb
+  // reads compresses pixels more than about 1,000 : 1 (deflate's limit), so
+  // a header promising more than 2,048 decoded bytes per file byte (or over
+  // 1 GiB) is a lie, and a 100-byte file never makes genzoo allocate
+  // gigabytes.
+  const uint64_t decoded = static_cast<uint64_t>(w) * static_cast<uint64_t>(h) * static_cast<uint64_t>(channels);
+  const uint64_t allowed = std::min<uint64_t>(kMaxDecodedImageBytes, (1u << 20) + 2048 * static_cast<uint64_t>(bytes.size()));
+  if (w <= 0 || h <= 0 || decoded > allowed)
+    throw Error("cannot read image '" + path + "': its header declares " + std::to_string(w) + "x" + std::to_string(h) +
+                " pixels, more than its " + std::to_string(bytes.size()) + " bytes can hold");
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(data, length, &w, &h, &stored, channels), stbi_image_free);
   if (!pixels) throw Error("cannot read image '" + path + "': " + stbi_failure_reason());

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
@@ -193,14 +194,15 @@ FeatureNet load_feature_net(const std::string& dataset) {
 }
 
 void save_feature_net(FeatureNet& net, const std::string& path) {
-  std::string tmp = path + ".tmp";
+  // In memory first, then our own atomic write: LibTorch's file writer
+  // reports a full disk by throwing from a destructor, which aborts.
+  std::ostringstream bytes;
   try {
-    torch::save(net, tmp);
+    torch::save(net, bytes);
   } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + tmp + "': " + std::string(e.what_without_backtrace()).substr(0, 160));
+    throw Error("cannot serialise '" + path + "': " + std::string(e.what_without_backtrace()).substr(0, 160));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("cannot write '" + path + "'");
+  write_file_atomic(path, bytes.str());
 }
 
 }  // namespace genzoo

@@ -155,6 +155,8 @@ void Trainer::start(bool resume) {
     // The rates the run had lowered to before it stopped.
     if (state_.rollbacks > 0)
       objective_.scale_learning_rates(std::pow(options_.rollback_lr_factor, static_cast<double>(state_.rollbacks)));
+    cut_metrics_to_checkpoint();
+    write_missing_epoch_samples();
   } else {
     state_ = TrainerState{};
     seed_everything(options_.seed);
@@ -175,9 +177,8 @@ void Trainer::start(bool resume) {
   window_examples_start_ = 0;
   rate_ = 0;
   begun_epoch_ = -1;
-  epoch_sums_.clear();
-  epoch_counts_.clear();
-  epoch_end_step_ = -1;
+  epoch_sums_ = state_.epoch_sums;  // a resume continues the epoch's means
+  epoch_counts_ = state_.epoch_counts;
 }
 
 double Trainer::elapsed() const { return elapsed_before_ + seconds_since(started_); }
@@ -280,9 +281,6 @@ void Trainer::end_epoch() {
   summary_.last_eval = eval;
   bool improved = false;
   Metrics val = validate(state_.epoch, improved);
-  checkpoint(improved);
-  last_checkpoint_ = Clock::now();
-  epoch_end_step_ = state_.global_step;
 
   nlohmann::json j{{"event", "epoch"},
                    {"epoch", state_.epoch},
@@ -308,16 +306,39 @@ void Trainer::end_epoch() {
   }
   if (text.back() == ',') text.pop_back();
   if (improved) text += " (best)";
-  log_json(j.dump());
-  progress_->line(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
-  epoch_sums_.clear();
+  epoch_sums_.clear();  // the next epoch's, as the checkpoint will keep them
   epoch_counts_.clear();
-  // The checkpoint came first: a failing picture must not cost the epoch.
-  if (options_.sample_every > 0 && state_.epoch % options_.sample_every == 0) {
-    char name[32];
-    std::snprintf(name, sizeof name, "epoch_%04lld", static_cast<long long>(state_.epoch));
-    write_samples(name);
-  }
+  state_.epoch_end_step = state_.scored_step = state_.global_step;
+  // The line before the checkpoint, which records the log's length: killed
+  // between the two, a resume does the epoch again and cuts the line. (A
+  // model that has left the numbers is caught before either.)
+  ensure_finite();
+  log_json(j.dump());
+  checkpoint(improved);
+  last_checkpoint_ = Clock::now();
+  progress_->line(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
+  // The checkpoint came first: a failing picture must not cost the epoch
+  // (and a run killed before it is drawn draws it when resumed).
+  if (epoch_samples_due()) write_samples(epoch_samples_name());
+}
+
+bool Trainer::epoch_samples_due() const {
+  return options_.sample_every > 0 && state_.epoch > 0 && state_.epoch % options_.sample_every == 0;
+}
+
+std::string Trainer::epoch_samples_name() const {
+  char name[32];
+  std::snprintf(name, sizeof name, "epoch_%04lld", static_cast<long long>(state_.epoch));
+  return name;
+}
+
+// Samples come from a stream seeded by the step, so the grid a kill
+// prevented is the very one the run would have drawn.
+void Trainer::write_missing_epoch_samples() {
+  // Only at the checkpoint that ended the epoch: later, the step has moved on.
+  if (state_.epoch_end_step == state_.global_step && epoch_samples_due() &&
+      !file_exists(run_dir_ + "/samples/" + epoch_samples_name() + ".png"))
+    write_samples(epoch_samples_name());
 }
 
 bool Trainer::checkpoint_due() const { return seconds_since(last_checkpoint_) >= options_.checkpoint_seconds; }
@@ -330,28 +351,29 @@ void Trainer::save_mid_epoch() {
 
 TrainSummary Trainer::finish() {
   state_.elapsed_seconds = elapsed();
-  if (state_.global_step != start_step_) {
-    // A mid-epoch stop, unless the last step ended an epoch inside it (then
-    // end_epoch has just scored and saved this very model).
-    if (state_.batch_in_epoch != 0 && state_.global_step != epoch_end_step_) {
-      // A mid-epoch stop (time or step budget): the partial epoch's model
-      // competes for best.pt too. So a run stopped mid-epoch and resumed has
-      // scored one model more than a run that went through; its weights and
-      // optimizer state are the same.
-      bool improved = false;
-      Metrics val = validate(state_.epoch + 1, improved);
-      checkpoint(improved);
-      if (!val.empty()) {
-        nlohmann::json j{{"event", "final"},
-                         {"epoch", state_.epoch + static_cast<double>(state_.batch_in_epoch) / batches_->per_epoch()},
-                         {"step", state_.global_step},
-                         {"elapsed_s", state_.elapsed_seconds}};
-        for (const auto& kv : val) j["val_" + kv.first] = kv.second;
-        log_json(j.dump());
-      }
+  if (state_.global_step > 0 && state_.scored_step != state_.global_step) {
+    // A mid-epoch stop (time or step budget), or a resume of one killed
+    // before its score was saved: the partial epoch's model competes for
+    // best.pt too. So a run stopped mid-epoch and resumed has scored one
+    // model more than a run that went through; its weights and optimizer
+    // state are the same.
+    bool improved = false;
+    Metrics val = validate(state_.epoch + 1, improved);
+    ensure_finite();
+    state_.scored_step = state_.global_step;
+    if (!val.empty()) {  // logged first, as at an epoch's end
+      nlohmann::json j{{"event", "final"},
+                       {"epoch", state_.epoch + static_cast<double>(state_.batch_in_epoch) / batches_->per_epoch()},
+                       {"step", state_.global_step},
+                       {"elapsed_s", state_.elapsed_seconds}};
+      for (const auto& kv : val) j["val_" + kv.first] = kv.second;
+      log_json(j.dump());
     }
-    write_samples("final");
+    checkpoint(improved);
   }
+  // The last grid, also when a kill came as it was drawn.
+  if (state_.global_step > 0 && (state_.global_step != start_step_ || !file_exists(run_dir_ + "/samples/final.png")))
+    write_samples("final");
   summary_.stopped_early = patience_ran_out();
   if (summary_.stopped_early)
     progress_->line("stopped early: no better validation " + options_.select_by + " in " +
@@ -375,9 +397,8 @@ void Trainer::roll_back(const std::string& why) {
   // them again from the lowered base rates at the next step.
   objective_.scale_learning_rates(options_.rollback_lr_factor);
   begun_epoch_ = -1;
-  epoch_sums_.clear();
-  epoch_counts_.clear();
-  epoch_end_step_ = -1;
+  epoch_sums_ = state_.epoch_sums;
+  epoch_counts_ = state_.epoch_counts;
   const std::string reason = why.substr(0, why.find(';'));  // without the "training stopped" advice
   const std::string message = "rollback " + std::to_string(done) + " of " + std::to_string(options_.rollbacks) +
                               ": " + reason + "; back to step " +
@@ -431,23 +452,51 @@ Metrics Trainer::validate(int64_t epochs_done, bool& improved) {
   return m;
 }
 
-void Trainer::log_json(const std::string& line) {
-  std::ofstream out(run_dir_ + "/metrics.jsonl", std::ios::app);
-  out << line << "\n";
-  if (!out) throw Error("cannot append to '" + run_dir_ + "/metrics.jsonl'");
+void Trainer::log_json(const std::string& line) { append_line(metrics_path(), line); }
+
+std::string Trainer::metrics_path() const { return run_dir_ + "/metrics.jsonl"; }
+
+// metrics.jsonl as the checkpoint being resumed left it: the lines written
+// after that checkpoint belong to steps this run does again, so they go
+// (and with them a line a power cut may have torn), and one line says so.
+void Trainer::cut_metrics_to_checkpoint() {
+  const std::string path = metrics_path();
+  const int64_t size = file_size(path);
+  if (size < 0) return;
+  int64_t keep = state_.metrics_bytes;
+  if (keep < 0 || keep > size) {
+    // A checkpoint from before the length was kept: drop a torn last line only.
+    const std::string text = read_file(path);
+    keep = static_cast<int64_t>(text.empty() || text.back() == '\n' ? text.size() : text.rfind('\n') + 1);
+  }
+  int64_t removed = 0;
+  if (keep < size) {
+    const std::string text = read_file(path);
+    for (size_t i = static_cast<size_t>(keep); i < text.size(); ++i) removed += text[i] == '\n';
+    if (text.back() != '\n') ++removed;  // the torn line
+    truncate_file(path, keep);
+  }
+  log_json(nlohmann::json{{"event", "resumed"}, {"step", state_.global_step}, {"removed_lines", removed}}.dump());
 }
 
 void Trainer::checkpoint(bool best) {
-  // Never save a model that has left the numbers: that would replace the
-  // last good checkpoint with a broken one.
+  ensure_finite();
+  // best.pt first: a crash between the two writes leaves checkpoint.pt at
+  // the previous epoch, which a resume then trains and validates again.
+  state_.metrics_bytes = std::max<int64_t>(0, file_size(metrics_path()));
+  state_.epoch_sums = epoch_sums_;
+  state_.epoch_counts = epoch_counts_;
+  if (best) save_best_checkpoint(run_dir_, *model_, state_, config_toml_);
+  save_checkpoint(run_dir_, *model_, &objective_, state_, config_toml_);
+}
+
+// Never save a model that has left the numbers: that would replace the
+// last good checkpoint with a broken one.
+void Trainer::ensure_finite() {
   for (const auto& p : model_->named_parameters())
     if (!torch::isfinite(p.value()).all().item<bool>())
       throw diverged("parameter '" + p.key() + "' became non-finite by step " + std::to_string(state_.global_step) +
                      " (epoch " + std::to_string(state_.epoch + 1) + ")");
-  // best.pt first: a crash between the two writes leaves checkpoint.pt at
-  // the previous epoch, which a resume then trains and validates again.
-  if (best) save_best_checkpoint(run_dir_, *model_, state_, config_toml_);
-  save_checkpoint(run_dir_, *model_, &objective_, state_, config_toml_);
 }
 
 void Trainer::write_samples(const std::string& name) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "genzoo/train/run.h"
+#include "genzoo/train/run_inputs.h"
 
 namespace genzoo::cli {
 
@@ -42,10 +43,6 @@ std::string checkpoint_name(const Run& run);
 /// validation score for best.pt.
 std::string describe_checkpoint(const Run& run);
 
-/// One image of a run, in its model's data space [C, H, W]: test:INDEX (the
-/// run's test split) or a PNG/JPEG file of the run's image size, given the
-/// run's evaluation transform. `option` names the flag in errors.
-torch::Tensor run_image(const Run& run, const std::string& spec, const std::string& option);
 
 /// Exit status for training that diverged (NaN/inf loss).
 constexpr int kExitDiverged = 3;

@@ -42,31 +42,6 @@ std::string describe_checkpoint(const Run& run) {
   return text;
 }
 
-torch::Tensor run_image(const Run& run, const std::string& spec, const std::string& option) {
-  const int64_t c = run.spec.channels, h = run.spec.height, w = run.spec.width;
-  if (spec.rfind("test:", 0) == 0) {
-    int64_t index = -1;
-    try {
-      size_t used = 0;
-      index = std::stoll(spec.substr(5), &used);
-      if (used != spec.size() - 5) index = -1;
-    } catch (const std::exception&) {
-      index = -1;
-    }
-    const int64_t n = run.data.test.size(0);
-    if (index < 0 || index >= n)
-      throw Error(option + " '" + spec + "': give test:INDEX with INDEX in [0, " + std::to_string(n) + ")");
-    return run.data.test[index];
-  }
-  auto raw = read_image(spec);  // uint8 [C, H, W]
-  if (raw.size(0) != c || raw.size(1) != h || raw.size(2) != w)
-    throw Error(option + " '" + spec + "' is " + std::to_string(raw.size(0)) + "x" + std::to_string(raw.size(1)) +
-                "x" + std::to_string(raw.size(2)) + " (CxHxW), the run's images are " + std::to_string(c) + "x" +
-                std::to_string(h) + "x" + std::to_string(w));
-  // The same pixel transform as the run's evaluation data (e.g. pixel > 127).
-  return run.transform->for_eval(raw.unsqueeze(0), 1)[0];
-}
-
 std::string find_recipe(const std::string& model, const std::string& dataset) {
   // "texture:brick" -> configs/MODEL-texture-brick.toml
   std::string name = dataset;

@@ -21,6 +21,7 @@
 #include "genzoo/models/explicit/pixel_model.h"
 #include "genzoo/report/png_grid.h"
 #include "genzoo/train/run.h"
+#include "genzoo/train/run_inputs.h"
 
 namespace genzoo::cli {
 
@@ -39,42 +40,11 @@ struct SampleArgs {
   std::string method;     // raster | cached (pixel-by-pixel image models); "" = the model's default
 };
 
-// The observed pixels, bool [1, C, H, W]: a named half or a mask PNG (white
-// = observed, black = to be completed).
-torch::Tensor completion_mask(const Run& run, const std::string& spec) {
-  const int64_t c = run.spec.channels, h = run.spec.height, w = run.spec.width;
-  auto m = torch::zeros({1, c, h, w}, torch::kBool);
-  if (spec == "top-half") {
-    m.slice(2, 0, h / 2).fill_(true);
-  } else if (spec == "bottom-half") {
-    m.slice(2, h / 2).fill_(true);
-  } else if (spec == "left-half") {
-    m.slice(3, 0, w / 2).fill_(true);
-  } else if (spec == "right-half") {
-    m.slice(3, w / 2).fill_(true);
-  } else if (spec == "center") {
-    // Everything but the central square of half the side.
-    m.fill_(true);
-    m.slice(2, h / 4, h / 4 + (h + 1) / 2).slice(3, w / 4, w / 4 + (w + 1) / 2).fill_(false);
-  } else if (spec.size() > 4 && spec.substr(spec.size() - 4) == ".png") {
-    auto raw = read_image(spec);
-    if (raw.size(1) != h || raw.size(2) != w || (raw.size(0) != 1 && raw.size(0) != c))
-      throw Error("--mask '" + spec + "' is " + std::to_string(raw.size(0)) + "x" + std::to_string(raw.size(1)) +
-                  "x" + std::to_string(raw.size(2)) + " (CxHxW), the run's images are " + std::to_string(c) + "x" +
-                  std::to_string(h) + "x" + std::to_string(w) + " (a grey mask applies to every channel)");
-    m = (raw > 127).expand({c, h, w}).unsqueeze(0).clone();
-  } else {
-    throw Error("--mask '" + spec + "': use top-half, bottom-half, left-half, right-half, center or a mask .png");
-  }
-  if (m.all().item<bool>()) throw Error("--mask '" + spec + "' observes every pixel: nothing to complete");
-  return m;
-}
-
 void run_complete(const SampleArgs& a, Run& run) {
   auto completer = as<Completer>(run.model);
   if (!completer) throw Error("model '" + run.info->name + "' cannot complete images (no conditional sampler)");
   if (!run.transform || !run.data.to_display) throw Error("--complete needs an image dataset");
-  auto observed = completion_mask(run, a.mask);  // [1, C, H, W]
+  auto observed = completion_mask(run.spec, a.mask);  // [1, C, H, W]
   std::vector<torch::Tensor> inputs;
   for (const auto& spec : a.complete) inputs.push_back(run_image(run, spec, a.complete_flag));
   seed_everything(static_cast<uint64_t>(a.seed));
@@ -108,10 +78,6 @@ void run_complete(const SampleArgs& a, Run& run) {
   std::printf("PSNR of the completed pixels against the original: %.2f dB (mean of %zu completions)\n", mean,
               psnrs.size());
   std::printf("%s\n", completer->completion_note(observed).c_str());
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void run_sample(const SampleArgs& a) {

@@ -78,8 +78,6 @@ void run_train(const TrainArgs& a) {
     if (dir.empty()) throw Error("--resume needs --out RUN, the run folder to continue");
     if (!file_exists(run_config_path(dir)))
       throw Error("cannot resume: '" + dir + "' is not a genzoo run folder (no config.toml)");
-    if (!file_exists(checkpoint_path(dir)))
-      throw Error("cannot resume: '" + dir + "' has no checkpoint.pt");
     if (!a.config_file.empty()) throw Error("--config cannot change a run being resumed; use --set");
     config = Config::from_file(run_config_path(dir));
     auto stored_model = config.get_string("model.name", "");
@@ -110,6 +108,21 @@ void run_train(const TrainArgs& a) {
                     "); use --resume to continue it or another --out");
   }
   const Config stored = config;
+  // A run killed before its first checkpoint (step 0, written as training
+  // starts, before any log line, grid or best.pt) trained nothing: resuming
+  // it starts it again from its config. A folder that lost its checkpoint
+  // later is an error, not a fresh start over its results.
+  const bool from_scratch = a.resume && !file_exists(checkpoint_path(dir));
+  if (from_scratch) {
+    for (const auto& f : {previous_checkpoint_path(dir), best_checkpoint_path(dir), dir + "/samples"})
+      if (file_exists(f))
+        throw Error("cannot resume: '" + dir + "' has no checkpoint.pt but has " + f.substr(dir.size() + 1) +
+                    " (was checkpoint.pt deleted?)");
+    if (file_size(dir + "/metrics.jsonl") > 0)
+      throw Error("cannot resume: '" + dir + "' has no checkpoint.pt but has a metrics.jsonl (was checkpoint.pt deleted?)");
+    std::fprintf(stderr, "'%s' was stopped before its first checkpoint: starting it again from step 0\n", dir.c_str());
+  }
+  const bool resuming = a.resume && !from_scratch;
   apply_flags(a, config);
   if (a.resume) {
     // The model, the data, the optimizer and the batch order define the run:
@@ -135,7 +148,7 @@ void run_train(const TrainArgs& a) {
   Run run = build_run(config, dir);
   // Fine-tuning: a fresh run that starts from another run's weights.
   const std::string init_from = run.config.get_string("train.init_from", "");
-  if (!init_from.empty() && !a.resume) {
+  if (!init_from.empty() && !resuming) {
     if (!file_exists(run_config_path(init_from)))
       throw Error("train.init_from = '" + init_from + "' is not a genzoo run folder (no config.toml)");
     Run source = open_run(init_from, "best");
@@ -165,7 +178,7 @@ void run_train(const TrainArgs& a) {
   run.config.check_all_used();
   // A resume that cannot load its checkpoint fails here, before the run's
   // config.toml is touched.
-  if (a.resume) load_checkpoint(checkpoint_path(dir), *run.model, objective.get());
+  if (resuming) load_checkpoint(checkpoint_path(dir), *run.model, objective.get());
   // The trainer checks its options against the data (patience needs a
   // validation split, train.select_by a metric the model reports) before the
   // run folder is written.
@@ -175,12 +188,12 @@ void run_train(const TrainArgs& a) {
   run.config.save(run_config_path(dir));
   const int64_t n_val = run.data.validation.defined() ? run.data.validation.size(0) : 0;
   std::fprintf(stderr, "%s %s on %s (%lld train%s / %lld test), run folder %s\n",
-               a.resume ? "resuming" : "training", run.info->name.c_str(),
+               resuming ? "resuming" : "training", run.info->name.c_str(),
                run.dataset.name.c_str(), static_cast<long long>(run.data.train.size(0)),
                n_val > 0 ? (" / " + std::to_string(n_val) + " validation").c_str() : "",
                static_cast<long long>(run.data.test.defined() ? run.data.test.size(0) : 0),
                dir.c_str());
-  TrainSummary s = trainer.run(a.resume);
+  TrainSummary s = trainer.run(resuming);
   std::printf("run %s: %lld epochs, %lld steps, %.1f s", dir.c_str(),
               static_cast<long long>(s.state.epoch), static_cast<long long>(s.state.global_step),
               s.state.elapsed_seconds);

@@ -9,6 +9,8 @@
 
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "genzoo/train/objective.h"
 
@@ -29,6 +31,18 @@ struct TrainerState {
   // the learning rates by train.rollback_lr_factor, so a resumed run
   // continues at the lowered rates.
   int64_t rollbacks = 0;
+  // Length of RUN/metrics.jsonl when this checkpoint was written (-1:
+  // unknown, a checkpoint from before it was kept). A resume cuts the file
+  // back to it: the lines after it belong to steps the resume does again.
+  int64_t metrics_bytes = -1;
+  // The step at which the last epoch ended (-1: none yet), and the step of
+  // the model last scored, at an epoch's end or at a mid-epoch stop: a
+  // resume knows whether the grid and the scores of that moment were made.
+  int64_t epoch_end_step = -1;
+  int64_t scored_step = -1;
+  // The running sums (and counts) of each step metric over the epoch so far,
+  // so that an epoch's logged train means are exact across a resume.
+  std::vector<std::pair<std::string, double>> epoch_sums, epoch_counts;
 };
 
 std::string checkpoint_path(const std::string& run_dir);       // RUN/checkpoint.pt

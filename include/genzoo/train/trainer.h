@@ -173,7 +173,13 @@ class Trainer {
   TrainingDiverged diverged(const std::string& what) const;
   /// The entry of `m` named by train.select_by.
   Metrics::const_iterator selected(const Metrics& m) const;
-  void log_json(const std::string& line);
+  void log_json(const std::string& line);  // one whole line, or none, even under kill -9
+  std::string metrics_path() const;
+  void cut_metrics_to_checkpoint();
+  void write_missing_epoch_samples();
+  void ensure_finite();  // TrainingDiverged when a parameter is not finite
+  bool epoch_samples_due() const;  // the epoch just ended draws a grid
+  std::string epoch_samples_name() const;
 
   TrainerOptions options_;
   std::string run_dir_;
@@ -190,7 +196,6 @@ class Trainer {
   Clock::time_point started_, last_checkpoint_, window_start_;
   double elapsed_before_ = 0, start_fraction_ = 0, rate_ = 0;
   int64_t start_step_ = 0, window_examples_start_ = 0, rollovers_before_step_ = 0, begun_epoch_ = -1;
-  int64_t epoch_end_step_ = -1;  // the step after which end_epoch last ran
   // Per metric of step(), over this epoch's steps (of this invocation): the
   // sum and the number of steps that reported it.
   Metrics epoch_sums_, epoch_counts_;

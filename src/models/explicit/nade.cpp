@@ -121,6 +121,14 @@ int nade_fused_threads(int64_t rows) {
   return static_cast<int>(seen.size());
 }
 
+bool nade_built_with_openmp() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
 const EnumNames<NadeActivation>& nade_activation_names() {
   static const EnumNames<NadeActivation> names{{NadeActivation::Sigmoid, "sigmoid"}, {NadeActivation::Relu, "relu"}};
   return names;

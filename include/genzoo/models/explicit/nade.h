@@ -75,6 +75,9 @@ torch::Tensor nade_fused_logits(const torch::Tensor& x, const torch::Tensor& w, 
 /// rows over at the current LibTorch thread setting (one row chunk per
 /// thread; 1 when built without OpenMP). For tests and diagnostics.
 int nade_fused_threads(int64_t rows);
+/// Whether nade.cpp was compiled with OpenMP (GCC builds): without it, as
+/// in clang's sanitizer and fuzz builds, the row chunks run on one thread.
+bool nade_built_with_openmp();
 
 /// Registry entry (reads model.hidden, model.activation, model.impl); the
 /// output biases b start at the logits of the training marginals.
