@@ -28,10 +28,43 @@ std::string describe(const ConfigValue& v) {
       v);
 }
 
+// TOML text is UTF-8: a value that is not could be set but not written
+// back readably (config.toml would not load on --resume).
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const int follow = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    if (follow < 0 || s.size() - i <= static_cast<size_t>(follow)) return false;  // a bad lead byte, or cut short
+    uint32_t cp = follow == 0 ? c : c & (0x3F >> follow);
+    for (int k = 1; k <= follow; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d >> 6) != 0x2) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    // No overlong forms, no surrogates, nothing past U+10FFFF.
+    if ((follow == 1 && cp < 0x80) || (follow == 2 && cp < 0x800) || (follow == 3 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+      return false;
+    i += 1 + static_cast<size_t>(follow);
+  }
+  return true;
+}
+
+// A key is dotted bare words: letters, digits, '_' and '-', no empty part.
+bool valid_key(const std::string& key) {
+  if (key.empty() || key.front() == '.' || key.back() == '.' || key.find("..") != std::string::npos) return false;
+  for (char c : key)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) return false;
+  return true;
+}
+
 void flatten(const toml::table& table, const std::string& prefix,
              std::map<std::string, ConfigValue>& out, const std::string& origin) {
   for (const auto& [k, node] : table) {
     std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (!valid_key(key))
+      throw Error(origin + ": key '" + key + "' is not a config key (dotted words of letters, digits, '_' and '-')");
     if (const auto* sub = node.as_table()) {
       flatten(*sub, key, out, origin);
     } else if (auto b = node.value_exact<bool>()) {
@@ -77,10 +110,10 @@ void Config::set_from_string(const std::string& assignment) {
     throw Error("--set '" + assignment + "': expected key=value");
   std::string key = assignment.substr(0, eq);
   std::string value = assignment.substr(eq + 1);
-  for (char c : key) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'))
-      throw Error("--set '" + assignment + "': key '" + key + "' has an invalid character");
-  }
+  if (!valid_utf8(value)) throw Error("--set '" + assignment + "': the value is not valid UTF-8");
+  if (!valid_key(key))
+    throw Error("--set '" + assignment + "': key '" + key +
+                "' is not a config key (dotted words of letters, digits, '_' and '-')");
   // Read the value as TOML so numbers and booleans get their types; anything
   // that is not a TOML value is taken as a bare string.
   try {
@@ -96,7 +129,12 @@ void Config::set_from_string(const std::string& assignment) {
   }
 }
 
-void Config::set(const std::string& key, ConfigValue value) { values_[key] = std::move(value); }
+void Config::set(const std::string& key, ConfigValue value) {
+  if (!valid_key(key)) throw Error("'" + key + "' is not a config key (dotted words of letters, digits, '_' and '-')");
+  if (const auto* text = std::get_if<std::string>(&value); text && !valid_utf8(*text))
+    throw Error("config key '" + key + "': the value is not valid UTF-8");
+  values_[key] = std::move(value);
+}
 
 void Config::merge(const Config& other) {
   for (const auto& [k, v] : other.values_) values_[k] = v;

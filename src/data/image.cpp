@@ -14,8 +14,26 @@
 
 namespace genzoo {
 
+namespace detail {
+extern thread_local size_t stb_allocation_cap;  // src/data/stb_image_impl.cpp
+}  // namespace detail
+
 namespace {
 constexpr uint64_t kMaxDecodedImageBytes = uint64_t{1} << 30;
+
+// Caps each of stb's allocations while it decodes one file.
+class StbAllocationCap {
+ public:
+  explicit StbAllocationCap(uint64_t bytes) : before_(detail::stb_allocation_cap) {
+    detail::stb_allocation_cap = static_cast<size_t>(bytes);
+  }
+  ~StbAllocationCap() { detail::stb_allocation_cap = before_; }
+  StbAllocationCap(const StbAllocationCap&) = delete;
+  StbAllocationCap& operator=(const StbAllocationCap&) = delete;
+
+ private:
+  size_t before_;
+};
 }  // namespace
 
 torch::Tensor read_image(const std::string& path) {
@@ -25,7 +43,12 @@ torch::Tensor read_image(const std::string& path) {
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
   int w = 0, h = 0, stored = 0;
-  if (!stbi_info_from_memory(data, length, &w, &h, &stored))
+  bool known = false;
+  {
+    StbAllocationCap cap((1u << 20) + 2048 * static_cast<uint64_t>(bytes.size()));
+    known = stbi_info_from_memory(data, length, &w, &h, &stored) != 0;
+  }
+  if (!known)
     throw Error("cannot read image '" + path + "': " + stbi_failure_reason());
   // stb drops the alpha channel when asked for fewer channels: grey+alpha -> grey,
   // RGBA -> RGB.
@@ -40,8 +63,15 @@ torch::Tensor read_image(const std::string& path) {
   if (w <= 0 || h <= 0 || decoded > allowed)
     throw Error("cannot read image '" + path + "': its header declares " + std::to_string(w) + "x" + std::to_string(h) +
                 " pixels, more than its " + std::to_string(bytes.size()) + " bytes can hold");
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(data, length, &w, &h, &stored, channels), stbi_image_free);
+  // No single allocation of the decoder beyond eight times the pixels the
+  // header may declare, plus 1 MiB: stb's buffers hold up to 4 bytes per
+  // requested sample before conversion (16-bit grey and alpha), and its
+  // inflate buffer grows by doubling.
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(nullptr, stbi_image_free);
+  {
+    StbAllocationCap cap(8 * allowed + (1u << 20));
+    pixels.reset(stbi_load_from_memory(data, length, &w, &h, &stored, channels));
+  }
   if (!pixels) throw Error("cannot read image '" + path + "': " + stbi_failure_reason());
   // clone, not contiguous(): with C = 1 the permuted view is already
   // contiguous and would still point into stb's buffer, freed on return.

@@ -207,9 +207,14 @@ TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
     for (const auto& p : model.named_parameters())
       if (!torch::isfinite(p.value()).all().item<bool>())
         throw Error("checkpoint '" + path + "' is corrupt: parameter '" + p.key() + "' is not finite");
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
     throw Error("checkpoint '" + path + "' is corrupt or unreadable: " +
                 std::string(e.what_without_backtrace()).substr(0, 200));
+  } catch (const std::exception& e) {
+    // LibTorch compiles the archive's TorchScript, whose parser throws its own errors.
+    throw Error("checkpoint '" + path + "' is corrupt or unreadable: " + std::string(e.what()).substr(0, 200));
   }
   return state;
 }

@@ -26,12 +26,13 @@ bool finite_metrics(const Metrics& m) {
 
 // Adds `m` to running sums that keep the order in which names first appear.
 void accumulate(Metrics& sums, const Metrics& m) {
-  for (const auto& [name, value] : m) {
+  for (const auto& entry : m) {
+    const std::string& name = entry.first;  // (a structured binding cannot be captured in C++17)
     auto it = std::find_if(sums.begin(), sums.end(), [&](const auto& kv) { return kv.first == name; });
     if (it == sums.end())
-      sums.emplace_back(name, value);
+      sums.emplace_back(name, entry.second);
     else
-      it->second += value;
+      it->second += entry.second;
   }
 }
 

@@ -8,17 +8,6 @@
 #include "genzoo/core/error.h"
 #include "genzoo/train/trainer.h"
 
-namespace {
-
-// One line, whatever the source put in the message.
-std::string one_line(std::string s) {
-  for (auto& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"genzoo: train, sample, evaluate and compare deep generative models", "genzoo"};
@@ -56,19 +45,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "genzoo: " << one_line(e.what()) << " (see genzoo --help)\n";
+    std::cerr << "genzoo: " << genzoo::one_line(e.what()) << " (see genzoo --help)\n";
     return 2;
   } catch (const genzoo::Error& e) {
-    std::cerr << "genzoo: " << one_line(e.what()) << "\n";
+    std::cerr << "genzoo: " << genzoo::one_line(e.what()) << "\n";
     return 2;
   } catch (const genzoo::TrainingDiverged& e) {
-    std::cerr << "genzoo: training diverged: " << one_line(e.what()) << "\n";
+    std::cerr << "genzoo: training diverged: " << genzoo::one_line(e.what()) << "\n";
     return genzoo::cli::kExitDiverged;
   } catch (const c10::Error& e) {
-    std::cerr << "genzoo: internal error: " << one_line(e.what_without_backtrace()) << "\n";
+    std::cerr << "genzoo: internal error: " << genzoo::one_line(e.what_without_backtrace()) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "genzoo: internal error: " << one_line(e.what()) << "\n";
+    std::cerr << "genzoo: internal error: " << genzoo::one_line(e.what()) << "\n";
     return 1;
   }
   return 0;

@@ -8,9 +8,15 @@
 
 namespace genzoo {
 
+/// `s` on one line: line breaks and tabs become spaces, other control
+/// bytes '?', trailing spaces go. Messages quote file contents (a chunk
+/// name from a PNG, a parser's excerpt), which may hold any byte.
+std::string one_line(std::string s);
+
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  /// The message is one line, whatever it quotes.
+  explicit Error(const std::string& message) : std::runtime_error(one_line(message)) {}
 };
 
 /// "a, b, c" — used to list the valid choices in error messages.
