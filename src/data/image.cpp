@@ -34,12 +34,45 @@ class StbAllocationCap {
  private:
   size_t before_;
 };
+// stb_image 2.27 (Debian 12's) writes past a Huffman table's size list
+// when the 16 code counts of a JPEG DHT table add up to more than 256
+// (found by fuzzing, as an UndefinedBehaviorSanitizer bounds error). Such
+// a file is rejected before stb sees it. Every FF C4 in the file is read
+// as stb would read a DHT segment there -- tables one after another while
+// the segment's length lasts, bytes past the end as 0 -- since only a real
+// marker or a corrupt file holds FF C4 (entropy-coded data stuffs every
+// FF). Returns the largest table found, 0 when there is none.
+int largest_jpeg_huffman_table(const std::string& b) {
+  auto at = [&b](size_t i) { return i < b.size() ? static_cast<int>(static_cast<unsigned char>(b[i])) : 0; };
+  // What stb takes for a JPEG: FF, any number of FF fill bytes, then SOI (D8).
+  size_t soi = 0;
+  while (soi < b.size() && at(soi) == 0xFF) ++soi;
+  if (soi == 0 || at(soi) != 0xD8) return 0;
+  int largest = 0;
+  for (size_t i = soi + 1; i + 1 < b.size(); ++i) {
+    if (at(i) != 0xFF || at(i + 1) != 0xC4) continue;
+    long left = ((at(i + 2) << 8) | at(i + 3)) - 2;
+    size_t p = i + 4;
+    while (left > 0 && p < b.size()) {
+      int codes = 0;
+      for (size_t k = 1; k <= 16; ++k) codes += at(p + k);
+      largest = std::max(largest, codes);
+      p += 17 + static_cast<size_t>(codes);
+      left -= 17 + codes;
+    }
+  }
+  return largest;
+}
+
 }  // namespace
 
 torch::Tensor read_image(const std::string& path) {
   const std::string bytes = read_file(path);
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw Error("image '" + path + "' is too large (" + std::to_string(bytes.size()) + " bytes; at most 2 GiB)");
+  if (const int codes = largest_jpeg_huffman_table(bytes); codes > 256)
+    throw Error("cannot read image '" + path + "': a JPEG Huffman table declares " + std::to_string(codes) +
+                " codes, more than 256 (a corrupt file)");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
   int w = 0, h = 0, stored = 0;
