@@ -29,20 +29,27 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+namespace {
+
+// Writes all of `bytes` to `fd`; 0, or the errno of the write that failed
+// (ENOSPC when the system wrote nothing without saying why).
+int write_all(int fd, const std::string& bytes) {
   size_t done = 0;
-  int err = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      err = n < 0 ? errno : ENOSPC;
-      break;
-    }
+    if (n <= 0) return n < 0 ? errno : ENOSPC;
     done += static_cast<size_t>(n);
   }
+  return 0;
+}
+
+}  // namespace
+
+void write_file(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  int err = write_all(fd, bytes);
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err != 0) {
     std::remove(path.c_str());
@@ -82,21 +89,11 @@ void append_line(const std::string& path, const std::string& line) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw Error("cannot append to '" + path + "': " + std::strerror(errno));
   const off_t before = ::lseek(fd, 0, SEEK_END);
-  size_t done = 0;
   if (crash_point_armed("metrics.half_line")) {
     // A torn line, as only a power cut could leave one.
     if (::write(fd, bytes.data(), bytes.size() / 2) > 0) ::raise(SIGKILL);
   }
-  int err = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      err = n < 0 ? errno : ENOSPC;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
+  const int err = write_all(fd, bytes);
   if (err != 0 && before >= 0) {
     // Take back a partial line; should that fail too, a resume cuts the
     // file back to its checkpoint's length anyway.
