@@ -64,6 +64,39 @@ int largest_jpeg_huffman_table(const std::string& b) {
   return largest;
 }
 
+// stb_image 2.27 reads the three header numbers of a binary PGM/PPM
+// (P5/P6: width, height, maximum value) into a signed int without an
+// overflow check (found by fuzzing, as an UndefinedBehaviorSanitizer
+// report on a width of 90 digits). The header is read here first, the way
+// stb reads it -- the numbers start right after "P5"/"P6", separated by
+// whitespace and '#' comments -- and a number past INT_MAX is refused.
+// Returns the first such number's text, empty when there is none.
+std::string oversized_pnm_number(const std::string& b) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return {};
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
+  size_t i = 2;
+  for (int number = 0; number < 3; ++number) {
+    for (;;) {
+      while (i < b.size() && space(b[i])) ++i;
+      if (i >= b.size() || b[i] != '#') break;
+      while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+    }
+    const size_t start = i;
+    int64_t value = 0;
+    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i) {
+      value = value * 10 + (b[i] - '0');
+      if (value > std::numeric_limits<int>::max()) {
+        size_t end = i;
+        while (end < b.size() && b[end] >= '0' && b[end] <= '9') ++end;
+        const std::string digits = b.substr(start, end - start);
+        return digits.size() > 24 ? digits.substr(0, 12) + "... (" + std::to_string(digits.size()) + " digits)" : digits;
+      }
+    }
+    if (i == start) return {};  // not a number: stb refuses the header itself
+  }
+  return {};
+}
+
 }  // namespace
 
 torch::Tensor read_image(const std::string& path) {
@@ -73,6 +106,9 @@ torch::Tensor read_image(const std::string& path) {
   if (const int codes = largest_jpeg_huffman_table(bytes); codes > 256)
     throw Error("cannot read image '" + path + "': a JPEG Huffman table declares " + std::to_string(codes) +
                 " codes, more than 256 (a corrupt file)");
+  if (const std::string number = oversized_pnm_number(bytes); !number.empty())
+    throw Error("cannot read image '" + path + "': its PGM/PPM header holds the number " + number +
+                ", larger than any image (a corrupt file)");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
   int w = 0, h = 0, stored = 0;

@@ -11,6 +11,7 @@
 #include "genzoo/data/batches.h"
 #include "genzoo/data/transforms.h"
 #include "genzoo/models/model.h"
+#include "genzoo/train/archive_check.h"
 
 namespace genzoo {
 
@@ -178,10 +179,12 @@ FeatureNet load_feature_net(const std::string& dataset) {
   if (!file_exists(info.path))
     throw Error("no feature network for '" + dataset + "' (looked for " + info.path +
                 "; genzoo ships fashion-mnist and mnist-10k)");
+  const std::string bytes = read_file(info.path);
+  check_torch_archive(bytes, "feature network '" + info.path + "'");
   FeatureNet net;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(info.path);
+    archive.load_from(bytes.data(), bytes.size());
     load_module_checked(*net, archive);
   } catch (const c10::Error& e) {
     throw Error("feature network '" + info.path + "' is corrupt: " +

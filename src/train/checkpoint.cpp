@@ -10,6 +10,7 @@
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
+#include "genzoo/train/archive_check.h"
 
 namespace genzoo {
 
@@ -140,8 +141,11 @@ TrainerState load_checkpoint(const std::string& path, torch::nn::Module& model,
   if (!file_exists(path)) throw Error("checkpoint '" + path + "' does not exist");
   TrainerState state;
   try {
+    // Read once, checked, then handed to LibTorch: what is checked is what loads.
+    const std::string bytes = read_file(path);
+    check_torch_archive(bytes, "checkpoint '" + path + "'");
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(bytes.data(), bytes.size());
     torch::Tensor version;
     if (!archive.try_read("genzoo_checkpoint_version", version))
       throw Error("'" + path + "' is not a genzoo checkpoint");

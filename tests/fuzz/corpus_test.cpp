@@ -10,6 +10,8 @@
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/data/image.h"
+#include "genzoo/train/archive_check.h"
+#include "test_support.h"
 
 namespace genzoo {
 namespace {
@@ -46,7 +48,8 @@ TEST(FuzzFindings, ImagesThatMadeStbMisbehaveAreRefusedWithTheReason) {
                         Case{"image/crash-f5df61e3978305a336cf21dfe62d0f6efa486a43", "Huffman table"},
                         Case{"mask/crash-7a40b0a6b5d28bcbd6e5d9e8a92974cd6d2bb9c4", "Huffman table"},
                         Case{"image/oom-d5d9602487a1bd5cded003e5846d355b8d6cff88", "outofmem"},
-                        Case{"mask/oom-ab6b2120d8dd0388eb4156805a56fc3bc11d602a", "outofmem"}}) {
+                        Case{"mask/oom-ab6b2120d8dd0388eb4156805a56fc3bc11d602a", "outofmem"},
+                        Case{"image/crash-05f1c35a9d6753df6f80c1765f42c8126fe2c014", "PGM/PPM header holds the number 1111"}}) {
     try {
       read_image(dir + c.file);
       ADD_FAILURE() << c.file << " was read";
@@ -54,6 +57,31 @@ TEST(FuzzFindings, ImagesThatMadeStbMisbehaveAreRefusedWithTheReason) {
       EXPECT_NE(std::string(e.what()).find(c.reason), std::string::npos) << c.file << ": " << e.what();
     }
   }
+}
+
+// A checkpoint whose pickle declared a string of 1.9 GB in a 30 kB file:
+// LibTorch reserved it before reading. The archive check refuses it first.
+TEST(FuzzFindings, CheckpointsThatMadeLibTorchAllocateGigabytesAreRefused) {
+  const std::string file = std::string(GENZOO_SOURCE_DIR) +
+                           "/tests/fuzz/crashes/checkpoint/oom-e3ccbd5322ca89d1b72b43299610e7bc765c724b";
+  try {
+    check_torch_archive(read_file(file), "finding");
+    ADD_FAILURE() << "the archive check passed " << file;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("declares a string of"), std::string::npos) << e.what();
+  }
+}
+
+// Binary PGM headers stb reads correctly still read.
+TEST(FuzzFindings, PgmHeadersWithCommentsStillRead) {
+  const std::string pgm = "P5\n# a comment\n3 2\n255\n" + std::string("\x00\x10\x20\x30\x40\xff", 6);
+  const testing::TempDir dir;
+  const std::string path = dir / "small.pgm";
+  write_file(path, pgm);
+  const auto image = read_image(path);
+  ASSERT_EQ(image.sizes(), (torch::IntArrayRef{1, 2, 3}));
+  EXPECT_EQ(image[0][1][2].item<int>(), 255);
+  EXPECT_EQ(image[0][0][1].item<int>(), 16);
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, FuzzCorpus,

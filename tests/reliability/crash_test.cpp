@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/data/idx.h"
 #include "genzoo/train/checkpoint.h"
@@ -98,6 +99,19 @@ std::vector<nlohmann::json> metrics_lines(const std::string& run, std::string* t
     }
   }
   return lines;
+}
+
+// The newest step a run has logged (0 before its first line).
+int64_t logged_step(const std::string& run) {
+  int64_t step = 0;
+  try {
+    for (const auto& j : metrics_lines(run))
+      if (j.is_object() && j.contains("step") && j["step"].is_number_integer())
+        step = std::max(step, j["step"].get<int64_t>());
+  } catch (const Error&) {
+    // Not written yet.
+  }
+  return step;
 }
 
 // What a line says about training, without wall-clock figures.
@@ -191,7 +205,11 @@ TEST_F(Crash, KilledTwentyTimesARunEndsAsIfNeverInterrupted) {
     if (at_point) {
       const auto& points = attempt < 10 ? early : late;
       const std::string& point = points[(attempt / 2) % points.size()];
-      const int most = point == "best.tmp_written" ? 1 : point == "file.tmp_written" ? 6 : 20;
+      // Each kill may let the run move on a bounded number of steps, so
+      // that twenty of them never reach its end, however fast or slow the
+      // machine is: up to 12 checkpoints or log lines (a step each), 3
+      // sample grids (an epoch each) and, while validation improves, 2 best.pt.
+      const int most = point == "best.tmp_written" ? 1 : point == "file.tmp_written" ? 3 : 12;
       // (Not the first run's first checkpoint: that one must exist.)
       crash_at = point + "#" + std::to_string(std::uniform_int_distribution<int>(first ? 2 : 1, std::max(most, 2))(rng));
     }
@@ -199,9 +217,14 @@ TEST_F(Crash, KilledTwentyTimesARunEndsAsIfNeverInterrupted) {
     if (!at_point) {
       // Anywhere from the start-up to half of what remains: the run never
       // gets to its end before the twentieth kill.
+      // The timing estimate can be off when other work loads the machine,
+      // so the kill also comes as soon as the log shows 10 steps more.
       const double remaining_ms = static_cast<double>(kSteps - last_step) * per_step_ms;
       const int most = static_cast<int>(startup_ms + 0.5 * remaining_ms);
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, most)(rng)));
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(std::uniform_int_distribution<int>(20, most)(rng));
+      while (std::chrono::steady_clock::now() < deadline && logged_step(b) < last_step + 10)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
       ::kill(pid, SIGKILL);
     }
     const Ended e = wait_for(pid);
