@@ -31,8 +31,10 @@ uint64_t le(const std::string& b, uint64_t at, int bytes) {
   return v;
 }
 
+// ASCII only, as miniz compares names.
 std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return s;
 }
 
@@ -93,6 +95,13 @@ std::vector<Entry> read_zip(const std::string& b) {
     uint64_t local = le(b, at + 42, 4);
     if (at + 46 + name_len + extra_len + comment_len > dir_at + dir_size) corrupt("its zip directory is damaged");
     e.name = b.substr(at + 46, name_len);
+    // LibTorch looks entries up by C string: a NUL would make it read
+    // another entry than the one checked here.
+    if (e.name.find('\0') != std::string::npos) corrupt("a zip entry's name holds a NUL byte");
+    // miniz extracts nothing for what it takes as a folder, and LibTorch
+    // would then read a buffer never written.
+    if (e.name.empty() || e.name.back() == '/' || (le(b, at + 38, 4) & 0x10) != 0)
+      corrupt("zip entry '" + e.name + "' is a folder");
     // Sizes past 4 GiB live in the zip64 extra field, in this order.
     if (e.size == 0xFFFFFFFF || e.compressed == 0xFFFFFFFF || local == 0xFFFFFFFF) {
       uint64_t x = at + 46 + name_len;
@@ -127,7 +136,8 @@ std::vector<Entry> read_zip(const std::string& b) {
       if (e.size != e.compressed) corrupt("stored zip entry '" + e.name + "' declares two different sizes");
     } else if (e.method == 8) {
       // Deflate expands at most 1,032 : 1; a header claiming more lies.
-      if (e.size / 1032 > e.compressed + 1)
+      // (miniz extracts nothing from 0 compressed bytes.)
+      if ((e.compressed == 0 && e.size != 0) || e.size / 1032 > e.compressed + 1)
         corrupt("zip entry '" + e.name + "' claims " + std::to_string(e.size) + " bytes from " +
                 std::to_string(e.compressed) + " compressed ones");
     } else {
@@ -160,18 +170,28 @@ std::string entry_bytes(const std::string& b, const Entry& e) {
 
 // ------------------------------------------------------------- pickle ----
 
-// What the check tracks of an unpickled value: enough to follow tensor
-// references (tuples of strings and integers, and globals); anything else
-// is "other".
-struct Value {
-  enum Kind { kOther, kInt, kStr, kGlobal, kTuple } kind = kOther;
-  int64_t i = 0;
-  std::string s, name;  // kStr: s; kGlobal: module s, name
-  std::vector<std::shared_ptr<const Value>> items;
-};
-using V = std::shared_ptr<const Value>;
+// A pickle of LibTorch's writer for genzoo's archives is a few kB (about
+// 120 bytes a tensor); 1 MiB holds thousands of tensors, and bounds what
+// the check and LibTorch's unpickler may allocate for one.
+constexpr uint64_t kMaxPickleBytes = uint64_t{1} << 20;
+// Nesting of containers, objects and tuples: genzoo's deepest archive
+// nests about ten levels; LibTorch frees nested values recursively.
+constexpr int kMaxDepth = 100;
 
-std::shared_ptr<Value> make(Value::Kind kind) {
+// What the check tracks of an unpickled value: enough to follow tensors
+// (their storages, offsets, sizes and strides: tuples of integers), the
+// globals called, and how deep values nest.
+struct Value {
+  enum Kind { kOther, kInt, kStr, kGlobal, kTuple, kList, kDict, kStorage } kind = kOther;
+  int64_t i = 0;                              // kInt: the value; kStorage: its element count
+  std::string s, name;                        // kStr: s; kGlobal: module s and name
+  std::vector<std::shared_ptr<Value>> items;  // kTuple
+  int depth = 0;                              // levels of values nested inside
+  bool contained = false;                     // kList, kDict: inside another value, so never grown again
+};
+using V = std::shared_ptr<Value>;
+
+V make(Value::Kind kind) {
   auto v = std::make_shared<Value>();
   v->kind = kind;
   return v;
@@ -180,36 +200,87 @@ std::shared_ptr<Value> make(Value::Kind kind) {
 // Bytes per element of the storages LibTorch's pickler names (torch.XStorage).
 int64_t storage_itemsize(const std::string& name) {
   static const std::map<std::string, int64_t> sizes = {
-      {"ByteStorage", 1},  {"CharStorage", 1},   {"BoolStorage", 1},         {"ShortStorage", 2},
-      {"HalfStorage", 2},  {"BFloat16Storage", 2}, {"IntStorage", 4},       {"FloatStorage", 4},
-      {"LongStorage", 8},  {"DoubleStorage", 8}, {"ComplexFloatStorage", 8}, {"ComplexDoubleStorage", 16}};
+      {"ByteStorage", 1},  {"CharStorage", 1},     {"BoolStorage", 1},         {"ShortStorage", 2},
+      {"HalfStorage", 2},  {"BFloat16Storage", 2}, {"IntStorage", 4},          {"FloatStorage", 4},
+      {"LongStorage", 8},  {"DoubleStorage", 8},   {"ComplexFloatStorage", 8}, {"ComplexDoubleStorage", 16}};
   const auto it = sizes.find(name);
   return it == sizes.end() ? 0 : it->second;
 }
 
-// The globals LibTorch's pickler writes into a module archive. Each, called
-// by REDUCE or BUILD, takes one argument off the stack and leaves one value,
-// which is what the stack tracking below assumes; any other global is
+bool all_digits(const std::string& s, size_t from = 0) {
+  if (s.size() <= from) return false;
+  for (size_t k = from; k < s.size(); ++k)
+    if (s[k] < '0' || s[k] > '9') return false;
+  return true;
+}
+
+// __torch__.Module or __torch__.___torch_mangle_N.Module: the classes
+// torch::serialize::OutputArchive names (modules with attributes, no methods).
+bool archive_class_module(const std::string& module) {
+  static const std::string mangled = "__torch__.___torch_mangle_";
+  return module == "__torch__" ||
+         (module.rfind(mangled, 0) == 0 && module.size() - mangled.size() <= 9 && all_digits(module, mangled.size()));
+}
+
+// The globals LibTorch's pickler writes into genzoo's archives. Each,
+// called by REDUCE or BUILD, takes one argument off the stack and leaves
+// one value, which the stack tracking below relies on; any other global is
 // refused.
 bool known_global(const std::string& module, const std::string& name) {
-  if (module == "__torch__" || module.rfind("__torch__.", 0) == 0) return true;  // scripted classes
+  if (archive_class_module(module)) return name == "Module";
   if (module == "torch") return storage_itemsize(name) > 0;
   if (module == "torch._utils") return name == "_rebuild_tensor_v2";
   if (module == "collections") return name == "OrderedDict";
   if (module == "torch.jit._pickle")
     return name == "build_intlist" || name == "build_doublelist" || name == "build_boollist" ||
-           name == "build_tensorlist" || name == "restore_type_tag";
+           name == "build_tensorlist";
   return false;
 }
+
+// A tensor built by _rebuild_tensor_v2(storage, offset, sizes, strides,
+// ...): LibTorch 1.13 sets offset, sizes and strides as given, so every
+// element they reach must lie inside the storage.
+void check_tensor_view(const V& arg) {
+  auto ints = [](const V& t, std::vector<int64_t>& out) {
+    if (t->kind != Value::kTuple || t->items.size() > 64) return false;
+    for (const V& x : t->items) {
+      if (x->kind != Value::kInt || x->i < 0) return false;
+      out.push_back(x->i);
+    }
+    return true;
+  };
+  std::vector<int64_t> sizes, strides;
+  if (arg->kind != Value::kTuple || arg->items.size() < 4 || arg->items[0]->kind != Value::kStorage ||
+      arg->items[1]->kind != Value::kInt || !ints(arg->items[2], sizes) || !ints(arg->items[3], strides) ||
+      sizes.size() != strides.size())
+    corrupt("a pickle rebuilds a tensor from arguments LibTorch's writer never writes");
+  const uint64_t numel = static_cast<uint64_t>(arg->items[0]->i);
+  const int64_t offset = arg->items[1]->i;
+  if (offset < 0 || static_cast<uint64_t>(offset) > numel)
+    corrupt("a tensor starts at element " + std::to_string(offset) + " of a storage of " + std::to_string(numel));
+  if (std::find(sizes.begin(), sizes.end(), 0) != sizes.end()) return;  // no element to reach
+  // The last element reached, and the element count, both within the
+  // storage (so no view repeats elements beyond it either).
+  unsigned __int128 last = static_cast<uint64_t>(offset), count = 1;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    last += static_cast<unsigned __int128>(sizes[d] - 1) * static_cast<uint64_t>(strides[d]);
+    count *= static_cast<uint64_t>(sizes[d]);
+    if (last >= numel || count > numel)
+      corrupt("a tensor's sizes and strides reach past its storage of " + std::to_string(numel) + " elements");
+  }
+}
+
+enum class PickleKind { kData, kConstants, kDebug, kOther };
 
 // Walks one pickle (protocol 2, the opcodes LibTorch's unpickler knows) the
 // way LibTorch's unpickler will, checking before it allocates: every length
 // against the bytes left, every memo index against the memo, every mark
 // against the stack, every tensor's storage (element count x element size)
-// against the record holding its bytes. `tensor_dir` is where this
-// pickle's storages live ("" when it may hold none).
-void check_pickle(const std::string& p, const std::string& tensor_dir,
+// against the record holding its bytes and every tensor view against its
+// storage. `tensor_dir` is where this pickle's storages live.
+void check_pickle(const std::string& p, PickleKind kind, const std::string& tensor_dir,
                   const std::map<std::string, const Entry*>& by_name) {
+  static const V scalar = make(Value::kOther);  // None, booleans, floats: never changed
   size_t at = 0;
   auto need = [&](size_t n) {
     if (p.size() - at < n) corrupt("a pickle ends in the middle of an opcode");
@@ -230,13 +301,15 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
   };
   std::vector<V> stack, memo;
   std::vector<size_t> marks;
+  std::set<std::string> storage_keys;
+  auto require = [&](size_t n) {
+    if (stack.size() < n) corrupt("a pickle takes more values than its stack holds");
+  };
   auto pop = [&]() {
+    require(1);
     V v = stack.back();
     stack.pop_back();
     return v;
-  };
-  auto require = [&](size_t n) {
-    if (stack.size() < n) corrupt("a pickle takes more values than its stack holds");
   };
   auto pop_mark = [&]() {
     if (marks.empty()) corrupt("a pickle closes a mark it never opened");
@@ -245,17 +318,39 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
     if (start > stack.size()) corrupt("a pickle's mark points past its stack");
     return start;
   };
+  // `outer` takes in `inner`: it nests one level deeper, and a container
+  // taken in is never grown again (so no depth is ever out of date).
+  auto adopt = [&](Value& outer, const V& inner) {
+    if (inner->kind == Value::kList || inner->kind == Value::kDict) inner->contained = true;
+    outer.depth = std::max(outer.depth, inner->depth + 1);
+    if (outer.depth > kMaxDepth) corrupt("a pickle nests values more than " + std::to_string(kMaxDepth) + " deep");
+  };
   auto push_int = [&](int64_t i) {
+    // Debug pickles of modules without methods hold only zeros (offsets
+    // and indices into their text table).
+    if (kind == PickleKind::kDebug && i != 0) corrupt("a debug pickle holds a non-zero number");
     auto v = make(Value::kInt);
     v->i = i;
     stack.push_back(v);
   };
   auto tuple_of = [&](size_t start) {
-    auto t = std::make_shared<Value>();
-    t->kind = Value::kTuple;
+    auto t = make(Value::kTuple);
     t->items.assign(stack.begin() + static_cast<std::ptrdiff_t>(start), stack.end());
+    for (const V& x : t->items) adopt(*t, x);
     stack.resize(start);
     stack.push_back(t);
+  };
+  // APPENDS, SETITEMS, SETITEM: items into the container below them.
+  auto grow = [&](size_t start, Value::Kind container) {
+    if (start == 0) corrupt("a pickle adds items to nothing");
+    const V target = stack[start - 1];
+    if (target->kind != container) corrupt("a pickle adds items to a value that is no container of theirs");
+    if (target->contained) corrupt("a pickle grows a container after placing it inside another");
+    for (size_t k = start; k < stack.size(); ++k) {
+      if (stack[k] == target) corrupt("a pickle puts a container inside itself");
+      adopt(*target, stack[k]);
+    }
+    stack.resize(start);
   };
   auto memo_put = [&](uint64_t id) {
     require(1);
@@ -274,16 +369,33 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
   for (;;) {
     const auto op = static_cast<unsigned char>(u(1));
     switch (op) {
-      case '.':  // STOP
+      case '.': {  // STOP
+        if (kind == PickleKind::kDebug) {
+          // ("FORMAT_WITH_STRING_TABLE", (text, ...), records): every index
+          // is 0, so the text table must hold at least one string.
+          const V top = stack.empty() ? scalar : stack.back();
+          bool ok = top->kind == Value::kTuple && top->items.size() == 3 && top->items[0]->kind == Value::kStr &&
+                    top->items[0]->s == "FORMAT_WITH_STRING_TABLE" && top->items[1]->kind == Value::kTuple &&
+                    !top->items[1]->items.empty();
+          for (size_t k = 0; ok && k < top->items[1]->items.size(); ++k) ok = top->items[1]->items[k]->kind == Value::kStr;
+          if (!ok) corrupt("a debug pickle is not a (format, text table, records) tuple");
+        }
         return;
+      }
       case '(':  // MARK
         marks.push_back(stack.size());
         break;
       case ')':  // EMPTY_TUPLE
         tuple_of(stack.size());
         break;
-      case ']': case '}': case 0x88: case 0x89: case 'N':  // EMPTY_LIST, EMPTY_DICT, NEWTRUE, NEWFALSE, NONE
-        stack.push_back(make(Value::kOther));
+      case ']':  // EMPTY_LIST
+        stack.push_back(make(Value::kList));
+        break;
+      case '}':  // EMPTY_DICT
+        stack.push_back(make(Value::kDict));
+        break;
+      case 0x88: case 0x89: case 'N':  // NEWTRUE, NEWFALSE, NONE
+        stack.push_back(scalar);
         break;
       case 'K':  // BININT1
         push_int(static_cast<int64_t>(u(1)));
@@ -301,15 +413,14 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
       case 'G':  // BINFLOAT
         need(8);
         at += 8;
-        stack.push_back(make(Value::kOther));
+        stack.push_back(scalar);
         break;
       case 'X': {  // BINUNICODE
         const uint64_t len = u(4);
         if (len > p.size() - at)
           corrupt("a pickle declares a string of " + std::to_string(len) + " bytes with " +
                   std::to_string(p.size() - at) + " left");
-        auto v = std::make_shared<Value>();
-        v->kind = Value::kStr;
+        auto v = make(Value::kStr);
         v->s = p.substr(at, len);
         at += len;
         stack.push_back(v);
@@ -324,20 +435,28 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
         tuple_of(stack.size() - n);
         break;
       }
-      case 'e': case 'u': case 'l': case 'd': {  // APPENDS, SETITEMS, LIST, DICT
+      case 'e':  // APPENDS
+        grow(pop_mark(), Value::kList);
+        break;
+      case 'u': {  // SETITEMS: key-value pairs (an odd count makes LibTorch read past its stack)
         const size_t start = pop_mark();
-        // SETITEMS and DICT read key-value pairs; an odd count would make
-        // LibTorch read one past its stack.
-        if ((op == 'u' || op == 'd') && (stack.size() - start) % 2 != 0) corrupt("a pickle's dictionary has a key without a value");
-        if ((op == 'e' || op == 'u') && start == 0) corrupt("a pickle adds items to nothing");
-        stack.resize(start);
-        if (op == 'l' || op == 'd') stack.push_back(make(Value::kOther));
+        if ((stack.size() - start) % 2 != 0) corrupt("a pickle's dictionary has a key without a value");
+        grow(start, Value::kDict);
         break;
       }
       case 's':  // SETITEM
         require(3);
-        stack.resize(stack.size() - 2);
+        grow(stack.size() - 2, Value::kDict);
         break;
+      case 'l': case 'd': {  // LIST, DICT: a new container of the items since the mark
+        const size_t start = pop_mark();
+        if (op == 'd' && (stack.size() - start) % 2 != 0) corrupt("a pickle's dictionary has a key without a value");
+        auto c = make(op == 'l' ? Value::kList : Value::kDict);
+        for (size_t k = start; k < stack.size(); ++k) adopt(*c, stack[k]);
+        stack.resize(start);
+        stack.push_back(c);
+        break;
+      }
       case 'q':  // BINPUT
         memo_put(u(1));
         break;
@@ -351,27 +470,33 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
         memo_get(u(4));
         break;
       case 'c': {  // GLOBAL
-        auto g = std::make_shared<Value>();
-        g->kind = Value::kGlobal;
+        auto g = make(Value::kGlobal);
         g->s = line();
         g->name = line();
         if (!known_global(g->s, g->name))
           corrupt("a pickle names '" + g->s.substr(0, 60) + "." + g->name.substr(0, 60) +
-                  "', which LibTorch's writer never writes");
+                  "', which LibTorch's writer never writes into genzoo's archives");
         stack.push_back(g);
         break;
       }
-      case 0x81:  // NEWOBJ
-        require(1);
-        stack.pop_back();
+      case 0x81:  // NEWOBJ: drops the (empty) argument tuple
+        pop();
         break;
-      case 'b': case 'R':  // BUILD, REDUCE
-        require(2);
-        stack.resize(stack.size() - 2);
-        stack.push_back(make(Value::kOther));
+      case 'b': case 'R': {  // BUILD, REDUCE: call a global on one argument
+        const V arg = pop(), callee = pop();
+        // LibTorch calls the global whose index is below the argument: one
+        // pushed by GLOBAL (a storage global pushes a type, not an index).
+        if (callee->kind != Value::kGlobal || callee->s == "torch")
+          corrupt("a pickle calls something that is not a global it named");
+        if (callee->name == "_rebuild_tensor_v2") check_tensor_view(arg);
+        if (callee->s == "torch.jit._pickle" && arg->kind != Value::kTuple)
+          corrupt("a pickle builds a list from something that is not a tuple");
+        auto result = make(Value::kOther);
+        adopt(*result, arg);
+        stack.push_back(result);
         break;
+      }
       case 'Q': {  // BINPERSID: a tensor's storage
-        require(1);
         const V ref = pop();
         if (tensor_dir.empty()) corrupt("a pickle that holds no tensors refers to one");
         const auto& a = ref->items;
@@ -379,18 +504,24 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
             a[1]->kind != Value::kGlobal || a[1]->s != "torch" || a[2]->kind != Value::kStr ||
             a[3]->kind != Value::kStr || a[4]->kind != Value::kInt)
           corrupt("a pickle refers to a tensor storage in a form LibTorch's writer never writes");
+        // The writer names storages 0, 1, 2, ... and names each once; LibTorch
+        // reads a record afresh for every reference.
+        const std::string& key = a[2]->s;
+        if (key.size() > 18 || !all_digits(key)) corrupt("a tensor storage has the name '" + key.substr(0, 40) + "'");
+        if (!storage_keys.insert(key).second) corrupt("tensor storage '" + key + "' is referred to twice");
         const int64_t itemsize = storage_itemsize(a[1]->name), numel = a[4]->i;
         if (numel < 0) corrupt("a tensor storage has " + std::to_string(numel) + " elements");
         if (numel > 0) {
-          const std::string record = tensor_dir + a[2]->s;
+          const std::string record = tensor_dir + key;
           const auto it = by_name.find(lower(record));
-          if (it == by_name.end()) corrupt("tensor record '" + record.substr(0, 80) + "' is missing");
+          if (it == by_name.end()) corrupt("tensor record '" + record + "' is missing");
           if (static_cast<uint64_t>(numel) > it->second->size / static_cast<uint64_t>(itemsize))
             corrupt("a tensor storage declares " + std::to_string(numel) + " elements of " + std::to_string(itemsize) +
-                    " bytes, but its record '" + record.substr(0, 80) + "' holds " + std::to_string(it->second->size) +
-                    " bytes");
+                    " bytes, but its record '" + record + "' holds " + std::to_string(it->second->size) + " bytes");
         }
-        stack.push_back(make(Value::kOther));
+        auto storage = make(Value::kStorage);
+        storage->i = numel;
+        stack.push_back(storage);
         break;
       }
       default: {
@@ -402,6 +533,102 @@ void check_pickle(const std::string& p, const std::string& tensor_dir,
   }
 }
 
+// --------------------------------------------------------------- code ----
+
+// The TorchScript LibTorch writes for an archive's modules: one class each,
+// attributes and their types, no methods. LibTorch compiles it (and would
+// run a __setstate__ method while loading), so nothing else is let through.
+class CodeCheck {
+ public:
+  CodeCheck(const std::string& root, const std::map<std::string, const Entry*>& by_name)
+      : root_(root), by_name_(by_name) {}
+
+  void check(const std::string& text) {
+    size_t begin = 0;
+    int classes = 0;
+    while (begin < text.size()) {
+      size_t end = text.find('\n', begin);
+      if (end == std::string::npos) end = text.size();
+      const std::string l = text.substr(begin, end - begin);
+      begin = end + 1;
+      if (l.empty()) continue;
+      if (l == "class Module(Module):") {
+        if (++classes > 1) corrupt("its code defines two classes");
+        continue;
+      }
+      if (classes == 0) corrupt("its code does not start with a module class");
+      line_ = l;
+      at_ = 0;
+      if (!attribute_line()) corrupt("its code holds a line LibTorch's writer never writes: '" + l.substr(0, 60) + "'");
+    }
+    if (classes == 0) corrupt("its code defines no module");
+  }
+
+ private:
+  bool eat(const std::string& s) {
+    if (line_.compare(at_, s.size(), s) != 0) return false;
+    at_ += s.size();
+    return true;
+  }
+  bool ident() {
+    const size_t start = at_;
+    while (at_ < line_.size() && (std::isalnum(static_cast<unsigned char>(line_[at_])) || line_[at_] == '_')) ++at_;
+    return at_ > start && !std::isdigit(static_cast<unsigned char>(line_[start]));
+  }
+  bool quoted() {
+    if (!eat("\"")) return false;
+    while (at_ < line_.size() && line_[at_] != '"') {
+      if (line_[at_] == '\\') return false;
+      ++at_;
+    }
+    return eat("\"");
+  }
+  bool type(int depth) {
+    if (depth > 8 || line_.size() > 4096) return false;
+    const size_t start = at_;
+    while (at_ < line_.size() && (std::isalnum(static_cast<unsigned char>(line_[at_])) || line_[at_] == '_' || line_[at_] == '.'))
+      ++at_;
+    const std::string name = line_.substr(start, at_ - start);
+    static const std::set<std::string> plain = {"Tensor", "int", "float", "bool", "str", "Any", "NoneType", "Device"};
+    static const std::set<std::string> generic = {"Tuple", "List", "Optional", "Dict"};
+    if (plain.count(name)) return true;
+    if (generic.count(name)) {
+      if (!eat("[") || !type(depth + 1)) return false;
+      while (eat(", "))
+        if (!type(depth + 1)) return false;
+      return eat("]");
+    }
+    // A module class of the archive, whose code must be there.
+    const std::string tail = ".Module";
+    if (name.size() <= tail.size() || name.compare(name.size() - tail.size(), tail.size(), tail) != 0) return false;
+    const std::string module = name.substr(0, name.size() - tail.size());
+    if (!archive_class_module(module)) return false;
+    std::string file = module;
+    std::replace(file.begin(), file.end(), '.', '/');
+    if (module == "__torch__") file = "__torch__";
+    if (!by_name_.count(lower(root_ + "code/" + file + ".py"))) corrupt("its code refers to class " + name + ", which it lacks");
+    return true;
+  }
+  bool names_list() {  // ["a", "b", ] or []
+    if (!eat("[")) return false;
+    while (!eat("]"))
+      if (!quoted() || !eat(", ")) return false;
+    return true;
+  }
+  bool attribute_line() {
+    if (!eat("  ")) return false;
+    if (eat("__parameters__ = ") || eat("__buffers__ = ")) return names_list() && at_ == line_.size();
+    if (eat("__annotations__ = []")) return at_ == line_.size();
+    if (eat("__annotations__[")) return quoted() && eat("] = ") && type(0) && at_ == line_.size();
+    return ident() && eat(" : ") && type(0) && at_ == line_.size();
+  }
+
+  const std::string& root_;
+  const std::map<std::string, const Entry*>& by_name_;
+  std::string line_;
+  size_t at_ = 0;
+};
+
 }  // namespace
 
 void check_torch_archive(const std::string& bytes, const std::string& what) {
@@ -411,21 +638,39 @@ void check_torch_archive(const std::string& bytes, const std::string& what) {
     for (const Entry& e : entries) by_name[lower(e.name)] = &e;
     // LibTorch's reader takes the first entry's folder as the archive's
     // root and reads root/data.pkl (tensors in root/data/), root/constants.pkl
-    // (tensors in root/constants/) and the code's debug pickles.
+    // (tensors in root/constants/), the code and its debug pickles.
     const std::string& first = entries.front().name;
     const size_t slash = first.find('/');
     if (slash == std::string::npos) corrupt("its first zip entry '" + first.substr(0, 80) + "' lies in no folder");
     const std::string root = lower(first.substr(0, slash + 1));
-    for (const Entry& e : entries) {
-      if (!ends_with_lower(e.name, ".pkl") && !ends_with_lower(e.name, ".debug_pkl")) continue;
-      const std::string name = lower(e.name);
-      const std::string dir = name == root + "data.pkl"        ? root + "data/"
-                              : name == root + "constants.pkl" ? root + "constants/"
-                                                               : std::string();
-      try {
-        check_pickle(entry_bytes(bytes, e), dir, by_name);
-      } catch (const Corrupt& c) {
-        corrupt(e.name.substr(0, 80) + ": " + c.reason);
+    CodeCheck code(root, by_name);
+    // The code first (the unpickler compiles it as it meets each class),
+    // then the pickles.
+    for (const bool code_pass : {true, false}) {
+      for (const Entry& e : entries) {
+        const std::string name = lower(e.name);
+        const bool is_code = ends_with_lower(name, ".py");
+        if (is_code != code_pass) continue;
+        try {
+          if (is_code) {
+            if (e.size > kMaxPickleBytes) corrupt("it is over 1 MiB");
+            code.check(entry_bytes(bytes, e));
+            continue;
+          }
+          if (!ends_with_lower(name, ".pkl") && !ends_with_lower(name, ".debug_pkl")) continue;
+          if (e.method != 0) corrupt("it is compressed (LibTorch's writer stores pickles)");
+          if (e.size > kMaxPickleBytes) corrupt("it is over 1 MiB");
+          const PickleKind kind = name == root + "data.pkl"             ? PickleKind::kData
+                                  : name == root + "constants.pkl"      ? PickleKind::kConstants
+                                  : ends_with_lower(name, ".debug_pkl") ? PickleKind::kDebug
+                                                                        : PickleKind::kOther;
+          const std::string dir = kind == PickleKind::kData        ? root + "data/"
+                                  : kind == PickleKind::kConstants ? root + "constants/"
+                                                                   : std::string();
+          check_pickle(entry_bytes(bytes, e), kind, dir, by_name);
+        } catch (const Corrupt& c) {
+          corrupt(e.name.substr(0, 80) + ": " + c.reason);
+        }
       }
     }
   } catch (const Corrupt& c) {

@@ -16,9 +16,12 @@ namespace genzoo {
 
 // Throws genzoo::Error("... is corrupt: <reason>") naming `what` when
 // `bytes` is not an archive LibTorch can read within the sizes the file
-// justifies. Accepts every archive LibTorch's own writer produces (zip with
-// stored or deflated entries, pickle protocol 2 with the opcodes and
-// globals its pickler writes).
+// justifies. Accepts what torch::serialize::OutputArchive writes for
+// genzoo (LibTorch 1.13): a zip with stored or deflated entries; pickles
+// of protocol 2, stored, under 1 MiB, with dense tensors of real and
+// complex types, modules and dictionaries; module classes with attributes
+// and no methods. Quantized or sparse tensors, devices and scripted methods
+// are refused, as genzoo never writes them.
 void check_torch_archive(const std::string& bytes, const std::string& what);
 
 }  // namespace genzoo
