@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
 
 namespace genzoo {
 
@@ -36,10 +37,6 @@ std::string lower(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return s;
-}
-
-bool ends_with_lower(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && lower(s.substr(s.size() - tail.size())) == tail;
 }
 
 // ---------------------------------------------------------------- zip ----
@@ -170,10 +167,11 @@ std::string entry_bytes(const std::string& b, const Entry& e) {
 
 // ------------------------------------------------------------- pickle ----
 
-// A pickle of LibTorch's writer for genzoo's archives is a few kB (about
-// 120 bytes a tensor); 1 MiB holds thousands of tensors, and bounds what
-// the check and LibTorch's unpickler may allocate for one.
-constexpr uint64_t kMaxPickleBytes = uint64_t{1} << 20;
+// A pickle or code file of LibTorch's writer for genzoo's archives is a
+// few kB (about 120 bytes a tensor); 1 MiB holds thousands of tensors, and
+// bounds what the check, LibTorch's unpickler and its parser may allocate
+// for one.
+constexpr uint64_t kMaxEntryBytes = uint64_t{1} << 20;
 // Nesting of containers, objects and tuples: genzoo's deepest archive
 // nests about ten levels; LibTorch frees nested values recursively.
 constexpr int kMaxDepth = 100;
@@ -277,9 +275,13 @@ enum class PickleKind { kData, kConstants, kDebug, kOther };
 // against the bytes left, every memo index against the memo, every mark
 // against the stack, every tensor's storage (element count x element size)
 // against the record holding its bytes and every tensor view against its
-// storage. `tensor_dir` is where this pickle's storages live.
-void check_pickle(const std::string& p, PickleKind kind, const std::string& tensor_dir,
+// storage. Storages of data.pkl live in ROOT/data/, of constants.pkl in
+// ROOT/constants/; other pickles hold none.
+void check_pickle(const std::string& p, PickleKind kind, const std::string& root,
                   const std::map<std::string, const Entry*>& by_name) {
+  const std::string tensor_dir = kind == PickleKind::kData        ? root + "data/"
+                                 : kind == PickleKind::kConstants ? root + "constants/"
+                                                                  : std::string();
   static const V scalar = make(Value::kOther);  // None, booleans, floats: never changed
   size_t at = 0;
   auto need = [&](size_t n) {
@@ -649,25 +651,21 @@ void check_torch_archive(const std::string& bytes, const std::string& what) {
     for (const bool code_pass : {true, false}) {
       for (const Entry& e : entries) {
         const std::string name = lower(e.name);
-        const bool is_code = ends_with_lower(name, ".py");
-        if (is_code != code_pass) continue;
+        const bool is_code = ends_with(name, ".py");
+        const bool is_pickle = ends_with(name, ".pkl") || ends_with(name, ".debug_pkl");
+        if (is_code != code_pass || !(is_code || is_pickle)) continue;
         try {
+          if (e.size > kMaxEntryBytes) corrupt("it is over 1 MiB");
           if (is_code) {
-            if (e.size > kMaxPickleBytes) corrupt("it is over 1 MiB");
             code.check(entry_bytes(bytes, e));
             continue;
           }
-          if (!ends_with_lower(name, ".pkl") && !ends_with_lower(name, ".debug_pkl")) continue;
           if (e.method != 0) corrupt("it is compressed (LibTorch's writer stores pickles)");
-          if (e.size > kMaxPickleBytes) corrupt("it is over 1 MiB");
-          const PickleKind kind = name == root + "data.pkl"             ? PickleKind::kData
-                                  : name == root + "constants.pkl"      ? PickleKind::kConstants
-                                  : ends_with_lower(name, ".debug_pkl") ? PickleKind::kDebug
-                                                                        : PickleKind::kOther;
-          const std::string dir = kind == PickleKind::kData        ? root + "data/"
-                                  : kind == PickleKind::kConstants ? root + "constants/"
-                                                                   : std::string();
-          check_pickle(entry_bytes(bytes, e), kind, dir, by_name);
+          const PickleKind kind = name == root + "data.pkl"        ? PickleKind::kData
+                                  : name == root + "constants.pkl" ? PickleKind::kConstants
+                                  : ends_with(name, ".debug_pkl")  ? PickleKind::kDebug
+                                                                   : PickleKind::kOther;
+          check_pickle(entry_bytes(bytes, e), kind, root, by_name);
         } catch (const Corrupt& c) {
           corrupt(e.name.substr(0, 80) + ": " + c.reason);
         }
