@@ -201,6 +201,22 @@ EbmContrastiveObjective::EbmContrastiveObjective(ModulePtr model, Config& c)
   if (cross_class_ > 0 && (net_->options.classes() == 0 || !buffer_))
     throw Error("objective.cross_class starts a class's chains from other classes' partitions of the replay buffer: "
                 "it needs cigebm with objective.buffer = true");
+  label_contrast_ = c.get_double("objective.label_contrast", label_contrast_);
+  if (!(label_contrast_ >= 0) || !std::isfinite(label_contrast_))
+    throw Error("config key 'objective.label_contrast' must be a finite number >= 0 (the weight of the cross-entropy "
+                "over the batch's classes)");
+  if (label_contrast_ > 0 && net_->options.classes() == 0)
+    throw Error("objective.label_contrast compares an image's energies under the batch's classes: it needs cigebm");
+}
+
+torch::Tensor present_class_cross_entropy(IgebmImpl& net, const torch::Tensor& x, const torch::Tensor& labels) {
+  TORCH_CHECK(net.options.classes() > 0, "present_class_cross_entropy: the energy is unconditional");
+  TORCH_CHECK(labels.dim() == 1 && labels.size(0) == x.size(0), "present_class_cross_entropy: one label per row");
+  auto present = std::get<0>(at::_unique(labels, /*sorted=*/true));  // C, ascending
+  const int64_t n = x.size(0), c = present.size(0);
+  auto energies = net.class_energy(x.repeat_interleave(c, 0), present.repeat({n})).view({n, c});  // E(x_n, C_j)
+  auto target = torch::searchsorted(present, labels);                                         // y_n's place in C
+  return torch::nn::functional::cross_entropy(-energies, target);
 }
 
 Metrics EbmContrastiveObjective::step(BatchSource& batches) {
@@ -236,10 +252,16 @@ Metrics EbmContrastiveObjective::step(BatchSource& batches) {
   auto e_pos = net_->class_energy(pos, labels);      // [B]
   auto e_neg = net_->class_energy(chain.x, labels);  // [B]
   auto loss = e_pos.mean() - e_neg.mean() + alpha_ * (e_pos.pow(2).mean() + e_neg.pow(2).mean());
+  torch::Tensor label_ce;
+  if (label_contrast_ > 0) {
+    label_ce = present_class_cross_entropy(*net_, pos, labels);
+    loss = loss + label_contrast_ * label_ce;
+  }
   loss.backward();
   const double ep = e_pos.mean().item<double>(), en = e_neg.mean().item<double>();
   Metrics m{{"loss", loss.item<double>()}, {"e_pos", ep},     {"e_neg", en},
             {"e_gap", ep - en},            {"input_grad", chain.grad_norm}, {"fresh", fresh}};
+  if (label_ce.defined()) m.emplace_back("label_ce", label_ce.item<double>());
   clip_and_step(m);
   if (net_->options.spectral_norm()) spectral_power_iteration(*net_);
   return m;

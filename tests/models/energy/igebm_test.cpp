@@ -177,6 +177,69 @@ TEST(EbmContrastive, StepsLowerTheDataEnergyBelowTheSamples) {
   EXPECT_GT(net->replay->size(), 16);
 }
 
+TEST(EbmContrastive, TheLabelTermIsTheCrossEntropyOverTheBatchsClassesAndLeavesOtherClassesAlone) {
+  torch::manual_seed(6);
+  Igebm net(IgebmOptions().height(8).width(8).filters(4).classes(6));
+  auto x = torch::rand({4, 1, 8, 8});
+  auto labels = torch::tensor({5, 2, 5, 2}, torch::kLong);
+  auto ce = present_class_cross_entropy(*net, x, labels);
+  // By hand: every class's energy, the absent ones (0, 1, 3, 4) left out of
+  // the log-sum-exp.
+  torch::Tensor want;
+  {
+    torch::NoGradGuard no_grad;
+    auto e = net->all_class_energies(x).to(torch::kFloat64);  // [4, 6]
+    double total = 0;
+    for (int64_t n = 0; n < 4; ++n) {
+      const int64_t y = labels[n].item<int64_t>();
+      const double lse = std::log(std::exp(-e[n][2].item<double>()) + std::exp(-e[n][5].item<double>()));
+      total += e[n][y].item<double>() + lse;
+    }
+    want = torch::tensor(total / 4);
+  }
+  EXPECT_NEAR(ce.item<double>(), want.item<double>(), 1e-5);
+  EXPECT_GT(ce.item<double>(), 0.0);
+  ce.backward();
+  for (size_t layer = 0; layer < net->gains.size(); ++layer) {
+    auto g = net->gains[layer].grad(), b = net->biases[layer].grad();
+    ASSERT_TRUE(g.defined() && b.defined());
+    for (int64_t c : {0, 1, 3, 4}) {
+      EXPECT_EQ(g[c].abs().max().item<double>(), 0.0) << "layer " << layer << " class " << c;
+      EXPECT_EQ(b[c].abs().max().item<double>(), 0.0) << "layer " << layer << " class " << c;
+    }
+    EXPECT_GT(g[2].abs().max().item<double>() + g[5].abs().max().item<double>(), 0.0) << "layer " << layer;
+  }
+}
+
+TEST(EbmContrastive, WithTheLabelTermStepsLearnToTellTheBatchsClassesApart) {
+  // Two classes of images: a bright left half or a bright right half. With
+  // the label term, argmin_y E(x, y) over the two classes comes to name
+  // each image's class; the step reports the term as label_ce.
+  torch::manual_seed(7);
+  Igebm net(IgebmOptions().height(8).width(8).filters(8).classes(4).buffer_size(64).step_size(1.0));
+  Config c = igebm_config(0.1);
+  c.set("optim.name", std::string("adam"));
+  c.set("optim.lr", 1e-3);
+  c.set("objective.label_contrast", 1.0);
+  EbmContrastiveObjective objective(net.ptr(), c);
+  auto pos = torch::zeros({16, 1, 8, 8});
+  pos.slice(0, 0, 8).slice(3, 0, 4).fill_(1.0);
+  pos.slice(0, 8, 16).slice(3, 4, 8).fill_(1.0);
+  auto labels = torch::cat({torch::full({8}, 1, torch::kLong), torch::full({8}, 3, torch::kLong)});
+  FixedBatch batch(pos, labels);
+  double first = -1, last = -1;
+  for (int i = 0; i < 100; ++i)
+    for (const auto& kv : objective.step(batch))
+      if (kv.first == "label_ce") (first < 0 ? first : last) = kv.second;
+  ASSERT_GT(first, 0.0);
+  EXPECT_LT(last, 0.5 * first);
+  torch::NoGradGuard no_grad;
+  auto e = net->all_class_energies(pos);  // [16, 4]
+  auto pick = torch::where(e.select(1, 1) < e.select(1, 3), torch::full({16}, 1, torch::kLong),
+                           torch::full({16}, 3, torch::kLong));
+  EXPECT_TRUE(torch::equal(pick, labels)) << pick;
+}
+
 TEST(EbmContrastive, BadKeysAreOneLineErrorsNamingTheKey) {
   Igebm net(IgebmOptions().height(8).width(8).filters(4));
   {
@@ -186,7 +249,8 @@ TEST(EbmContrastive, BadKeysAreOneLineErrorsNamingTheKey) {
   for (auto [key, value] : std::vector<std::pair<std::string, ConfigValue>>{{"objective.reinit", 1.5},
                                                                           {"objective.alpha", -1.0},
                                                                           {"objective.score_noise", 0.0},
-                                                                          {"objective.langevin_steps", int64_t{0}}}) {
+                                                                          {"objective.langevin_steps", int64_t{0}},
+                                                                          {"objective.label_contrast", -1.0}}) {
     Config c;
     c.set(key, value);
     try {
@@ -197,6 +261,15 @@ TEST(EbmContrastive, BadKeysAreOneLineErrorsNamingTheKey) {
       EXPECT_NE(what.find(key), std::string::npos) << what;
       EXPECT_EQ(what.find('\n'), std::string::npos) << what;
     }
+  }
+  // The label term needs classes.
+  Config unconditional;
+  unconditional.set("objective.label_contrast", 1.0);
+  try {
+    EbmContrastiveObjective objective(net.ptr(), unconditional);
+    ADD_FAILURE() << "label_contrast accepted on an unconditional energy";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cigebm"), std::string::npos) << e.what();
   }
 }
 

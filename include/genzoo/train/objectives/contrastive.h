@@ -103,12 +103,23 @@ ObjectiveInfo contrastive_divergence_objective();
 ///   4. one optimizer step on
 ///        loss = mean E(x⁺) − mean E(x⁻) + α (mean E(x⁺)² + mean E(x⁻)²),
 ///      α = objective.alpha (the paper's L2 penalty on energies, which keeps
-///      them near 0), then one power iteration in every spectrally
-///      normalised layer.
+///      them near 0), plus, for cigebm with objective.label_contrast = λ > 0,
+///        λ · mean over rows of [E(x⁺, y) + log Σ_{c ∈ C} exp(−E(x⁺, c))],
+///      C the classes present in the step's batch: the cross-entropy of
+///      softmax(−E(x⁺, ·)) restricted to those classes (Li, Du, van de Ven
+///      and Mordatch 2020's continual-learning objective, which contrasts
+///      each image with one other class of the current task: the same when
+///      a task has two classes). Classes absent from the batch get no
+///      gradient from it (their gains and biases stay as they are; the
+///      shared weights still move), so learning new classes does not push
+///      the old classes' energies up; 0 (the default) is the paper's objective,
+///      which never compares classes;
+///   5. then one power iteration in every spectrally normalised layer.
 /// step() returns "e_pos", "e_neg" (the mean energies), "e_gap"
 /// (E⁺ − E⁻: negative when data sit below the samples), "input_grad" (mean
 /// ‖∂E/∂x‖ along the chains, before clipping), "fresh" (the share of chains
-/// started from noise) and "loss". With train.diverge_above, any of them
+/// started from noise), "label_ce" (the restricted cross-entropy, with
+/// label_contrast > 0) and "loss". With train.diverge_above, any of them
 /// beyond the bound (the loss holds α E²) rolls the run back (train.rollbacks).
 ///
 /// evaluate() returns "score_fit": how well −∂E/∂x̃ at a noisy held-out
@@ -133,8 +144,15 @@ class EbmContrastiveObjective : public OneOptimizerObjective {
   IgebmImpl* net_ = nullptr;
   bool buffer_ = true;
   int64_t langevin_steps_ = 60;
-  double reinit_ = 0.05, alpha_ = 1.0, score_noise_ = 0.1, cross_class_ = 0;
+  double reinit_ = 0.05, alpha_ = 1.0, score_noise_ = 0.1, cross_class_ = 0, label_contrast_ = 0;
 };
+
+/// mean over rows n of E(x_n, y_n) + log Σ_{c ∈ C} exp(−E(x_n, c)), C the
+/// classes among `labels` [N] (int64), for a conditional `net`: the
+/// cross-entropy of softmax(−E) over the classes present in a batch
+/// (EbmContrastiveObjective's label_contrast term). Evaluates E only under
+/// the classes in C.
+torch::Tensor present_class_cross_entropy(IgebmImpl& net, const torch::Tensor& x, const torch::Tensor& labels);
 
 /// {"ebm_contrastive", a factory of EbmContrastiveObjective}.
 ObjectiveInfo ebm_contrastive_objective();
