@@ -895,6 +895,18 @@ TEST_F(Cli, ClassifierSamplesItsClassesAndFineTunesFromAnotherRun) {
   auto e = json_of(run_cli("eval " + run + " --metrics accuracy --json --threads 1"), "accuracy");
   EXPECT_NEAR(e["accuracy"].get<double>(), 1.0 - error, 1e-3);  // the same model, the same 10 test images
   EXPECT_EQ(e["accuracy_rows"], 10);
+  // The confusion matrix: 4 x 4 counts of (true, predicted) over the 10
+  // rows, its diagonal the correct ones.
+  const auto& confusion = e["accuracy_confusion"];
+  ASSERT_EQ(confusion.size(), 4u) << e.dump();
+  int64_t total = 0, diagonal = 0;
+  for (size_t t = 0; t < 4; ++t) {
+    ASSERT_EQ(confusion[t].size(), 4u) << e.dump();
+    for (size_t p = 0; p < 4; ++p) total += confusion[t][p].get<int64_t>();
+    diagonal += confusion[t][t].get<int64_t>();
+  }
+  EXPECT_EQ(total, 10);
+  EXPECT_NEAR(static_cast<double>(diagonal) / 10, e["accuracy"].get<double>(), 1e-12);
   r = run_cli("train classifier --data " + labelled + " --out " + tuned + " --steps 2" + tiny +
               " --set objective.generative=true --set objective.langevin_steps=2 --set train.log_every=1 --set train.init_from=" + run +
               " --set objective.chains=4");  // another chain count than the source run's

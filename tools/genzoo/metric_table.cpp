@@ -368,12 +368,22 @@ MetricEntry accuracy_entry() {
             const int64_t n = ctx.scored.size(0);
             if (n == 0) throw Error("accuracy: no example of the scored classes in the " + ctx.split + " split");
             auto correct = torch::zeros({n}, torch::kFloat64);
+            std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class], counts
             for (int64_t i = 0; i < n; i += 1000) {
               const int64_t end = std::min(i + 1000, n);
-              auto pred = logits(ctx.scored.slice(0, i, end)).argmax(1);
-              correct.slice(0, i, end).copy_((pred == ctx.scored_labels.slice(0, i, end)).to(torch::kFloat64));
+              auto l = logits(ctx.scored.slice(0, i, end));
+              auto pred = l.argmax(1);
+              auto truth = ctx.scored_labels.slice(0, i, end).to(torch::kLong);
+              correct.slice(0, i, end).copy_((pred == truth).to(torch::kFloat64));
+              const auto k = static_cast<size_t>(l.size(1));
+              if (confusion.empty()) confusion.assign(k, std::vector<int64_t>(k, 0));
+              auto p = pred.accessor<int64_t, 1>();
+              auto t = truth.accessor<int64_t, 1>();
+              for (int64_t r = 0; r < p.size(0); ++r)
+                if (t[r] >= 0 && static_cast<size_t>(t[r]) < k) ++confusion[static_cast<size_t>(t[r])][static_cast<size_t>(p[r])];
             }
             out["accuracy"] = correct.mean().item<double>();
+            out["accuracy_confusion"] = confusion;
             out["accuracy_stderr"] = n > 1 ? correct.std().item<double>() / std::sqrt(static_cast<double>(n)) : 0.0;
             out["accuracy_rows"] = n;
             if (!ctx.classes.empty()) out["accuracy_classes"] = ctx.classes;

@@ -207,6 +207,26 @@ EbmContrastiveObjective::EbmContrastiveObjective(ModulePtr model, Config& c)
                 "over the batch's classes)");
   if (label_contrast_ > 0 && net_->options.classes() == 0)
     throw Error("objective.label_contrast compares an image's energies under the batch's classes: it needs cigebm");
+  rehearse_ = c.get_double("objective.rehearse", rehearse_);
+  if (!(rehearse_ >= 0 && rehearse_ <= 1))
+    throw Error("config key 'objective.rehearse' must be in [0, 1] (rehearsed buffer rows per batch row)");
+  if (rehearse_ > 0 && (label_contrast_ <= 0 || !buffer_))
+    throw Error("objective.rehearse adds stored samples of classes absent from the batch to the label term: it needs "
+                "objective.label_contrast > 0 and objective.buffer = true");
+}
+
+std::pair<torch::Tensor, torch::Tensor> EbmContrastiveObjective::rehearsal(const torch::Tensor& labels) const {
+  // Classes with stored samples that the batch does not hold.
+  std::vector<int64_t> old;
+  auto present = torch::zeros({net_->options.classes()}, torch::kBool);
+  present.index_fill_(0, labels, true);
+  for (int64_t k = 0; k < net_->options.classes(); ++k)
+    if (!present[k].item<bool>() && net_->replay->size(k) > 0) old.push_back(k);
+  if (old.empty()) return {};
+  const auto m = std::max<int64_t>(1, std::llround(rehearse_ * static_cast<double>(labels.size(0))));
+  auto which = torch::randint(static_cast<int64_t>(old.size()), {m}, torch::kLong);
+  auto rows = torch::tensor(old, torch::kLong).index_select(0, which);
+  return {net_->replay->draw(rows, 0.0).x, rows};
 }
 
 torch::Tensor present_class_cross_entropy(IgebmImpl& net, const torch::Tensor& x, const torch::Tensor& labels) {
@@ -253,8 +273,18 @@ Metrics EbmContrastiveObjective::step(BatchSource& batches) {
   auto e_neg = net_->class_energy(chain.x, labels);  // [B]
   auto loss = e_pos.mean() - e_neg.mean() + alpha_ * (e_pos.pow(2).mean() + e_neg.pow(2).mean());
   torch::Tensor label_ce;
+  int64_t rehearsed = 0;
   if (label_contrast_ > 0) {
-    label_ce = present_class_cross_entropy(*net_, pos, labels);
+    torch::Tensor ce_x = pos, ce_y = labels;
+    if (rehearse_ > 0) {
+      auto [x_old, y_old] = rehearsal(labels);
+      if (y_old.defined()) {
+        ce_x = torch::cat({pos, x_old.to(pos.dtype())});
+        ce_y = torch::cat({labels, y_old});
+        rehearsed = y_old.size(0);
+      }
+    }
+    label_ce = present_class_cross_entropy(*net_, ce_x, ce_y);
     loss = loss + label_contrast_ * label_ce;
   }
   loss.backward();
@@ -262,6 +292,7 @@ Metrics EbmContrastiveObjective::step(BatchSource& batches) {
   Metrics m{{"loss", loss.item<double>()}, {"e_pos", ep},     {"e_neg", en},
             {"e_gap", ep - en},            {"input_grad", chain.grad_norm}, {"fresh", fresh}};
   if (label_ce.defined()) m.emplace_back("label_ce", label_ce.item<double>());
+  if (rehearse_ > 0) m.emplace_back("rehearsed", static_cast<double>(rehearsed));
   clip_and_step(m);
   if (net_->options.spectral_norm()) spectral_power_iteration(*net_);
   return m;

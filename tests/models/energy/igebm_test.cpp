@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "genzoo/core/config.h"
 #include "genzoo/core/error.h"
@@ -240,6 +242,36 @@ TEST(EbmContrastive, WithTheLabelTermStepsLearnToTellTheBatchsClassesApart) {
   EXPECT_TRUE(torch::equal(pick, labels)) << pick;
 }
 
+TEST(EbmContrastive, RehearsalBringsStoredClassesAbsentFromTheBatchIntoTheLabelTerm) {
+  // Class 0 has stored samples; the batch holds class 2 only. Without
+  // rehearsal the label term over {2} alone is 0 and class 0's gains stay;
+  // with it, stored class-0 samples join the term and its gains move.
+  auto run = [](double rehearse) {
+    torch::manual_seed(8);
+    Igebm net(IgebmOptions().height(8).width(8).filters(4).classes(3).buffer_size(30));
+    net->replay->push(torch::rand({5, 1, 8, 8}), torch::zeros({5}, torch::kLong));
+    Config c = igebm_config(0.1);
+    c.set("objective.label_contrast", 1.0);
+    if (rehearse > 0) c.set("objective.rehearse", rehearse);
+    EbmContrastiveObjective objective(net.ptr(), c);
+    auto before = net->gains[0][0].clone();
+    FixedBatch batch(torch::rand({4, 1, 8, 8}), torch::full({4}, 2, torch::kLong));
+    auto m = objective.step(batch);
+    std::map<std::string, double> got(m.begin(), m.end());
+    return std::make_tuple(got, torch::equal(before, net->gains[0][0]), net->replay->size(0));
+  };
+  auto [plain, plain_kept, plain_stored] = run(0.0);
+  EXPECT_NEAR(plain.at("label_ce"), 0.0, 1e-7);  // one class: log-softmax of a single logit
+  EXPECT_EQ(plain.count("rehearsed"), 0u);
+  EXPECT_TRUE(plain_kept);
+  auto [rehearsed, kept, stored] = run(0.5);
+  EXPECT_EQ(rehearsed.at("rehearsed"), 2.0);  // round(0.5 x 4) rows of class 0
+  EXPECT_GT(rehearsed.at("label_ce"), 0.0);
+  EXPECT_FALSE(kept);
+  EXPECT_EQ(stored, 5);  // rehearsed rows are not written back
+  EXPECT_EQ(plain_stored, 5);
+}
+
 TEST(EbmContrastive, BadKeysAreOneLineErrorsNamingTheKey) {
   Igebm net(IgebmOptions().height(8).width(8).filters(4));
   {
@@ -250,7 +282,8 @@ TEST(EbmContrastive, BadKeysAreOneLineErrorsNamingTheKey) {
                                                                           {"objective.alpha", -1.0},
                                                                           {"objective.score_noise", 0.0},
                                                                           {"objective.langevin_steps", int64_t{0}},
-                                                                          {"objective.label_contrast", -1.0}}) {
+                                                                          {"objective.label_contrast", -1.0},
+                                                                          {"objective.rehearse", 1.5}}) {
     Config c;
     c.set(key, value);
     try {
@@ -270,6 +303,18 @@ TEST(EbmContrastive, BadKeysAreOneLineErrorsNamingTheKey) {
     ADD_FAILURE() << "label_contrast accepted on an unconditional energy";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cigebm"), std::string::npos) << e.what();
+  }
+  // Rehearsal feeds the label term: without it, one line naming both keys.
+  Igebm conditional(IgebmOptions().height(8).width(8).filters(4).classes(3));
+  Config alone;
+  alone.set("objective.rehearse", 0.5);
+  try {
+    EbmContrastiveObjective objective(conditional.ptr(), alone);
+    ADD_FAILURE() << "rehearse accepted without label_contrast";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("objective.label_contrast"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
 }
 

@@ -34,6 +34,7 @@
 // a buffer), so checkpoints hold them, a resumed run continues the same
 // chains and sample() continues them too.
 #include <memory>
+#include <utility>
 
 #include "genzoo/models/energy/generative_convnet.h"
 #include "genzoo/models/energy/igebm.h"
@@ -113,7 +114,14 @@ ObjectiveInfo contrastive_divergence_objective();
 ///      gradient from it (their gains and biases stay as they are; the
 ///      shared weights still move), so learning new classes does not push
 ///      the old classes' energies up; 0 (the default) is the paper's objective,
-///      which never compares classes;
+///      which never compares classes. With objective.rehearse = r > 0 the
+///      term also scores round(r·B) samples drawn from the replay buffer's
+///      partitions of classes absent from the batch, under their own
+///      labels (rehearsal with the model's own samples, as generative
+///      replay does with a separate generator), so those classes join C:
+///      their energies are pulled down on their stored samples and pushed
+///      up on the batch's images. Rehearsed rows enter no other term and
+///      are not written back; step() reports their count, "rehearsed";
 ///   5. then one power iteration in every spectrally normalised layer.
 /// step() returns "e_pos", "e_neg" (the mean energies), "e_gap"
 /// (E⁺ − E⁻: negative when data sit below the samples), "input_grad" (mean
@@ -144,7 +152,11 @@ class EbmContrastiveObjective : public OneOptimizerObjective {
   IgebmImpl* net_ = nullptr;
   bool buffer_ = true;
   int64_t langevin_steps_ = 60;
-  double reinit_ = 0.05, alpha_ = 1.0, score_noise_ = 0.1, cross_class_ = 0, label_contrast_ = 0;
+  double reinit_ = 0.05, alpha_ = 1.0, score_noise_ = 0.1, cross_class_ = 0, label_contrast_ = 0, rehearse_ = 0;
+  /// round(rehearse · B) (at least 1) stored samples of classes absent from
+  /// the batch and their labels, the classes drawn uniformly among those
+  /// with stored samples; undefined when there is none.
+  std::pair<torch::Tensor, torch::Tensor> rehearsal(const torch::Tensor& labels) const;
 };
 
 /// mean over rows n of E(x_n, y_n) + log Σ_{c ∈ C} exp(−E(x_n, c)), C the
