@@ -142,6 +142,10 @@ void GenerativeConvNetImpl::reset() {
   } else {
     top = nullptr;
   }
+  TORCH_CHECK(options.grey_units() >= 0, "genconvnet: grey_units must be >= 0");
+  grey_weight = options.grey_units() > 0
+                    ? register_parameter("grey_weight", torch::zeros({options.channels(), options.grey_units()}))
+                    : torch::Tensor();
   mean = register_buffer("mean", torch::full({options.channels()}, 0.5));
   TORCH_CHECK(options.chains() >= 1, "genconvnet: chains must be >= 1");
   synthesis = register_buffer("synthesis",
@@ -220,7 +224,21 @@ torch::Tensor GenerativeConvNetImpl::score(const torch::Tensor& image) {
   TORCH_CHECK(options.top() == GcnTop::Sum || (image.size(2) == options.height() && image.size(3) == options.width()),
               "genconvnet: with top = linear f takes ", options.height(), " x ", options.width(), " images only, got ",
               image.size(2), " x ", image.size(3));
-  return read_out(h);
+  auto f = read_out(h);
+  return grey_weight.defined() ? f + grey_term(image) : f;
+}
+
+torch::Tensor GenerativeConvNetImpl::grey_thresholds() const {
+  const int64_t k = options.grey_units();
+  auto t = (torch::arange(k, mean.options()) + 0.5) / static_cast<double>(k);  // [K] in [0, 1]
+  return 255.0 * (t.view({1, k}) - mean.view({-1, 1}));                        // [C, K]
+}
+
+torch::Tensor GenerativeConvNetImpl::grey_term(const torch::Tensor& image) {
+  if (!grey_weight.defined()) return torch::zeros({image.size(0)}, image.options());
+  const int64_t c = options.channels(), k = options.grey_units();
+  auto over = torch::relu(image.unsqueeze(2) - grey_thresholds().to(image.dtype()).view({1, c, k, 1, 1}));
+  return (over.sum({3, 4}) * grey_weight.to(image.dtype()).view({1, c, k})).sum({1, 2});  // [N]
 }
 
 torch::Tensor GenerativeConvNetImpl::reference_energy(const torch::Tensor& image) const {
@@ -263,12 +281,20 @@ GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
     h = gcn_apply_unit(unit, pre);
   }
   auto f = read_out(h);  // [N]
+  if (grey_weight.defined()) f = f + grey_term(input);
   piece.basis = torch::autograd::grad({f.sum()}, {input})[0].detach();
   {
     torch::NoGradGuard no_grad;
     torch::Tensor g = torch::zeros_like(image);
     for (size_t l = 0; l < slopes.size(); ++l) g = slopes[l] * (*convs)[l]->as<torch::nn::Conv2d>()->forward(g);
     piece.alpha = read_out(g);
+    if (grey_weight.defined()) {
+      // A grey unit on at a pixel adds w (I − β): its part of α is −w β.
+      const int64_t c = options.channels(), k = options.grey_units();
+      auto beta = grey_thresholds().to(image.dtype()).view({1, c, k, 1, 1});
+      auto on = (image.unsqueeze(2) > beta).to(image.dtype());
+      piece.alpha = piece.alpha - ((on * beta).sum({3, 4}) * grey_weight.to(image.dtype()).view({1, c, k})).sum({1, 2});
+    }
     if (options.reference() == GcnReference::Gaussian)
       piece.reconstruction = options.sigma() * options.sigma() * piece.basis;
     piece.score = f.detach();
@@ -370,6 +396,8 @@ ModelInfo genconvnet_model_info() {
     const auto keys = read_gcn_sampler_keys(c, {d.sigma(), d.step_size(), d.sample_steps()});
     o.sigma(keys.sigma).step_size(keys.step_size).sample_steps(keys.sample_steps);
     o.init_std(c.get_double("model.init_std", d.init_std()));
+    o.grey_units(c.get_int("model.grey_units", d.grey_units()));
+    if (o.grey_units() < 0) throw Error("config key 'model.grey_units' must be >= 0 (grey-level units per channel)");
     if (!(o.init_std() > 0) || !std::isfinite(o.init_std())) throw Error("config key 'model.init_std' must be > 0");
     // The synthesis size: the training crop when the objective crops.
     const int64_t crop = c.get_int("objective.crop", 0);

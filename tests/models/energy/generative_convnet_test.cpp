@@ -72,6 +72,63 @@ TEST(GenerativeConvNet, ReluScoreIsAffineOnEachActivationPattern) {
   }
 }
 
+TEST(GenerativeConvNet, GreyLevelUnitsKeepFPiecewiseLinearAndAddTheirPart) {
+  torch::manual_seed(5);
+  GenerativeConvNet net(GenerativeConvNetOptions()
+                            .channels(1)
+                            .height(8)
+                            .width(8)
+                            .layers({{5, 3, 1, 1}, {4, 3, 2, 0}})
+                            .sigma(2.0)
+                            .init_std(0.3)
+                            .grey_units(4));
+  net->to(torch::kFloat64);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters())
+      if (p.key().find("bias") != std::string::npos) p.value().uniform_(-0.5, 0.5);
+    net->grey_weight.uniform_(-0.5, 0.5);
+  }
+  // Thresholds 255 (t_k - 0.5) for t = 1/8, 3/8, 5/8, 7/8.
+  auto beta = net->grey_thresholds();
+  ASSERT_EQ(beta.sizes(), (std::vector<int64_t>{1, 4}));
+  EXPECT_NEAR(beta[0][0].item<double>(), 255.0 * (0.125 - 0.5), 1e-9);
+  EXPECT_NEAR(beta[0][3].item<double>(), 255.0 * (0.875 - 0.5), 1e-9);
+  // Pixels spread over the thresholds, so some grey units are on and some off.
+  auto image = 60.0 * random_images(3, 1);
+  torch::Tensor plain_f;
+  {
+    torch::NoGradGuard no_grad;
+    plain_f = net->read_out(net->features(image));
+    auto grey = torch::zeros({3}, torch::kFloat64);
+    for (int64_t n = 0; n < 3; ++n)
+      for (int64_t k = 0; k < 4; ++k)
+        grey[n] += net->grey_weight[0][k] * torch::relu(image[n] - beta[0][k]).sum();
+    EXPECT_TRUE(torch::allclose(net->score(image), plain_f + grey, 1e-12, 1e-9));
+    auto on = (image.unsqueeze(2) > beta.view({1, 1, 4, 1, 1}));
+    EXPECT_GT(on.sum().item<int64_t>(), 0);
+    EXPECT_LT(on.sum().item<int64_t>(), on.numel());
+  }
+  auto piece = net->piece(image);
+  EXPECT_LT(piece.residual.abs().max().item<double>(), 1e-9);  // f = alpha + <I, B> still
+  // A step that crosses no threshold and keeps the pattern changes f by eta <v, B>.
+  auto v = random_images(3, 2);
+  const double eta = 1e-6;
+  auto moved = image + eta * v;
+  auto piece2 = net->piece(moved);
+  ASSERT_TRUE(same_pattern(piece, piece2));
+  ASSERT_TRUE(torch::equal(image.unsqueeze(2) > beta.view({1, 1, 4, 1, 1}),
+                           moved.unsqueeze(2) > beta.view({1, 1, 4, 1, 1})));
+  // f's gradient in w_k, what the contrastive step moves, is the sum of
+  // ReLU(I - beta_k) over the pixels.
+  auto dw = torch::autograd::grad({net->score(image).sum()}, {net->grey_weight})[0];
+  for (int64_t k = 0; k < 4; ++k)
+    EXPECT_NEAR(dw[0][k].item<double>(), torch::relu(image - beta[0][k]).sum().item<double>(), 1e-8);
+  torch::NoGradGuard no_grad;
+  auto df = net->score(moved) - net->score(image);
+  EXPECT_TRUE(torch::allclose(df, eta * (v * piece.basis).flatten(1).sum(1), 1e-7, 1e-10));
+}
+
 TEST(GenerativeConvNet, SmoothUnitsLeaveAResidualAndLeakyReluNone) {
   // Leaky ReLU is piecewise linear too: the identity holds exactly.
   auto leaky = small_net(GcnUnit::LeakyRelu);
@@ -536,6 +593,16 @@ TEST(ContrastiveDivergence, BadCropsAndLayersNameTheirKeys) {
     ADD_FAILURE() << "a 15 x 15 kernel on 9 x 9 images";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.layers"), std::string::npos) << e.what();
+  }
+  Config g;
+  g.set("model.layers", std::string("2x3s1p1"));
+  g.set("model.grey_units", int64_t{-1});
+  ctx.config = &g;
+  try {
+    create_model(genconvnet_model_info(), ctx);
+    ADD_FAILURE() << "model.grey_units = -1";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.grey_units"), std::string::npos) << e.what();
   }
 }
 

@@ -114,6 +114,16 @@ struct GenerativeConvNetOptions {
   /// convolutions, a buffer that starts at 1 and that the objective raises
   /// stage by stage (top = sum only). False: f reads every convolution.
   TORCH_ARG(bool, staged) = false;
+  /// K grey-level units per channel (config: model.grey_units; 0 = none):
+  /// f gains Σ_{c,k} w_ck Σ_pixels ReLU(I_c − β_ck), β_ck = 255 (t_k − m_c),
+  /// t_k = (k + ½)/K, the pixel-value thresholds spread evenly over [0, 1].
+  /// A weighted sum of them is any piecewise-linear function of a pixel's
+  /// grey level with knots at the t_k, so the contrastive gradient matches
+  /// the mean of ReLU(I − β) under data and samples: the grey-level
+  /// histogram integrated at K points (FRAME's marginal-histogram
+  /// features, Zhu, Wu and Mumford 1998, as ReLU units, so f stays
+  /// piecewise linear). The weights w [C, K] start at 0.
+  TORCH_ARG(int64_t, grey_units) = 0;
 };
 
 /// The Gaussian piece an image lies on (Xie et al. 2016, sec. 3): with
@@ -150,6 +160,11 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   /// f from the last convolution's responses h [N, F, H', W']: their sum
   /// (top = sum) or the linear output (top = linear), [N].
   torch::Tensor read_out(const torch::Tensor& h);
+  /// The grey-level units' part of f, Σ w_ck Σ_pixels ReLU(I_c − β_ck),
+  /// [N] (zeros without grey units).
+  torch::Tensor grey_term(const torch::Tensor& image);
+  /// β [C, K] on the model scale.
+  torch::Tensor grey_thresholds() const;
   /// −log q(I), [N], on the model scale (see GcnReference).
   torch::Tensor reference_energy(const torch::Tensor& image) const;
   /// E(I) = −log q(I) − f(I), [N], on the model scale (‖I‖²/2σ² − f(I)
@@ -193,6 +208,8 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   GenerativeConvNetOptions options;
   torch::nn::ModuleList convs;
   torch::nn::Linear top{nullptr};
+  /// The grey-level units' weights w [C, K] (a parameter; undefined without grey units).
+  torch::Tensor grey_weight;
   torch::Tensor mean;  // [C], buffer
   /// The synthesised images [chains, C, height, width] on the model scale
   /// (buffer; the mean image until training stores some) and how many
@@ -207,7 +224,7 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
 TORCH_MODULE(GenerativeConvNet);
 
 /// Registry entry: reads model.layers, unit, top, reference, sigma, step_size,
-/// sample_steps, init_std (and objective.crop, chains and layer_steps, which
+/// sample_steps, init_std, grey_units (and objective.crop, chains and layer_steps, which
 /// set the synthesis size, the chains kept and whether f is staged).
 ModelInfo genconvnet_model_info();
 
