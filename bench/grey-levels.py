@@ -12,30 +12,11 @@ departs from its source's (the `texture` metric's grey-level distance
 gives one number; this says which part of the histogram is off).
 """
 import math
-import subprocess
+import os
 import sys
 
-
-def grey_values(path, border):
-    data = subprocess.run(["convert", path, "ppm:-"], check=True, capture_output=True).stdout
-    fields, pos = [], 0
-    while len(fields) < 4:  # magic, width, height, maxval; '#' comments skipped
-        while data[pos:pos + 1].isspace():
-            pos += 1
-        if data[pos:pos + 1] == b"#":
-            pos = data.index(b"\n", pos) + 1
-            continue
-        end = pos
-        while not data[end:end + 1].isspace():
-            end += 1
-        fields.append(data[pos:end])
-        pos = end
-    pos += 1
-    width, height = int(fields[1]), int(fields[2])
-    ch = 3 if fields[0] == b"P6" else 1
-    px = data[pos:pos + width * height * ch]
-    return [sum(px[(y * width + x) * ch:(y * width + x + 1) * ch]) / ch
-            for y in range(border, height - border) for x in range(border, width - border)]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ppm import read_grey  # noqa: E402
 
 
 def main():
@@ -43,7 +24,9 @@ def main():
         sys.exit(__doc__)
     for arg in sys.argv[1:]:
         path, _, border = arg.partition(":")
-        g = grey_values(path, int(border or 0))
+        b = int(border or 0)
+        width, height, grey = read_grey(path)
+        g = [grey[y * width + x] for y in range(b, height - b) for x in range(b, width - b)]
         n = len(g)
         mean = sum(g) / n
         sd = math.sqrt(sum((v - mean) ** 2 for v in g) / n)

@@ -110,11 +110,13 @@ ObjectiveInfo contrastive_divergence_objective();
 ///      softmax(−E(x⁺, ·)) restricted to those classes (Li, Du, van de Ven
 ///      and Mordatch 2020's continual-learning objective, which contrasts
 ///      each image with one other class of the current task: the same when
-///      a task has two classes). Classes absent from the batch get no
-///      gradient from it (their gains and biases stay as they are; the
-///      shared weights still move), so learning new classes does not push
-///      the old classes' energies up; 0 (the default) is the paper's objective,
-///      which never compares classes. With objective.rehearse = r > 0 the
+///      a task has two classes; a batch of one class makes it 0). The
+///      gains and biases of classes absent from the batch get no gradient
+///      from it (they stay put under an optimizer without momentum or
+///      weight decay, such as the recipe's Adam with β₁ = 0; the shared
+///      weights still move and with them E(x, old)), so learning new
+///      classes does not push the old classes' energies up directly; 0 (the
+///      default) is the paper's objective, which never compares classes. With objective.rehearse = r > 0 the
 ///      term also scores round(r·B) samples drawn from the replay buffer's
 ///      partitions of classes absent from the batch, under their own
 ///      labels (rehearsal with the model's own samples, as generative
