@@ -16,7 +16,8 @@ namespace {
 
 // A small ReLU f in double precision with non-zero biases, so that alpha
 // is not trivially 0.
-GenerativeConvNet small_net(GcnUnit unit = GcnUnit::Relu, GcnTop top = GcnTop::Sum) {
+// With grey units, their weights are random too.
+GenerativeConvNet small_net(GcnUnit unit = GcnUnit::Relu, GcnTop top = GcnTop::Sum, int64_t grey_units = 0) {
   torch::manual_seed(5);
   GenerativeConvNet net(GenerativeConvNetOptions()
                             .channels(1)
@@ -26,11 +27,13 @@ GenerativeConvNet small_net(GcnUnit unit = GcnUnit::Relu, GcnTop top = GcnTop::S
                             .unit(unit)
                             .top(top)
                             .sigma(2.0)
-                            .init_std(0.3));
+                            .init_std(0.3)
+                            .grey_units(grey_units));
   net->to(torch::kFloat64);
   torch::NoGradGuard no_grad;
   for (auto& p : net->named_parameters())
     if (p.key().find("bias") != std::string::npos) p.value().uniform_(-0.5, 0.5);
+  if (grey_units > 0) net->grey_weight.uniform_(-0.5, 0.5);
   return net;
 }
 
@@ -73,22 +76,7 @@ TEST(GenerativeConvNet, ReluScoreIsAffineOnEachActivationPattern) {
 }
 
 TEST(GenerativeConvNet, GreyLevelUnitsKeepFPiecewiseLinearAndAddTheirPart) {
-  torch::manual_seed(5);
-  GenerativeConvNet net(GenerativeConvNetOptions()
-                            .channels(1)
-                            .height(8)
-                            .width(8)
-                            .layers({{5, 3, 1, 1}, {4, 3, 2, 0}})
-                            .sigma(2.0)
-                            .init_std(0.3)
-                            .grey_units(4));
-  net->to(torch::kFloat64);
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : net->named_parameters())
-      if (p.key().find("bias") != std::string::npos) p.value().uniform_(-0.5, 0.5);
-    net->grey_weight.uniform_(-0.5, 0.5);
-  }
+  auto net = small_net(GcnUnit::Relu, GcnTop::Sum, 4);
   // Thresholds 255 (t_k - 0.5) for t = 1/8, 3/8, 5/8, 7/8.
   auto beta = net->grey_thresholds();
   ASSERT_EQ(beta.sizes(), (std::vector<int64_t>{1, 4}));
