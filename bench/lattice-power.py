@@ -12,8 +12,9 @@ is the share of the detail's energy that the phase means explain,
   sum over phases of n_phase * mean_phase²  /  sum of detail²:
 the part of the fine detail that is one fixed PERIOD-pixel pattern
 repeated over the tile. Detail that ignores the pixel grid gives about
-PERIOD² / TILE² (0.020 for 4 and 28; a little less for smooth detail, since
-neighbouring pixels are correlated); a stamped grid gives much more. The input gradient of a net whose strides multiply to PERIOD can
+PERIOD² / TILE² (0.020 for 4 and 28; a little less for smooth detail,
+since neighbouring pixels are correlated); a stamped grid gives much
+more. The input gradient of a net whose strides multiply to PERIOD can
 stamp such a grid on Langevin samples (the checkerboard of transposed
 convolutions, Odena et al. 2016). Prints the mean share over tiles and its
 standard error.

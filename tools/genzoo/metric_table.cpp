@@ -379,8 +379,10 @@ MetricEntry accuracy_entry() {
               if (confusion.empty()) confusion.assign(k, std::vector<int64_t>(k, 0));
               auto p = pred.accessor<int64_t, 1>();
               auto t = truth.accessor<int64_t, 1>();
-              for (int64_t r = 0; r < p.size(0); ++r)
-                if (t[r] >= 0 && static_cast<size_t>(t[r]) < k) ++confusion[static_cast<size_t>(t[r])][static_cast<size_t>(p[r])];
+              for (int64_t r = 0; r < p.size(0); ++r) {
+                const auto truth_class = static_cast<size_t>(t[r]), predicted = static_cast<size_t>(p[r]);
+                if (t[r] >= 0 && truth_class < k) ++confusion[truth_class][predicted];
+              }
             }
             out["accuracy"] = correct.mean().item<double>();
             out["accuracy_confusion"] = confusion;

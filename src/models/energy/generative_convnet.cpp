@@ -234,11 +234,16 @@ torch::Tensor GenerativeConvNetImpl::grey_thresholds() const {
   return 255.0 * (t.view({1, k}) - mean.view({-1, 1}));                        // [C, K]
 }
 
+torch::Tensor GenerativeConvNetImpl::weigh_grey_units(const torch::Tensor& per_unit) const {
+  const int64_t c = options.channels(), k = options.grey_units();
+  return (per_unit.sum({3, 4}) * grey_weight.to(per_unit.dtype()).view({1, c, k})).sum({1, 2});  // [N]
+}
+
 torch::Tensor GenerativeConvNetImpl::grey_term(const torch::Tensor& image) {
   if (!grey_weight.defined()) return torch::zeros({image.size(0)}, image.options());
   const int64_t c = options.channels(), k = options.grey_units();
-  auto over = torch::relu(image.unsqueeze(2) - grey_thresholds().to(image.dtype()).view({1, c, k, 1, 1}));
-  return (over.sum({3, 4}) * grey_weight.to(image.dtype()).view({1, c, k})).sum({1, 2});  // [N]
+  auto beta = grey_thresholds().to(image.dtype()).view({1, c, k, 1, 1});
+  return weigh_grey_units(torch::relu(image.unsqueeze(2) - beta));
 }
 
 torch::Tensor GenerativeConvNetImpl::reference_energy(const torch::Tensor& image) const {
@@ -290,10 +295,8 @@ GcnPiece GenerativeConvNetImpl::piece(const torch::Tensor& image) {
     piece.alpha = read_out(g);
     if (grey_weight.defined()) {
       // A grey unit on at a pixel adds w (I − β): its part of α is −w β.
-      const int64_t c = options.channels(), k = options.grey_units();
-      auto beta = grey_thresholds().to(image.dtype()).view({1, c, k, 1, 1});
-      auto on = (image.unsqueeze(2) > beta).to(image.dtype());
-      piece.alpha = piece.alpha - ((on * beta).sum({3, 4}) * grey_weight.to(image.dtype()).view({1, c, k})).sum({1, 2});
+      auto beta = grey_thresholds().to(image.dtype()).view({1, options.channels(), options.grey_units(), 1, 1});
+      piece.alpha = piece.alpha - weigh_grey_units((image.unsqueeze(2) > beta).to(image.dtype()) * beta);
     }
     if (options.reference() == GcnReference::Gaussian)
       piece.reconstruction = options.sigma() * options.sigma() * piece.basis;

@@ -220,8 +220,9 @@ std::pair<torch::Tensor, torch::Tensor> EbmContrastiveObjective::rehearsal(const
   std::vector<int64_t> old;
   auto present = torch::zeros({net_->options.classes()}, torch::kBool);
   present.index_fill_(0, labels, true);
+  auto in_batch = present.accessor<bool, 1>();
   for (int64_t k = 0; k < net_->options.classes(); ++k)
-    if (!present[k].item<bool>() && net_->replay->size(k) > 0) old.push_back(k);
+    if (!in_batch[k] && net_->replay->size(k) > 0) old.push_back(k);
   if (old.empty()) return {};
   const auto m = std::max<int64_t>(1, std::llround(rehearse_ * static_cast<double>(labels.size(0))));
   auto which = torch::randint(static_cast<int64_t>(old.size()), {m}, torch::kLong);

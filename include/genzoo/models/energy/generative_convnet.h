@@ -165,6 +165,9 @@ struct GenerativeConvNetImpl : torch::nn::Cloneable<GenerativeConvNetImpl>, Samp
   torch::Tensor grey_term(const torch::Tensor& image);
   /// β [C, K] on the model scale.
   torch::Tensor grey_thresholds() const;
+  /// Σ_{c,k} w_ck Σ_pixels u[n, c, k, ·, ·] for u [N, C, K, H, W], [N]: the
+  /// grey units' weights applied to a per-unit, per-pixel map.
+  torch::Tensor weigh_grey_units(const torch::Tensor& per_unit) const;
   /// −log q(I), [N], on the model scale (see GcnReference).
   torch::Tensor reference_energy(const torch::Tensor& image) const;
   /// E(I) = −log q(I) − f(I), [N], on the model scale (‖I‖²/2σ² − f(I)

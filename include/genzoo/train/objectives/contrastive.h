@@ -116,8 +116,8 @@ ObjectiveInfo contrastive_divergence_objective();
 ///      weight decay, such as the recipe's Adam with β₁ = 0; the shared
 ///      weights still move and with them E(x, old)), so learning new
 ///      classes does not push the old classes' energies up directly; 0 (the
-///      default) is the paper's objective, which never compares classes. With objective.rehearse = r > 0 the
-///      term also scores round(r·B) samples drawn from the replay buffer's
+///      default) is the paper's objective, which never compares classes.
+///      With objective.rehearse = r > 0 the term also scores round(r·B) samples drawn from the replay buffer's
 ///      partitions of classes absent from the batch, under their own
 ///      labels (rehearsal with the model's own samples, as generative
 ///      replay does with a separate generator), so those classes join C:
