@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "genzoo/core/error.h"
+#include "genzoo/train/distributed.h"
 
 namespace genzoo {
 
@@ -24,6 +25,7 @@ OneOptimizerObjective::OneOptimizerObjective(const ModulePtr& model, Config& con
       clip_grad_norm_(clip_grad_norm_from_config(config)) {}
 
 void OneOptimizerObjective::clip_and_step(Metrics& m) {
+  average_gradients(model_->parameters());  // the global batch's gradient when data-parallel
   if (clip_grad_norm_ > 0)
     m.emplace_back("grad_norm", torch::nn::utils::clip_grad_norm_(model_->parameters(), clip_grad_norm_));
   optimizer_->step();

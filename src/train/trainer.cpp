@@ -89,8 +89,16 @@ TrainerOptions TrainerOptions::from_config(Config& c) {
   return o;
 }
 
-EpochBatches::EpochBatches(const TrainData& data, int64_t batch_size, uint64_t seed, TrainerState& state)
-    : data_(data), sampler_(data.train.size(0), batch_size, seed), state_(state) {}
+EpochBatches::EpochBatches(const TrainData& data, int64_t batch_size, uint64_t seed, TrainerState& state,
+                           int64_t rank, int64_t world)
+    : data_(data), sampler_(data.train.size(0), batch_size, seed), state_(state), rank_(rank), world_(world) {
+  const int64_t n = data.train.size(0), tail = n % batch_size;
+  if (world > 1 && std::min(n, batch_size) < world)
+    throw Error("train.batch_size = " + std::to_string(batch_size) + " is the global batch, shared by " +
+                std::to_string(world) + " workers: it and the training split (" + std::to_string(n) +
+                " rows) need at least one row per worker");
+  merge_tail_ = world > 1 && n > batch_size && tail > 0 && tail < world;
+}
 
 torch::Tensor EpochBatches::next() {
   if (state_.batch_in_epoch == per_epoch()) {  // the step needs more than its epoch had left
@@ -99,12 +107,25 @@ torch::Tensor EpochBatches::next() {
     rollovers_++;
   }
   auto rows = sampler_.indices(state_.epoch, state_.batch_in_epoch);  // [B]
+  if (merge_tail_ && state_.batch_in_epoch == per_epoch() - 1)
+    rows = torch::cat({rows, sampler_.indices(state_.epoch, state_.batch_in_epoch + 1)});
   auto x = data_.train.index_select(0, rows);
   labels_ = data_.train_labels.defined() ? data_.train_labels.index_select(0, rows) : torch::Tensor();
   if (data_.batch) x = data_.batch(x, state_.epoch, state_.batch_in_epoch);
   state_.batch_in_epoch++;
-  examples_ += x.size(0);
+  const int64_t n = x.size(0);
+  examples_ += n;
+  if (world_ > 1) {  // this worker's rows of the global batch
+    const int64_t lo = n * rank_ / world_, hi = n * (rank_ + 1) / world_;
+    x = x.narrow(0, lo, hi - lo);
+    if (labels_.defined()) labels_ = labels_.narrow(0, lo, hi - lo);
+    if (ProcessGroup* group = process_group()) group->set_share(static_cast<double>(hi - lo) / static_cast<double>(n));
+  }
   return x;
+}
+
+std::string worker_dir(const std::string& run_dir, int64_t rank) {
+  return rank == 0 ? run_dir : run_dir + "/workers/rank-" + std::to_string(rank);
 }
 
 Trainer::Trainer(TrainerOptions options, std::string run_dir, ModulePtr model, Objective& objective,
@@ -115,6 +136,9 @@ Trainer::Trainer(TrainerOptions options, std::string run_dir, ModulePtr model, O
       objective_(objective),
       data_(std::move(data)),
       config_toml_(std::move(config_toml)) {
+  group_ = process_group();
+  primary_ = !group_ || group_->primary();
+  state_dir_ = worker_dir(run_dir_, group_ ? group_->rank() : 0);
   if (!data_.train.defined() || data_.train.size(0) == 0) throw Error("the training split is empty");
   const auto held_out = objective_.held_out_metrics();
   if (std::find(held_out.begin(), held_out.end(), options_.select_by) == held_out.end())
@@ -128,14 +152,25 @@ Trainer::Trainer(TrainerOptions options, std::string run_dir, ModulePtr model, O
 TrainSummary Trainer::run(bool resume) {
   try {
     start(resume);
-    while (!budget_spent()) {
+    bool mid_epoch = false;  // the last step did not end its epoch
+    while (true) {
+      // Data-parallel, rank 0's clock decides for every worker.
+      bool save = mid_epoch && checkpoint_due(), stop = budget_spent();
+      if (group_) {
+        const auto decided = group_->agree({save, stop});
+        save = decided[0];
+        stop = decided[1];
+      }
+      if (save) save_mid_epoch();
+      mid_epoch = false;
+      if (stop) break;
       try {
         Metrics m = train_step();
         report_step(m);
         if (epoch_finished())
           end_epoch();
-        else if (checkpoint_due())
-          save_mid_epoch();
+        else
+          mid_epoch = true;
       } catch (const TrainingDiverged& e) {
         if (state_.rollbacks >= options_.rollbacks) throw;
         roll_back(e.what());
@@ -152,25 +187,31 @@ void Trainer::start(bool resume) {
   summary_ = TrainSummary{};
   started_ = Clock::now();
   if (resume) {
-    state_ = load_checkpoint(checkpoint_path(run_dir_), *model_, &objective_);
+    state_ = load_checkpoint(checkpoint_path(state_dir_), *model_, &objective_);
     // The rates the run had lowered to before it stopped.
     if (state_.rollbacks > 0)
       objective_.scale_learning_rates(std::pow(options_.rollback_lr_factor, static_cast<double>(state_.rollbacks)));
-    cut_metrics_to_checkpoint();
+    if (primary_) cut_metrics_to_checkpoint();  // rank 0 alone keeps the log
     write_missing_epoch_samples();
   } else {
     state_ = TrainerState{};
-    seed_everything(options_.seed);
+    // Workers draw their own noise (Langevin, a generator's z); rank 0 the
+    // stream of a run of one process.
+    const int64_t rank = group_ ? group_->rank() : 0;
+    seed_everything(rank == 0 ? options_.seed : mix_seed(options_.seed, 0xD157D1, static_cast<uint64_t>(rank)));
+    broadcast_module(*model_);  // every worker starts from rank 0's weights
+    if (!primary_) ensure_dir(state_dir_);
     checkpoint();  // step 0: a run that diverges at once still has a good checkpoint
   }
   elapsed_before_ = state_.elapsed_seconds;
-  batches_ = std::make_unique<EpochBatches>(data_, options_.batch_size, options_.seed, state_);
-  progress_ = std::make_unique<Progress>(isatty(STDERR_FILENO) != 0);
+  batches_ = std::make_unique<EpochBatches>(data_, options_.batch_size, options_.seed, state_,
+                                            group_ ? group_->rank() : 0, group_ ? group_->world() : 1);
+  progress_ = std::make_unique<Progress>(primary_ && isatty(STDERR_FILENO) != 0);
   if (options_.budget.zero()) {
-    progress_->line("the budget is zero: no training step, the model is saved as it is");
+    say("the budget is zero: no training step, the model is saved as it is");
   } else if (budget_spent()) {
-    progress_->line("budget already spent at epoch " + std::to_string(state_.epoch) + ", step " +
-                    std::to_string(state_.global_step) + ": nothing to train");
+    say("budget already spent at epoch " + std::to_string(state_.epoch) + ", step " +
+        std::to_string(state_.global_step) + ": nothing to train");
   }
   start_step_ = state_.global_step;
   start_fraction_ = std::max(0.0, options_.budget.fraction(state_, batches_->per_epoch(), elapsed()));
@@ -202,6 +243,7 @@ Metrics Trainer::train_step() {
   rollovers_before_step_ = batches_->rollovers();
   const int64_t examples_before = batches_->examples();
   Metrics m = objective_.step(*batches_);
+  average_metrics(m);  // data-parallel: every worker sees (and checks) the global batch's figures
   TORCH_CHECK(batches_->examples() > examples_before, "the objective's step took no batch: the run would never end");
   if (batches_->rollovers() > rollovers_before_step_ + 1)
     throw Error("one step took " + std::to_string(batches_->examples() - examples_before) +
@@ -222,7 +264,7 @@ Metrics Trainer::train_step() {
                        " (epoch " + std::to_string(epoch + 1) + ")");
   state_.global_step++;
   for (const auto& w : objective_.take_warnings()) {
-    progress_->line("warning: " + w);
+    say("warning: " + w);
     log_json(nlohmann::json{{"event", "warning"}, {"step", state_.global_step}, {"message", w}}.dump());
   }
   return m;
@@ -248,8 +290,9 @@ void Trainer::report_step(const Metrics& m) {
   for (const auto& name : objective_.progress_metrics())
     for (const auto& kv : m)
       if (kv.first == name) figures.push_back(kv);
-  progress_->update("epoch " + std::to_string(state_.epoch + 1) + " step " + std::to_string(state_.global_step), frac,
-                    figures, rate_, eta);
+  if (primary_)
+    progress_->update("epoch " + std::to_string(state_.epoch + 1) + " step " + std::to_string(state_.global_step), frac,
+                      figures, rate_, eta);
 
   if (state_.global_step % options_.log_every == 0) {
     nlohmann::json j{{"event", "step"},
@@ -271,17 +314,11 @@ void Trainer::end_epoch() {
     state_.epoch++;
     state_.batch_in_epoch = 0;
   }
-  Metrics eval;
-  if (data_.test.defined() && data_.test.size(0) > 0) {
-    RngStateGuard guard;  // scoring must not change training
-    eval = objective_.evaluate({data_.test, data_.test_labels}, options_.eval_batch_size);
-  }
-  state_.elapsed_seconds = elapsed();
-  if (!finite_metrics(eval))
-    throw diverged("the test score became non-finite after epoch " + std::to_string(state_.epoch));
-  summary_.last_eval = eval;
+  Metrics eval, val;
   bool improved = false;
-  Metrics val = validate(state_.epoch, improved);
+  held_out(state_.epoch, /*test=*/true, eval, val, improved);
+  state_.elapsed_seconds = elapsed();
+  summary_.last_eval = eval;
 
   nlohmann::json j{{"event", "epoch"},
                    {"epoch", state_.epoch},
@@ -317,7 +354,7 @@ void Trainer::end_epoch() {
   log_json(j.dump());
   checkpoint(improved);
   last_checkpoint_ = Clock::now();
-  progress_->line(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
+  say(text + "  (" + format_duration(state_.elapsed_seconds) + ")");
   // The checkpoint came first: a failing picture must not cost the epoch
   // (and a run killed before it is drawn draws it when resumed).
   if (epoch_samples_due()) write_samples(epoch_samples_name());
@@ -359,7 +396,8 @@ TrainSummary Trainer::finish() {
     // model more than a run that went through; its weights and optimizer
     // state are the same.
     bool improved = false;
-    Metrics val = validate(state_.epoch + 1, improved);
+    Metrics eval, val;
+    held_out(state_.epoch + 1, /*test=*/false, eval, val, improved);
     ensure_finite();
     state_.scored_step = state_.global_step;
     if (!val.empty()) {  // logged first, as at an epoch's end
@@ -377,7 +415,7 @@ TrainSummary Trainer::finish() {
     write_samples("final");
   summary_.stopped_early = patience_ran_out();
   if (summary_.stopped_early)
-    progress_->line("stopped early: no better validation " + options_.select_by + " in " +
+    say("stopped early: no better validation " + options_.select_by + " in " +
                     std::to_string(options_.patience) + " epochs (best " + std::to_string(state_.best_score) +
                     " after epoch " + std::to_string(state_.best_epoch) + ", step " + std::to_string(state_.best_step) +
                     ")");
@@ -391,7 +429,7 @@ void Trainer::roll_back(const std::string& why) {
   const int64_t done = state_.rollbacks + 1;
   // The last good checkpoint: its weights, optimizer state, position and
   // random state. Wall time keeps counting from now (elapsed() runs on).
-  state_ = load_checkpoint(checkpoint_path(run_dir_), *model_, &objective_);
+  state_ = load_checkpoint(checkpoint_path(state_dir_), *model_, &objective_);
   state_.rollbacks = done;
   const double factor = std::pow(options_.rollback_lr_factor, static_cast<double>(done));
   // The loaded optimizer carries the rates of before; the schedules set
@@ -405,7 +443,7 @@ void Trainer::roll_back(const std::string& why) {
                               ": " + reason + "; back to step " +
                               std::to_string(state_.global_step) + ", learning rates now " +
                               std::to_string(factor) + " of the configured ones";
-  progress_->line(message);
+  say(message);
   log_json(nlohmann::json{{"event", "rollback"},
                           {"step", state_.global_step},
                           {"rollbacks", done},
@@ -453,7 +491,55 @@ Metrics Trainer::validate(int64_t epochs_done, bool& improved) {
   return m;
 }
 
-void Trainer::log_json(const std::string& line) { append_line(metrics_path(), line); }
+void Trainer::log_json(const std::string& line) {
+  if (primary_) append_line(metrics_path(), line);
+}
+
+void Trainer::say(const std::string& text) {
+  if (primary_) progress_->line(text);
+}
+
+void Trainer::held_out(int64_t epochs_done, bool test, Metrics& eval, Metrics& val, bool& improved) {
+  improved = false;
+  std::string failure;
+  if (primary_) {
+    try {
+      if (test && data_.test.defined() && data_.test.size(0) > 0) {
+        RngStateGuard guard;  // scoring must not change training
+        eval = objective_.evaluate({data_.test, data_.test_labels}, options_.eval_batch_size);
+      }
+      if (!finite_metrics(eval))
+        throw diverged("the test score became non-finite after epoch " + std::to_string(state_.epoch));
+      val = validate(epochs_done, improved);
+    } catch (const TrainingDiverged& e) {
+      if (!group_) throw;
+      failure = e.what();
+    }
+  }
+  if (!group_) return;
+  // Rank 0's figures for everyone: names and the verdict as JSON, the
+  // numbers bit for bit as a tensor.
+  nlohmann::json head{{"eval", nlohmann::json::array()}, {"val", nlohmann::json::array()},
+                      {"improved", improved}, {"failure", failure}};
+  for (const auto& kv : eval) head["eval"].push_back(kv.first);
+  for (const auto& kv : val) head["val"].push_back(kv.first);
+  head = nlohmann::json::parse(group_->broadcast_string(head.dump()));
+  auto numbers = torch::zeros({static_cast<int64_t>(head["eval"].size() + head["val"].size())}, torch::kFloat64);
+  int64_t k = 0;
+  for (const auto& m : {&eval, &val})
+    for (const auto& kv : *m) numbers[k++] = kv.second;
+  if (numbers.numel() > 0) group_->broadcast({numbers});
+  if (!primary_) {
+    k = 0;
+    eval.clear();
+    val.clear();
+    for (const auto& name : head["eval"]) eval.emplace_back(name.get<std::string>(), numbers[k++].item<double>());
+    for (const auto& name : head["val"]) val.emplace_back(name.get<std::string>(), numbers[k++].item<double>());
+    improved = head["improved"].get<bool>();
+    failure = head["failure"].get<std::string>();
+  }
+  if (!failure.empty()) throw TrainingDiverged(failure);
+}
 
 std::string Trainer::metrics_path() const { return run_dir_ + "/metrics.jsonl"; }
 
@@ -484,11 +570,11 @@ void Trainer::checkpoint(bool best) {
   ensure_finite();
   // best.pt first: a crash between the two writes leaves checkpoint.pt at
   // the previous epoch, which a resume then trains and validates again.
-  state_.metrics_bytes = std::max<int64_t>(0, file_size(metrics_path()));
+  state_.metrics_bytes = primary_ ? std::max<int64_t>(0, file_size(metrics_path())) : 0;
   state_.epoch_sums = epoch_sums_;
   state_.epoch_counts = epoch_counts_;
-  if (best) save_best_checkpoint(run_dir_, *model_, state_, config_toml_);
-  save_checkpoint(run_dir_, *model_, &objective_, state_, config_toml_);
+  if (best && primary_) save_best_checkpoint(run_dir_, *model_, state_, config_toml_);
+  save_checkpoint(state_dir_, *model_, &objective_, state_, config_toml_);
 }
 
 // Never save a model that has left the numbers: that would replace the
@@ -502,7 +588,7 @@ void Trainer::ensure_finite() {
 
 void Trainer::write_samples(const std::string& name) {
   auto sampler = as<Sampler>(model_);
-  if (!sampler || (!data_.to_display && !data_.plot)) return;
+  if (!primary_ || !sampler || (!data_.to_display && !data_.plot)) return;
   // Samples draw from a stream of their own: logging must not change training.
   RngStateGuard guard;
   torch::manual_seed(mix_seed(options_.seed, 0x5A3D1E, static_cast<uint64_t>(state_.global_step)));

@@ -46,5 +46,16 @@ std::string describe_checkpoint(const Run& run);
 
 /// Exit status for training that diverged (NaN/inf loss).
 constexpr int kExitDiverged = 3;
+/// Exit status of a worker of a distributed run whose peer died or hung.
+constexpr int kExitWorkerLost = 4;
+
+/// Keeps the command line (main() calls it first) for --nproc to restart.
+void set_command_line(int argc, char** argv);
+/// Runs `nproc` copies of this command as the workers of one job on this
+/// machine, torchrun's way (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
+/// MASTER_ADDR=127.0.0.1, MASTER_PORT: the variable's value, or a free
+/// port), waits for them, and returns the exit status: 0, or the first
+/// failed worker's (4 for one killed by a signal), naming it on stderr.
+int launch_local_workers(int nproc, double timeout_seconds);
 
 }  // namespace genzoo::cli

@@ -10,6 +10,7 @@
 
 
 int main(int argc, char** argv) {
+  genzoo::cli::set_command_line(argc, argv);
   CLI::App app{"genzoo: train, sample, evaluate and compare deep generative models", "genzoo"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "genzoo 0.1.0");
@@ -50,6 +51,9 @@ int main(int argc, char** argv) {
   } catch (const genzoo::Error& e) {
     std::cerr << "genzoo: " << genzoo::one_line(e.what()) << "\n";
     return 2;
+  } catch (const genzoo::WorkerLost& e) {
+    std::cerr << "genzoo: " << genzoo::one_line(e.what()) << "\n";
+    return genzoo::cli::kExitWorkerLost;
   } catch (const genzoo::TrainingDiverged& e) {
     std::cerr << "genzoo: training diverged: " << genzoo::one_line(e.what()) << "\n";
     return genzoo::cli::kExitDiverged;

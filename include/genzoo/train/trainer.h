@@ -17,6 +17,7 @@
 #include "genzoo/report/progress.h"
 #include "genzoo/train/budget.h"
 #include "genzoo/train/checkpoint.h"
+#include "genzoo/train/distributed.h"
 #include "genzoo/train/objective.h"
 
 namespace genzoo {
@@ -110,13 +111,23 @@ struct TrainSummary {
 /// The trainer's BatchSource: the batches of the shuffled training split
 /// (BatchSampler order), each with its per-batch noise, advancing the run's
 /// position `state` (epoch, batch_in_epoch) as they are taken.
+///
+/// Data-parallel (world > 1): `batch_size` is the global batch. Every
+/// worker draws the same global batch, applies its per-batch noise to all of
+/// it (so the noise does not depend on the number of workers), and keeps
+/// its own contiguous share of the rows: worker r of W takes rows
+/// [n r / W, n (r + 1) / W) of a batch of n, so across the workers each
+/// example is used exactly once per epoch. A last batch with fewer rows
+/// than workers joins the batch before it (no worker is left without rows).
+/// Its share of the rows weighs its gradients (ProcessGroup::set_share).
 class EpochBatches : public BatchSource {
  public:
-  EpochBatches(const TrainData& data, int64_t batch_size, uint64_t seed, TrainerState& state);
+  EpochBatches(const TrainData& data, int64_t batch_size, uint64_t seed, TrainerState& state, int64_t rank = 0,
+               int64_t world = 1);
   torch::Tensor next() override;
   torch::Tensor labels() const override { return labels_; }
-  int64_t per_epoch() const { return sampler_.batches_per_epoch(); }
-  /// Examples handed out so far.
+  int64_t per_epoch() const { return sampler_.batches_per_epoch() - (merge_tail_ ? 1 : 0); }
+  /// Examples handed out so far, by all the workers together.
   int64_t examples() const { return examples_; }
   /// Epoch boundaries crossed inside next(): by a step that took more
   /// batches than its epoch had left.
@@ -128,7 +139,15 @@ class EpochBatches : public BatchSource {
   TrainerState& state_;
   torch::Tensor labels_;  // of the last batch
   int64_t examples_ = 0, rollovers_ = 0;
+  int64_t rank_ = 0, world_ = 1;
+  bool merge_tail_ = false;
 };
+
+/// Where worker `rank` of a run keeps its checkpoint: the run folder for
+/// rank 0 (and a run of one process), RUN/workers/rank-R for the others
+/// (their replay buffers, persistent chains and random streams are their
+/// own; the parameters are rank 0's).
+std::string worker_dir(const std::string& run_dir, int64_t rank);
 
 class Trainer {
  public:
@@ -178,11 +197,22 @@ class Trainer {
   void cut_metrics_to_checkpoint();
   void write_missing_epoch_samples();
   void ensure_finite();  // TrainingDiverged when a parameter is not finite
+  /// The held-out scores of the model as it stands: the test split's (with
+  /// `test`) and the validation split's, with `improved` as validate() sets
+  /// it. Data-parallel, rank 0 scores and every worker receives its
+  /// figures (and its divergence, thrown on every worker alike).
+  void held_out(int64_t epochs_done, bool test, Metrics& eval, Metrics& val, bool& improved);
+  void say(const std::string& text);  // a progress line, from rank 0 only
   bool epoch_samples_due() const;  // the epoch just ended draws a grid
   std::string epoch_samples_name() const;
 
   TrainerOptions options_;
   std::string run_dir_;
+  // Data-parallel: this process's group (null alone), whether it is rank 0
+  // (the one that logs, draws and keeps best.pt), and its checkpoint folder.
+  ProcessGroup* group_ = nullptr;
+  bool primary_ = true;
+  std::string state_dir_;
   ModulePtr model_;
   Objective& objective_;
   TrainData data_;

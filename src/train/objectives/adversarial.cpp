@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "genzoo/core/error.h"
+#include "genzoo/train/distributed.h"
 #include "genzoo/core/rng.h"
 
 namespace genzoo {
@@ -214,6 +215,7 @@ int64_t AdversarialObjective::discriminator_step(BatchSource& batches, Metrics& 
     }
   }
   loss.backward();
+  average_gradients(d_params_);
   add(sums, "d_loss", loss.item<double>());
   if (loss_ != GanLoss::WganGp) {  // a critic's value is no probability
     add(sums, "d_real", torch::sigmoid(real_logits).mean().item<double>());
@@ -233,6 +235,7 @@ double AdversarialObjective::generator_step(int64_t m, Metrics& out) {
   auto fake = gan_->generate(gan_->noise(m), y);                       // [m, ...]
   auto loss = generator_loss(loss_, gan_->discriminate(fake, y).squeeze(1));  // over m / pack logits
   loss.backward();
+  average_gradients(g_params_);
   out.emplace_back("g_grad_norm", total_grad_norm(g_params_));
   if (clip_ > 0) torch::nn::utils::clip_grad_norm_(g_params_, clip_);
   opt_g_->step();

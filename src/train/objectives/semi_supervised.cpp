@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "genzoo/core/error.h"
+#include "genzoo/train/distributed.h"
 
 namespace genzoo {
 
@@ -84,6 +85,7 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
     m.emplace_back("d_fake", torch::sigmoid(lse_f).mean().item<double>());
   }
   loss.backward();
+  average_gradients(d_params_);
   if (clip_ > 0) torch::nn::utils::clip_grad_norm_(d_params_, clip_);
   opt_d_->step();
   gan_->constrain_discriminator();
@@ -107,6 +109,7 @@ Metrics SemiSupervisedObjective::step(BatchSource& batches) {
     g_loss = (torch::softplus(lse) - lse).mean();  // -log D(G(z))
   }
   g_loss.backward();
+  average_gradients(g_params_);
   if (clip_ > 0) torch::nn::utils::clip_grad_norm_(g_params_, clip_);
   opt_g_->step();
   m.emplace_back("g_loss", g_loss.item<double>());
