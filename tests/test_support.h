@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: temporary folders and running the CLI.
 #include <string>
+#include <vector>
 
 namespace genzoo::testing {
 
@@ -28,6 +29,12 @@ struct CliResult {
 
 /// Runs the built `genzoo` binary with `args` (a shell-quoted string).
 CliResult run_cli(const std::string& args);
+
+/// Starts the built `genzoo` binary with `args` (split on spaces; none may
+/// hold one) in the background, stdout and stderr appended to `log`, stdin
+/// from /dev/null, OMP_NUM_THREADS=1, and the environment of the tests with
+/// each "NAME=VALUE" of `env` in force ("NAME=" removes NAME). Returns its pid.
+int spawn_cli(const std::string& args, const std::vector<std::string>& env, const std::string& log);
 
 /// Writes bytes to a file (test fixtures).
 void write_bytes(const std::string& path, const std::string& bytes);

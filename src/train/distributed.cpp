@@ -4,6 +4,7 @@
 #define USE_C10D_GLOO 1
 #include "genzoo/train/distributed.h"
 
+#include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -52,6 +53,19 @@ bool loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
 
+// c10d reports each failed bind or connect attempt through glog on stderr
+// before it throws; genzoo says what went wrong in one line instead.
+class QuietGlog {
+ public:
+  QuietGlog() : before_(FLAGS_minloglevel) { FLAGS_minloglevel = google::GLOG_FATAL; }
+  ~QuietGlog() { FLAGS_minloglevel = before_; }
+  QuietGlog(const QuietGlog&) = delete;
+  QuietGlog& operator=(const QuietGlog&) = delete;
+
+ private:
+  int before_;
+};
+
 std::chrono::milliseconds as_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
@@ -64,7 +78,7 @@ WorkerEnv WorkerEnv::from_environment() {
     if (!env("WORLD_SIZE") || !env("RANK"))
       throw Error(std::string("environment variable ") + (env("RANK") ? "WORLD_SIZE" : "RANK") +
                   " is missing: a worker of a distributed run needs both RANK and WORLD_SIZE (as torchrun sets them)");
-    e.launcher = "torchrun";
+    e.launcher = env("GENZOO_NPROC_LAUNCHED") ? "genzoo --nproc" : "torchrun";
     e.world = env_int("WORLD_SIZE", 1, 65536);
     e.rank = env_int("RANK", 0, e.world - 1);
     e.local_rank = env("LOCAL_RANK") ? env_int("LOCAL_RANK", 0, e.world - 1) : e.rank;
@@ -107,6 +121,7 @@ ProcessGroup::ProcessGroup(const WorkerEnv& env, double timeout_seconds)
   options.waitWorkers = true;
   options.timeout = as_ms(timeout_seconds);
   const std::string where = env.master_addr + ":" + std::to_string(env.port);
+  QuietGlog quiet;
   try {
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
   } catch (const std::exception& e) {

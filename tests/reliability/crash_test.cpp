@@ -36,40 +36,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_cli;
 
-// Splits on spaces (the arguments here hold none).
-std::vector<std::string> words(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
 // Starts the CLI with `args`, GENZOO_CRASH_AT = crash_at when non-empty,
 // output appended to `log`; returns its pid.
 pid_t spawn_cli(const std::string& args, const std::string& crash_at, const std::string& log) {
-  std::vector<std::string> argv_s = words(args);
-  argv_s.insert(argv_s.begin(), GENZOO_CLI_PATH);
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e)
-    if (std::string(*e).rfind("GENZOO_CRASH_AT=", 0) != 0) env_s.emplace_back(*e);
-  if (!crash_at.empty()) env_s.push_back("GENZOO_CRASH_AT=" + crash_at);
-  env_s.emplace_back("OMP_NUM_THREADS=1");
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("posix_spawn failed");
-  return pid;
+  return testing::spawn_cli(args, {"GENZOO_CRASH_AT=" + crash_at}, log);
 }
 
 struct Ended {

@@ -79,6 +79,7 @@ int launch_local_workers(int nproc, double timeout_seconds) {
       setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
       setenv("MASTER_ADDR", "127.0.0.1", 1);
       setenv("MASTER_PORT", port.c_str(), 1);
+      setenv("GENZOO_NPROC_LAUNCHED", "1", 1);
       execv("/proc/self/exe", argv.data());
       std::fprintf(stderr, "genzoo: --nproc: cannot start worker %d: %s\n", r, std::strerror(errno));
       _exit(127);
