@@ -339,6 +339,15 @@ TEST(Distributed, AGanStepAndAnEbmStepRunOnTwoWorkers) {
   }
 }
 
+TEST(Distributed, DeviceCudaSaysInOneLineThatGenzooTrainsOnTheCpu) {
+  TempDir tmp;
+  auto r = run_cli(fvsbn_args(tmp / "run") + " --steps 1 --device cuda");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("CPU only"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(file_exists(tmp / "run")) << "a refused run wrote its folder";
+}
+
 // Sets environment variables for a scope and restores them.
 class ScopedEnv {
  public:

@@ -31,6 +31,7 @@ struct TrainArgs {
   bool resume = false;
   int nproc = 0;
   double dist_timeout = 1800;
+  std::string device = "cpu";
 };
 
 std::string default_run_dir(const std::string& model, const std::string& data) {
@@ -80,6 +81,7 @@ void offer_feature_space(const Run& run, Objective& objective, bool say) {
 struct Prepared {
   std::string dir;
   bool resuming = false;
+  int64_t start_step = 0;  // the step this invocation starts from
   Run run;
   std::unique_ptr<Objective> objective;
   TrainerOptions options;
@@ -228,7 +230,7 @@ std::unique_ptr<Prepared> prepare(const TrainArgs& a, int64_t rank, int64_t worl
   run.config.check_all_used();
   // A resume that cannot load its checkpoint fails here, before the run's
   // config.toml is touched.
-  if (p->resuming) load_checkpoint(checkpoint_path(own), *run.model, p->objective.get());
+  if (p->resuming) p->start_step = load_checkpoint(checkpoint_path(own), *run.model, p->objective.get()).global_step;
   // The trainer checks its options against the data (patience needs a
   // validation split, train.select_by a metric the model reports) before the
   // run folder is written.
@@ -237,6 +239,10 @@ std::unique_ptr<Prepared> prepare(const TrainArgs& a, int64_t rank, int64_t worl
 }
 
 void run_train(const TrainArgs& a) {
+  if (a.device != "cpu")
+    throw Error(std::string("--device ") + a.device + ": genzoo trains on the CPU only (this LibTorch " +
+                (torch::cuda::is_available() ? "sees a GPU" : "has no CUDA") +
+                "; data-parallel runs use Gloo, not NCCL)");
   const WorkerEnv env = WorkerEnv::from_environment();
   if (a.nproc > 1 && env.launcher == "none") {
     // The launcher: this process only starts the workers and waits.
@@ -310,9 +316,13 @@ void run_train(const TrainArgs& a) {
     std::printf("; best validation %s %.4f at epoch %lld, step %lld (best.pt)%s", p->options.select_by.c_str(),
                 s.state.best_score, static_cast<long long>(s.state.best_epoch),
                 static_cast<long long>(s.state.best_step), s.stopped_early ? ", stopped early" : "");
-  if (group)
-    std::printf("; %lld workers, %.1f s in collectives on rank 0", static_cast<long long>(env.world),
-                group->seconds_communicating());
+  if (group) {
+    // Time in collectives includes waiting for the slowest worker.
+    const int64_t steps = std::max<int64_t>(1, s.state.global_step - p->start_step);
+    std::printf("; %lld workers, %.1f s in collectives on rank 0, %.0f bytes all-reduced per step",
+                static_cast<long long>(env.world), group->seconds_communicating(),
+                static_cast<double>(group->bytes_reduced()) / static_cast<double>(steps));
+  }
   std::printf("\n");
 }
 
@@ -342,6 +352,9 @@ void add_train_command(CLI::App& app) {
                   "Data-parallel training on this machine: start N workers (c10d, Gloo), as torchrun would; "
                   "train.batch_size is then the global batch")
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--device", args->device, "cpu (the only one genzoo trains on)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   cmd->add_option("--dist-timeout", args->dist_timeout,
                   "Seconds a worker waits for the others (a collective, the rendezvous) before it stops and "
                   "names the rank that did not answer")
