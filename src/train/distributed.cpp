@@ -5,6 +5,7 @@
 #include "genzoo/train/distributed.h"
 
 #include <glog/logging.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -83,31 +84,38 @@ WorkerEnv WorkerEnv::from_environment() {
     e.rank = env_int("RANK", 0, e.world - 1);
     e.local_rank = env("LOCAL_RANK") ? env_int("LOCAL_RANK", 0, e.world - 1) : e.rank;
     e.local_world = env("LOCAL_WORLD_SIZE") ? env_int("LOCAL_WORLD_SIZE", 1, e.world) : e.world;
-  } else if (env("SLURM_PROCID") && env("SLURM_NTASKS")) {
+  } else if (env("SLURM_PROCID") && env("SLURM_STEP_NUM_TASKS")) {
+    // A task of an srun step (a batch script itself, outside srun, has no
+    // step variables and trains alone).
     e.launcher = "slurm";
-    e.world = env_int("SLURM_NTASKS", 1, 65536);
+    e.world = env_int("SLURM_STEP_NUM_TASKS", 1, 65536);
+    if (e.world == 1) return WorkerEnv{};
     e.rank = env_int("SLURM_PROCID", 0, e.world - 1);
     e.local_rank = env("SLURM_LOCALID") ? env_int("SLURM_LOCALID", 0, e.world - 1) : 0;
-    e.local_world = env("SLURM_NTASKS_PER_NODE")   ? env_int("SLURM_NTASKS_PER_NODE", 1, e.world)
-                    : env("SLURM_TASKS_PER_NODE") ? slurm_tasks_per_node(env("SLURM_TASKS_PER_NODE"))
-                                                  : 1;
+    e.local_world = env("SLURM_STEP_TASKS_PER_NODE") ? slurm_tasks_per_node(env("SLURM_STEP_TASKS_PER_NODE")) : 1;
+    e.local_world = std::min(std::max(e.local_world, e.local_rank + 1), e.world);
   } else {
     return e;
   }
-  if (e.world == 1) return e;
+  if (e.world == 1) return WorkerEnv{};
   if (const char* addr = env("MASTER_ADDR"))
     e.master_addr = addr;
-  else if (e.launcher == "slurm" && env("SLURM_LAUNCH_NODE_IPADDR"))
-    e.master_addr = env("SLURM_LAUNCH_NODE_IPADDR");
   else
     throw Error("environment variable MASTER_ADDR is missing: the workers of a distributed run meet at rank 0's "
-                "address (MASTER_ADDR) and port (MASTER_PORT)");
+                "address (MASTER_ADDR) and port (MASTER_PORT)" +
+                std::string(e.launcher == "slurm" ? " (under SLURM: export MASTER_ADDR=$(scontrol show hostnames "
+                                                    "$SLURM_JOB_NODELIST | head -n 1))"
+                                                  : ""));
+  // torchrun hosts the store itself (its agent's) and lets the workers share it.
+  e.agent_store = env("TORCHELASTIC_USE_AGENT_STORE") && std::string(env("TORCHELASTIC_USE_AGENT_STORE")) == "True";
+  e.restart = env("TORCHELASTIC_RESTART_COUNT") ? env_int("TORCHELASTIC_RESTART_COUNT", 0, 1 << 30) : 0;
   e.port = env("MASTER_PORT") ? static_cast<int>(env_int("MASTER_PORT", 1, 65535)) : 29500;
   return e;
 }
 
 struct ProcessGroup::Impl {
-  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::TCPStore> tcp;
+  c10::intrusive_ptr<c10d::Store> store;  // tcp, under a prefix of this attempt
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
 };
 
@@ -116,23 +124,30 @@ ProcessGroup::ProcessGroup(const WorkerEnv& env, double timeout_seconds)
   if (!(timeout_seconds > 0)) throw Error("the distributed timeout must be > 0 seconds");
   c10d::TCPStoreOptions options;
   options.port = static_cast<std::uint16_t>(env.port);
-  options.isServer = env.rank == 0;
+  options.isServer = env.rank == 0 && !env.agent_store;
+  // Every worker counts itself in and waits for all (as torch's env:// does).
   options.numWorkers = static_cast<std::size_t>(env.world);
   options.waitWorkers = true;
   options.timeout = as_ms(timeout_seconds);
   const std::string where = env.master_addr + ":" + std::to_string(env.port);
   QuietGlog quiet;
   try {
-    impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+    impl_->tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
   } catch (const std::exception& e) {
     const std::string why = one_line(e.what()).substr(0, 200);
-    if (env.rank == 0)
+    if (options.isServer && why.find("in use") != std::string::npos)
       throw Error("rank 0 cannot host the rendezvous at " + where +
-                  " (is the port in use? choose another with MASTER_PORT): " + why);
+                  ": the port is in use (choose another with MASTER_PORT): " + why);
+    if (options.isServer)
+      throw Error("rank 0 hosted the rendezvous at " + where + " but not all " + std::to_string(env.world) +
+                  " workers joined within " + std::to_string(static_cast<int>(timeout_seconds)) +
+                  " s (were they all started, with the same MASTER_ADDR and MASTER_PORT?): " + why);
     throw Error("rank " + std::to_string(env.rank) + " cannot reach the master at " + where + " within " +
                 std::to_string(static_cast<int>(timeout_seconds)) + " s (check MASTER_ADDR, MASTER_PORT and that rank 0 "
                 "runs): " + why);
   }
+  // The keys of this attempt only: torchrun's store outlives a restart.
+  impl_->store = c10::make_intrusive<c10d::PrefixStore>("genzoo/attempt-" + std::to_string(env.restart), impl_->tcp);
   try {
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(as_ms(timeout_seconds));
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
@@ -161,7 +176,7 @@ void ProcessGroup::lost(const char* what, const std::string& detail) {
   const std::string me = std::to_string(env_.rank);
   std::string missing;
   try {
-    impl_->store->setTimeout(std::chrono::milliseconds(2000));
+    impl_->tcp->setTimeout(std::chrono::milliseconds(2000));
     impl_->store->set("after-failure/" + me, {1});
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     for (int64_t r = 0; r < env_.world; ++r) {
@@ -315,24 +330,34 @@ void average_gradients(const std::vector<torch::Tensor>& params) {
 void average_metrics(std::vector<std::pair<std::string, double>>& metrics) {
   ProcessGroup* group = process_group();
   if (!group || metrics.empty()) return;
-  // The count travels too: workers whose steps reported different metrics
-  // would average unrelated numbers.
-  auto t = torch::zeros({static_cast<int64_t>(metrics.size()) + 1}, torch::kFloat64);
-  for (size_t i = 0; i < metrics.size(); ++i) t[static_cast<int64_t>(i)] = metrics[i].second * group->share();
-  t[static_cast<int64_t>(metrics.size())] = static_cast<double>(metrics.size());
-  group->all_reduce_sum({t});
+  // A buffer of one size on every worker, whatever its step reported, with
+  // the names' count and hash beside the values: workers whose steps
+  // reported different metrics are found, not averaged.
+  constexpr int64_t kSlots = 64;
+  TORCH_CHECK(static_cast<int64_t>(metrics.size()) <= kSlots, "a step reported more than ", kSlots, " metrics");
+  uint32_t hash = 2166136261u;  // FNV-1a over the names
+  for (const auto& kv : metrics)
+    for (char ch : kv.first + '\n') hash = (hash ^ static_cast<unsigned char>(ch)) * 16777619u;
+  auto t = torch::zeros({kSlots + 2}, torch::kFloat64);
   auto a = t.accessor<double, 1>();
-  TORCH_CHECK(a[static_cast<int64_t>(metrics.size())] == static_cast<double>(metrics.size() * group->world()),
-              "the workers' steps reported different metrics");
+  for (size_t i = 0; i < metrics.size(); ++i) a[static_cast<int64_t>(i)] = metrics[i].second * group->share();
+  a[kSlots] = static_cast<double>(metrics.size());
+  a[kSlots + 1] = static_cast<double>(hash);
+  group->all_reduce_sum({t});
+  const double world = static_cast<double>(group->world());
+  if (a[kSlots] != world * static_cast<double>(metrics.size()) || a[kSlots + 1] != world * static_cast<double>(hash))
+    throw std::logic_error("the workers' steps reported different metrics (this one: " +
+                           std::to_string(metrics.size()) + " of them)");
   for (size_t i = 0; i < metrics.size(); ++i) metrics[i].second = a[static_cast<int64_t>(i)];
 }
 
-void broadcast_module(torch::nn::Module& module) {
+void broadcast_module(torch::nn::Module& module, bool buffers) {
   ProcessGroup* group = process_group();
   if (!group) return;
   std::vector<torch::Tensor> tensors;
   for (auto& p : module.parameters()) tensors.push_back(p);
-  for (auto& b : module.buffers()) tensors.push_back(b);
+  if (buffers)
+    for (auto& b : module.buffers()) tensors.push_back(b);
   group->broadcast(tensors);
 }
 

@@ -25,10 +25,16 @@ OneOptimizerObjective::OneOptimizerObjective(const ModulePtr& model, Config& con
       clip_grad_norm_(clip_grad_norm_from_config(config)) {}
 
 void OneOptimizerObjective::clip_and_step(Metrics& m) {
-  average_gradients(model_->parameters());  // the global batch's gradient when data-parallel
+  if (!averaged_) average_gradients(model_->parameters());  // the global batch's gradient when data-parallel
+  averaged_ = false;
   if (clip_grad_norm_ > 0)
     m.emplace_back("grad_norm", torch::nn::utils::clip_grad_norm_(model_->parameters(), clip_grad_norm_));
   optimizer_->step();
+}
+
+void OneOptimizerObjective::average_gradients_now() {
+  average_gradients(model_->parameters());
+  averaged_ = true;
 }
 
 ClassificationScores classification_scores(const std::function<torch::Tensor(const torch::Tensor&)>& logits,
@@ -70,6 +76,10 @@ void save_optimizer(torch::serialize::OutputArchive& archive, const std::string&
 void load_optimizer(torch::serialize::InputArchive& archive, const std::string& key, torch::optim::Optimizer& optimizer) {
   torch::serialize::InputArchive opt;
   archive.read(key, opt);
+  // LibTorch's load keeps the state of a parameter the archive has none for
+  // (not stepped yet when it was saved): a rollback to an early checkpoint
+  // would keep the later moments. The archive's state, and only it.
+  optimizer.state().clear();
   optimizer.load(opt);
 }
 

@@ -93,11 +93,11 @@ EpochBatches::EpochBatches(const TrainData& data, int64_t batch_size, uint64_t s
                            int64_t rank, int64_t world)
     : data_(data), sampler_(data.train.size(0), batch_size, seed), state_(state), rank_(rank), world_(world) {
   const int64_t n = data.train.size(0), tail = n % batch_size;
-  if (world > 1 && std::min(n, batch_size) < world)
+  if (world > 1 && std::min(n, batch_size) < world * kMinShardRows)
     throw Error("train.batch_size = " + std::to_string(batch_size) + " is the global batch, shared by " +
                 std::to_string(world) + " workers: it and the training split (" + std::to_string(n) +
-                " rows) need at least one row per worker");
-  merge_tail_ = world > 1 && n > batch_size && tail > 0 && tail < world;
+                " rows) need at least " + std::to_string(kMinShardRows) + " rows per worker");
+  merge_tail_ = world > 1 && n > batch_size && tail > 0 && tail < world * kMinShardRows;
 }
 
 torch::Tensor EpochBatches::next() {
@@ -161,10 +161,15 @@ TrainSummary Trainer::run(bool resume) {
         save = decided[0];
         stop = decided[1];
       }
-      if (save) save_mid_epoch();
       mid_epoch = false;
-      if (stop) break;
       try {
+        if (save) {
+          save_mid_epoch();
+          // The save's own time counts against a time budget.
+          stop = budget_spent();
+          if (group_) stop = group_->agree({stop})[0];
+        }
+        if (stop) break;
         Metrics m = train_step();
         report_step(m);
         if (epoch_finished())
@@ -188,6 +193,7 @@ void Trainer::start(bool resume) {
   started_ = Clock::now();
   if (resume) {
     state_ = load_checkpoint(checkpoint_path(state_dir_), *model_, &objective_);
+    if (group_) align_resumed_workers();
     // The rates the run had lowered to before it stopped.
     if (state_.rollbacks > 0)
       objective_.scale_learning_rates(std::pow(options_.rollback_lr_factor, static_cast<double>(state_.rollbacks)));
@@ -221,6 +227,36 @@ void Trainer::start(bool resume) {
   begun_epoch_ = -1;
   epoch_sums_ = state_.epoch_sums;  // a resume continues the epoch's means
   epoch_counts_ = state_.epoch_counts;
+}
+
+// A kill can land between two workers' checkpoints of the same moment,
+// leaving one a checkpoint ahead. Every worker must continue from the same
+// step: those ahead go back to their previous checkpoint when it is at the
+// common step; otherwise the run cannot continue. Then rank 0's parameters
+// for all (they are equal already; this only guards).
+void Trainer::align_resumed_workers() {
+  const int64_t world = group_->world(), rank = group_->rank();
+  auto steps = torch::zeros({world}, torch::kFloat64);
+  steps[rank] = static_cast<double>(state_.global_step);
+  group_->all_reduce_sum({steps});
+  const int64_t earliest = steps.min().item<int64_t>(), latest = steps.max().item<int64_t>();
+  if (earliest != latest) {
+    bool ok = true;
+    if (state_.global_step != earliest) {
+      const std::string prev = previous_checkpoint_path(state_dir_);
+      ok = file_exists(prev) && load_checkpoint(prev, *model_, nullptr).global_step == earliest;
+      if (ok) state_ = load_checkpoint(prev, *model_, &objective_);
+    }
+    auto failed = torch::tensor({ok ? 0.0 : 1.0}, torch::kFloat64);
+    group_->all_reduce_sum({failed});
+    if (failed.item<double>() > 0)
+      throw Error("cannot resume '" + run_dir_ + "': its workers' checkpoints are at steps " +
+                  std::to_string(earliest) + " to " + std::to_string(latest) +
+                  " and no earlier checkpoint brings them to one step");
+    say("the workers' checkpoints were at steps " + std::to_string(earliest) + " to " + std::to_string(latest) +
+        ": all continue from step " + std::to_string(earliest));
+  }
+  broadcast_module(*model_, /*buffers=*/false);  // buffers (replay buffers, chains) are each worker's own
 }
 
 double Trainer::elapsed() const { return elapsed_before_ + seconds_since(started_); }
@@ -496,7 +532,11 @@ void Trainer::log_json(const std::string& line) {
 }
 
 void Trainer::say(const std::string& text) {
-  if (primary_) progress_->line(text);
+  if (!primary_) return;
+  if (progress_)
+    progress_->line(text);
+  else  // before start() has made the progress line
+    std::fprintf(stderr, "%s\n", text.c_str());
 }
 
 void Trainer::held_out(int64_t epochs_done, bool test, Metrics& eval, Metrics& val, bool& improved) {
@@ -537,6 +577,11 @@ void Trainer::held_out(int64_t epochs_done, bool test, Metrics& eval, Metrics& v
     for (const auto& name : head["val"]) val.emplace_back(name.get<std::string>(), numbers[k++].item<double>());
     improved = head["improved"].get<bool>();
     failure = head["failure"].get<std::string>();
+    if (improved && failure.empty()) {  // rank 0's record of the best model, kept alike
+      state_.best_score = selected(val)->second;
+      state_.best_epoch = epochs_done;
+      state_.best_step = state_.global_step;
+    }
   }
   if (!failure.empty()) throw TrainingDiverged(failure);
 }

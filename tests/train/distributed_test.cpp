@@ -21,6 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/train/checkpoint.h"
@@ -83,6 +85,11 @@ void expect_same_run(const std::string& alone, const std::string& together, int6
   const auto rank0 = parameters_of(together, checkpoint_path(together));
   const auto rank1 = parameters_of(together, checkpoint_path(worker_dir(together, 1)));
   EXPECT_EQ(largest_difference(rank0, rank1), 0.0) << "the workers' parameters differ after " << steps << " steps";
+  // And at the checkpoint before (the end of an epoch, or the step-0 one).
+  EXPECT_EQ(largest_difference(parameters_of(together, previous_checkpoint_path(together)),
+                               parameters_of(together, previous_checkpoint_path(worker_dir(together, 1)))),
+            0.0)
+      << "the workers' previous checkpoints differ";
   // Float sums over two halves of a batch instead of one: rounding only.
   EXPECT_LT(largest_difference(parameters_of(alone, checkpoint_path(alone)), rank0), 2e-5)
       << "two workers did not follow one process after " << steps << " steps";
@@ -154,27 +161,31 @@ std::vector<std::vector<int64_t>> rows_per_worker(int64_t n, int64_t batch, int6
 }
 
 TEST(Distributed, AcrossWorkersEveryExampleOfAnEpochIsUsedExactlyOnce) {
-  // Even and uneven splits; a last batch with fewer rows than workers (101 =
-  // 10 x 10 + 1 for 2 workers; 100 = 9 x 11 + 1 for 3) joins the one before.
-  for (auto [n, batch, world] : {std::tuple<int64_t, int64_t, int64_t>{100, 10, 2}, {103, 10, 2}, {101, 10, 2},
-                                 {100, 11, 3}, {7, 10, 3}, {1000, 64, 5}}) {
-    SCOPED_TRACE("n " + std::to_string(n) + ", batch " + std::to_string(batch) + ", " + std::to_string(world) +
+  // Even and uneven splits. Every share has at least 8 rows: a last batch
+  // with fewer than 8 per worker (103 = 5 x 20 + 3 for 2 workers; 130 =
+  // 6 x 20 + 10 for 2) joins the batch before it; 140 = 4 x 30 + 20 and
+  // 1000 = 15 x 64 + 40 for 5 keep theirs; 50 rows are one batch of 100.
+  struct Case {
+    int64_t n, batch, world, batches;
+  };
+  for (const Case& c : {Case{100, 20, 2, 5}, Case{103, 20, 2, 5}, Case{130, 20, 2, 6}, Case{140, 30, 2, 5},
+                        Case{50, 100, 3, 1}, Case{1000, 64, 5, 16}, Case{103, 20, 1, 6}}) {
+    SCOPED_TRACE("n " + std::to_string(c.n) + ", batch " + std::to_string(c.batch) + ", " + std::to_string(c.world) +
                  " workers");
     int64_t batches = 0;
-    const auto rows = rows_per_worker(n, batch, world, &batches);
-    std::vector<int> seen(static_cast<size_t>(n), 0);
+    const auto rows = rows_per_worker(c.n, c.batch, c.world, &batches);
+    std::vector<int> seen(static_cast<size_t>(c.n), 0);
     for (const auto& mine : rows)
       for (int64_t i : mine) seen[static_cast<size_t>(i)]++;
-    for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], 1) << "example " << i;
-    const int64_t tail = n % batch;
-    EXPECT_EQ(batches, (n + batch - 1) / batch - (n > batch && tail > 0 && tail < world ? 1 : 0));
+    for (int64_t i = 0; i < c.n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], 1) << "example " << i;
+    EXPECT_EQ(batches, c.batches);
   }
   // The workers' shares of a batch are, in rank order, one process's batch.
-  const auto alone = rows_per_worker(103, 10, 1)[0];
-  const auto two = rows_per_worker(103, 10, 2);
+  const auto alone = rows_per_worker(140, 30, 1)[0];
+  const auto two = rows_per_worker(140, 30, 2);
   std::vector<int64_t> joined;
   for (size_t at0 = 0, at1 = 0; at0 < two[0].size();) {
-    const size_t batch_rows = std::min<size_t>(10, alone.size() - joined.size());
+    const size_t batch_rows = std::min<size_t>(30, alone.size() - joined.size());
     const size_t first = batch_rows / 2;
     joined.insert(joined.end(), two[0].begin() + static_cast<long>(at0), two[0].begin() + static_cast<long>(at0 + first));
     joined.insert(joined.end(), two[1].begin() + static_cast<long>(at1),
@@ -188,8 +199,8 @@ TEST(Distributed, AcrossWorkersEveryExampleOfAnEpochIsUsedExactlyOnce) {
   data.train = torch::zeros({50, 1});
   TrainerState state;
   try {
-    EpochBatches source(data, 2, 0, state, 0, 3);
-    ADD_FAILURE() << "a global batch of 2 for 3 workers was accepted";
+    EpochBatches source(data, 20, 0, state, 0, 3);
+    ADD_FAILURE() << "a global batch of 20 for 3 workers was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("global batch"), std::string::npos) << e.what();
   }
@@ -270,17 +281,39 @@ TEST(Distributed, AWorkerKilledMakesTheOtherStopNamingItsRank) { lose_rank_one(S
 
 TEST(Distributed, AHungWorkerMakesTheOtherStopAfterTheTimeout) { lose_rank_one(SIGSTOP); }
 
+// The launcher's workers once both have passed their first epoch, rank 0
+// first.
+std::vector<pid_t> launched_workers(pid_t launcher, const std::string& run, const std::string& log) {
+  EXPECT_TRUE(appears(run + "/samples/epoch_0001.png")) << read_file(log);
+  std::istringstream children(
+      read_file("/proc/" + std::to_string(launcher) + "/task/" + std::to_string(launcher) + "/children"));
+  std::vector<pid_t> workers;
+  for (pid_t pid; children >> pid;) workers.push_back(pid);
+  std::sort(workers.begin(), workers.end());  // forked in rank order
+  return workers;
+}
+
+TEST(Distributed, TheLauncherNamesTheWorkerThatHung) {
+  TempDir tmp;
+  const std::string run = tmp / "run";
+  const pid_t launcher =
+      spawn_cli(fvsbn_args(run) + " --steps 100000000 --dist-timeout 3 --nproc 2", {"MASTER_PORT="}, tmp / "log");
+  const auto workers = launched_workers(launcher, run, tmp / "log");
+  ASSERT_EQ(workers.size(), 2u);
+  kill(workers[1], SIGSTOP);
+  const int status = wait_at_most(launcher, 60);
+  const std::string log = read_file(tmp / "log");
+  EXPECT_EQ(status, 4) << log;
+  EXPECT_NE(log.find("worker rank 1 stopped responding and was killed"), std::string::npos) << log;
+  EXPECT_NE(log.find("rank 0: rank 1 died or stopped responding"), std::string::npos) << log;
+}
+
 TEST(Distributed, TheLauncherNamesTheWorkerThatDied) {
   TempDir tmp;
   const std::string run = tmp / "run";
   const pid_t launcher =
       spawn_cli(fvsbn_args(run) + " --steps 100000000 --dist-timeout 5 --nproc 2", {"MASTER_PORT="}, tmp / "log");
-  ASSERT_TRUE(appears(run + "/samples/epoch_0001.png")) << read_file(tmp / "log");
-  // The launcher's children, rank 0 first.
-  std::istringstream children(
-      read_file("/proc/" + std::to_string(launcher) + "/task/" + std::to_string(launcher) + "/children"));
-  std::vector<pid_t> workers;
-  for (pid_t pid; children >> pid;) workers.push_back(pid);
+  const auto workers = launched_workers(launcher, run, tmp / "log");
   ASSERT_EQ(workers.size(), 2u);
   kill(workers[1], SIGKILL);
   const int status = wait_at_most(launcher, 60);
@@ -339,6 +372,54 @@ TEST(Distributed, AGanStepAndAnEbmStepRunOnTwoWorkers) {
   }
 }
 
+TEST(Distributed, AKillBetweenTheWorkersCheckpointsIsResumedFromTheCommonStep) {
+  TempDir tmp;
+  const std::string whole = tmp / "whole", cut = tmp / "cut";
+  ASSERT_EQ(run_cli(fvsbn_args(whole) + " --steps 40 --nproc 2").status, 0);
+  // Rank 1 dies writing its second checkpoint (the end of epoch 1, step 27):
+  // rank 0 has written its own, so it is a checkpoint ahead.
+  const int port = unused_port();
+  const std::string args = fvsbn_args(cut) + " --steps 40 --dist-timeout 20";
+  auto env1 = worker_env(1, port);
+  env1.push_back("GENZOO_CRASH_AT=checkpoint.tmp_written#2");
+  const pid_t rank0 = spawn_cli(args, worker_env(0, port), tmp / "rank0.log");
+  const pid_t rank1 = spawn_cli(args, env1, tmp / "rank1.log");
+  EXPECT_EQ(wait_at_most(rank1, 60), 128 + SIGKILL) << read_file(tmp / "rank1.log");
+  EXPECT_EQ(wait_at_most(rank0, 60), 4) << read_file(tmp / "rank0.log");
+  genzoo::Run r0 = open_run(cut, "last");
+  EXPECT_EQ(r0.state.global_step, 27);
+  EXPECT_EQ(load_checkpoint(checkpoint_path(worker_dir(cut, 1)), *r0.model, nullptr).global_step, 0);
+  auto r = run_cli("train --resume --out " + cut + " --steps 40 --threads 1 --nproc 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("checkpoints were at steps 0 to 27: all continue from step 0"), std::string::npos) << r.err;
+  EXPECT_EQ(largest_difference(parameters_of(whole, checkpoint_path(whole)), parameters_of(cut, checkpoint_path(cut))),
+            0.0);
+  EXPECT_EQ(step_losses(whole), step_losses(cut));
+}
+
+TEST(Distributed, WorkersShareTheStoreOfTorchrunsAgent) {
+  // torchrun (static rendezvous) hosts the store on MASTER_PORT itself and
+  // says so with TORCHELASTIC_USE_AGENT_STORE=True: every worker connects.
+  c10d::TCPStoreOptions options;
+  options.port = 0;
+  options.isServer = true;
+  options.waitWorkers = false;
+  auto agent = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
+  TempDir tmp;
+  const std::string run = tmp / "run";
+  const std::string args = fvsbn_args(run) + " --steps 3 --dist-timeout 20";
+  std::vector<pid_t> workers;
+  for (int r = 0; r < 2; ++r) {
+    auto env = worker_env(r, agent->getPort());
+    env.push_back("TORCHELASTIC_USE_AGENT_STORE=True");
+    env.push_back("TORCHELASTIC_RESTART_COUNT=0");
+    workers.push_back(spawn_cli(args, env, tmp / ("rank" + std::to_string(r) + ".log")));
+  }
+  EXPECT_EQ(wait_at_most(workers[0], 60), 0) << read_file(tmp / "rank0.log");
+  EXPECT_EQ(wait_at_most(workers[1], 60), 0) << read_file(tmp / "rank1.log");
+  EXPECT_EQ(open_run(run, "last").state.global_step, 3);
+}
+
 TEST(Distributed, DeviceCudaSaysInOneLineThatGenzooTrainsOnTheCpu) {
   TempDir tmp;
   auto r = run_cli(fvsbn_args(tmp / "run") + " --steps 1 --device cuda");
@@ -354,7 +435,7 @@ class ScopedEnv {
   explicit ScopedEnv(const std::map<std::string, std::string>& vars) {
     for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
                              "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE",
-                             "SLURM_TASKS_PER_NODE", "SLURM_LAUNCH_NODE_IPADDR"}) {
+                             "SLURM_STEP_NUM_TASKS", "SLURM_STEP_TASKS_PER_NODE", "TORCHELASTIC_USE_AGENT_STORE"}) {
       if (const char* v = std::getenv(name)) saved_[name] = v;
       unsetenv(name);
     }
@@ -390,8 +471,8 @@ TEST(Distributed, TheWorkerEnvironmentIsReadAsTorchrunAndSlurmSetIt) {
     EXPECT_EQ(e.port, 1234);
   }
   {
-    ScopedEnv slurm({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
-                     {"SLURM_TASKS_PER_NODE", "4(x2)"}, {"MASTER_ADDR", "node1"}});
+    ScopedEnv slurm({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_STEP_NUM_TASKS", "8"},
+                     {"SLURM_LOCALID", "1"}, {"SLURM_STEP_TASKS_PER_NODE", "4(x2)"}, {"MASTER_ADDR", "node1"}});
     const auto e = WorkerEnv::from_environment();
     EXPECT_EQ(e.launcher, "slurm");
     EXPECT_EQ(e.rank, 5);
@@ -399,6 +480,17 @@ TEST(Distributed, TheWorkerEnvironmentIsReadAsTorchrunAndSlurmSetIt) {
     EXPECT_EQ(e.local_rank, 1);
     EXPECT_EQ(e.local_world, 4);
     EXPECT_EQ(e.port, 29500);
+  }
+  {
+    // A batch script of 4 tasks running genzoo itself, outside srun; and a
+    // one-task step: one process each, whatever the node's task count.
+    ScopedEnv batch({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}, {"SLURM_NTASKS_PER_NODE", "4"}});
+    EXPECT_FALSE(WorkerEnv::from_environment().distributed());
+  }
+  {
+    ScopedEnv one({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}, {"SLURM_STEP_NUM_TASKS", "1"},
+                   {"SLURM_NTASKS_PER_NODE", "4"}});
+    EXPECT_FALSE(WorkerEnv::from_environment().distributed());
   }
   // Variables that cannot be a job: one line naming the variable.
   for (const auto& [vars, named] : std::vector<std::pair<std::map<std::string, std::string>, std::string>>{

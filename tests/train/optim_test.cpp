@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "genzoo/core/error.h"
+#include "genzoo/train/objective.h"
+
+#include <sstream>
 
 namespace genzoo {
 namespace {
@@ -33,6 +36,34 @@ TEST(Optim, InvalidSettingsAreErrors) {
     c.set_from_string(kv.first + "=" + kv.second);
     EXPECT_THROW(OptimizerSpec::from_config(c), Error) << kv.first;
   }
+}
+
+}  // namespace
+}  // namespace genzoo
+
+namespace genzoo {
+namespace {
+
+// A checkpoint saved before a parameter had optimizer state (step 0) must
+// not leave the later state in place when loaded: a rollback or resume to
+// it continues as the run did from there.
+TEST(Optim, LoadingAnEarlierStateDropsTheMomentsItDoesNotHave) {
+  auto w = torch::ones({3}, torch::requires_grad());
+  torch::optim::Adam fresh({w}, torch::optim::AdamOptions(0.1));
+  torch::serialize::OutputArchive saved;
+  save_optimizer(saved, "opt", fresh);  // no state yet
+  std::ostringstream bytes;
+  saved.save_to(bytes);
+
+  torch::optim::Adam used({w}, torch::optim::AdamOptions(0.1));
+  w.sum().backward();
+  used.step();
+  ASSERT_EQ(used.state().size(), 1u);
+  torch::serialize::InputArchive in;
+  std::istringstream from(bytes.str());
+  in.load_from(from);
+  load_optimizer(in, "opt", used);
+  EXPECT_TRUE(used.state().empty()) << "the moments of a later step survived loading an earlier state";
 }
 
 }  // namespace

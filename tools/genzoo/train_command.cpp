@@ -244,7 +244,7 @@ void run_train(const TrainArgs& a) {
                 (torch::cuda::is_available() ? "sees a GPU" : "has no CUDA") +
                 "; data-parallel runs use Gloo, not NCCL)");
   const WorkerEnv env = WorkerEnv::from_environment();
-  if (a.nproc > 1 && env.launcher == "none") {
+  if (a.nproc > 1 && !env.distributed()) {
     // The launcher: this process only starts the workers and waits.
     std::exit(launch_local_workers(a.nproc, a.dist_timeout));
   }
@@ -265,6 +265,9 @@ void run_train(const TrainArgs& a) {
   } catch (const Error& e) {
     if (!group) throw;
     failure = e.what();
+  } catch (const std::exception& e) {
+    if (!group) throw;
+    failure = "rank " + std::to_string(env.rank) + " could not prepare the run: " + one_line(e.what()).substr(0, 300);
   }
   if (group) {
     auto votes = torch::tensor({failure.empty() ? 0.0 : 1.0, p && p->resuming ? 1.0 : 0.0}, torch::kFloat64);

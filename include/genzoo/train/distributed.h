@@ -5,8 +5,8 @@
 // the glue here is genzoo's:
 //   - who this worker is, from the variables torchrun sets (RANK,
 //     WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT),
-//     or from SLURM's srun (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID,
-//     SLURM_NTASKS_PER_NODE) where those are absent;
+//     or from SLURM's srun (SLURM_PROCID, SLURM_STEP_NUM_TASKS, ...) where
+//     those are absent; under torchrun, its agent's store is shared;
 //   - one process group per process (process_group()), installed by
 //     `genzoo train` when the world has more than one worker;
 //   - average_gradients(): the objectives call it between backward and the
@@ -27,13 +27,18 @@
 
 namespace genzoo {
 
-/// This process's place in a data-parallel job.
+/// This process's place in a data-parallel job. Under SLURM, a task of an
+/// srun step (SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_LOCALID,
+/// SLURM_STEP_TASKS_PER_NODE; MASTER_ADDR must be set); a batch script
+/// outside srun trains alone.
 struct WorkerEnv {
   int64_t rank = 0, world = 1;              // global
   int64_t local_rank = 0, local_world = 1;  // on this machine
   std::string master_addr;                  // rank 0's host, which holds the store
   int port = 0;                             // the store's port
-  std::string launcher = "none";            // "torchrun" (or genzoo --nproc), "slurm", "none"
+  std::string launcher = "none";            // "torchrun", "genzoo --nproc", "slurm", "none"
+  bool agent_store = false;                 // torchrun's agent hosts the store (TORCHELASTIC_USE_AGENT_STORE)
+  int64_t restart = 0;                      // TORCHELASTIC_RESTART_COUNT
 
   bool distributed() const { return world > 1; }
   /// Reads the environment. No variable set: one worker alone. Variables
@@ -121,8 +126,9 @@ void average_gradients(const std::vector<torch::Tensor>& params);
 /// that every worker logs and checks the same figures. No-op alone.
 void average_metrics(std::vector<std::pair<std::string, double>>& metrics);
 
-/// Rank 0's parameters and buffers copied into this worker's model.
-void broadcast_module(torch::nn::Module& module);
+/// Rank 0's parameters (and with `buffers`, its buffers) copied into this
+/// worker's model.
+void broadcast_module(torch::nn::Module& module, bool buffers = true);
 
 /// The largest difference between this worker's parameters and rank 0's
 /// (0 when identical); 0 alone. For checks and tests.

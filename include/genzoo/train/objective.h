@@ -124,9 +124,15 @@ class OneOptimizerObjective : public Objective {
   /// per-step schedule of the objective's own, e.g. a rate halved per
   /// stage); re-applied by every begin_epoch.
   void set_lr_multiplier(double multiplier);
-  /// Clips the gradient norm (when train.clip_grad_norm > 0) and steps;
-  /// adds "grad_norm" (the norm before clipping) to `m` when clipping.
+  /// Data-parallel, averages the gradients over the workers (a no-op
+  /// alone); then clips the gradient norm (when train.clip_grad_norm > 0)
+  /// and steps; adds "grad_norm" (the norm before clipping) to `m` when
+  /// clipping.
   void clip_and_step(Metrics& m);
+  /// Averages the gradients over the workers now, for a step that changes
+  /// them before clip_and_step (a clip of its own), which then does not
+  /// average again.
+  void average_gradients_now();
 
  private:
   ModulePtr model_;
@@ -135,6 +141,7 @@ class OneOptimizerObjective : public Objective {
   double clip_grad_norm_ = 0;
   double lr_multiplier_ = 1;
   int64_t epoch_ = 0;
+  bool averaged_ = false;  // average_gradients_now() ran for this step
 };
 
 /// The held-out scores of a classifier on labelled rows, in batches under

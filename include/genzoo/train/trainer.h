@@ -117,9 +117,13 @@ struct TrainSummary {
 /// it (so the noise does not depend on the number of workers), and keeps
 /// its own contiguous share of the rows: worker r of W takes rows
 /// [n r / W, n (r + 1) / W) of a batch of n, so across the workers each
-/// example is used exactly once per epoch. A last batch with fewer rows
-/// than workers joins the batch before it (no worker is left without rows).
+/// example is used exactly once per epoch. Every share has at least
+/// kMinShardRows rows (a GAN's packs, a diversity check need a few): a
+/// batch must have that many per worker, and a last batch with fewer joins
+/// the batch before it.
 /// Its share of the rows weighs its gradients (ProcessGroup::set_share).
+constexpr int64_t kMinShardRows = 8;
+
 class EpochBatches : public BatchSource {
  public:
   EpochBatches(const TrainData& data, int64_t batch_size, uint64_t seed, TrainerState& state, int64_t rank = 0,
@@ -203,6 +207,7 @@ class Trainer {
   /// figures (and its divergence, thrown on every worker alike).
   void held_out(int64_t epochs_done, bool test, Metrics& eval, Metrics& val, bool& improved);
   void say(const std::string& text);  // a progress line, from rank 0 only
+  void align_resumed_workers();       // data-parallel resume: one step for all workers
   bool epoch_samples_due() const;  // the epoch just ended draws a grid
   std::string epoch_samples_name() const;
 

@@ -137,6 +137,7 @@ Metrics ContrastiveDivergenceObjective::step(BatchSource& batches) {
             {"input_grad", chain.grad_norm}};
   if (layer_steps_ > 0) m.emplace_back("depth", static_cast<double>(model_->depth()));
   if (clip_grad_max_ > 0) {
+    average_gradients_now();  // the clip acts on the global batch's gradient
     torch::NoGradGuard no_grad;
     for (auto& p : model_->parameters()) {
       if (!p.grad().defined()) continue;
