@@ -293,34 +293,50 @@ std::vector<pid_t> launched_workers(pid_t launcher, const std::string& run, cons
   return workers;
 }
 
-TEST(Distributed, TheLauncherNamesTheWorkerThatHung) {
+// `genzoo train --nproc 2`, its rank 1 stopped with `signal` after the first
+// epoch: the launcher exits 4 naming it with `named`, rank 0 names it too.
+void launcher_loses_rank_one(int signal, const std::string& named) {
   TempDir tmp;
   const std::string run = tmp / "run";
   const pid_t launcher =
       spawn_cli(fvsbn_args(run) + " --steps 100000000 --dist-timeout 3 --nproc 2", {"MASTER_PORT="}, tmp / "log");
   const auto workers = launched_workers(launcher, run, tmp / "log");
   ASSERT_EQ(workers.size(), 2u);
-  kill(workers[1], SIGSTOP);
+  kill(workers[1], signal);
   const int status = wait_at_most(launcher, 60);
   const std::string log = read_file(tmp / "log");
   EXPECT_EQ(status, 4) << log;
-  EXPECT_NE(log.find("worker rank 1 stopped responding and was killed"), std::string::npos) << log;
+  EXPECT_NE(log.find(named), std::string::npos) << log;
   EXPECT_NE(log.find("rank 0: rank 1 died or stopped responding"), std::string::npos) << log;
 }
 
+TEST(Distributed, TheLauncherNamesTheWorkerThatHung) {
+  launcher_loses_rank_one(SIGSTOP, "worker rank 1 stopped responding and was killed");
+}
+
 TEST(Distributed, TheLauncherNamesTheWorkerThatDied) {
+  launcher_loses_rank_one(SIGKILL, "worker rank 1 was killed by signal 9");
+}
+
+TEST(Distributed, MidEpochCheckpointsAndDivergencesAreDecidedAlikeByAllWorkers) {
   TempDir tmp;
-  const std::string run = tmp / "run";
-  const pid_t launcher =
-      spawn_cli(fvsbn_args(run) + " --steps 100000000 --dist-timeout 5 --nproc 2", {"MASTER_PORT="}, tmp / "log");
-  const auto workers = launched_workers(launcher, run, tmp / "log");
-  ASSERT_EQ(workers.size(), 2u);
-  kill(workers[1], SIGKILL);
-  const int status = wait_at_most(launcher, 60);
-  const std::string log = read_file(tmp / "log");
-  EXPECT_EQ(status, 4) << log;
-  EXPECT_NE(log.find("worker rank 1 was killed by signal 9"), std::string::npos) << log;
-  EXPECT_NE(log.find("rank 0: rank 1 died"), std::string::npos) << log;
+  // A checkpoint after every step (rank 0's clock says when, for both): the
+  // run still follows one process saving as often.
+  const std::string alone = tmp / "alone", together = tmp / "together";
+  const std::string often = " --steps 30 --set train.checkpoint_seconds=0.000001";
+  auto r = run_cli(fvsbn_args(alone) + often);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_cli(fvsbn_args(together) + often + " --nproc 2 --dist-timeout 20");
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_same_run(alone, together, 30);
+  // A bound every step's loss is beyond: each worker rolls back once, then
+  // both stop as diverged (status 3), neither waiting for the other.
+  r = run_cli(fvsbn_args(tmp / "diverged") +
+              " --steps 30 --nproc 2 --dist-timeout 20 --set train.diverge_above=1 --set train.rollbacks=1");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("rollback 1 of 1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("worker rank 0 exited with status 3"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("died or stopped responding"), std::string::npos) << r.err;
 }
 
 TEST(Distributed, APortInUseOrAnUnreachableMasterIsOneLineAndStatusTwo) {
