@@ -361,18 +361,4 @@ void broadcast_module(torch::nn::Module& module, bool buffers) {
   group->broadcast(tensors);
 }
 
-double parameter_divergence(torch::nn::Module& module) {
-  ProcessGroup* group = process_group();
-  if (!group) return 0;
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> copies;
-  for (auto& p : module.parameters()) copies.push_back(p.detach().clone());
-  group->broadcast(copies);
-  double worst = 0;
-  size_t i = 0;
-  for (auto& p : module.parameters())
-    worst = std::max(worst, (p.detach() - copies[i++]).abs().max().item<double>());
-  return worst;
-}
-
 }  // namespace genzoo

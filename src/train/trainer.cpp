@@ -243,9 +243,15 @@ void Trainer::align_resumed_workers() {
   if (earliest != latest) {
     bool ok = true;
     if (state_.global_step != earliest) {
+      // Read once: when its step is not the common one, the run stops below.
       const std::string prev = previous_checkpoint_path(state_dir_);
-      ok = file_exists(prev) && load_checkpoint(prev, *model_, nullptr).global_step == earliest;
-      if (ok) state_ = load_checkpoint(prev, *model_, &objective_);
+      if (file_exists(prev)) {
+        TrainerState before = load_checkpoint(prev, *model_, &objective_);
+        ok = before.global_step == earliest;
+        if (ok) state_ = before;
+      } else {
+        ok = false;
+      }
     }
     auto failed = torch::tensor({ok ? 0.0 : 1.0}, torch::kFloat64);
     group_->all_reduce_sum({failed});

@@ -28,8 +28,6 @@
 #include "genzoo/train/run.h"
 #include "test_support.h"
 
-extern char** environ;
-
 namespace genzoo {
 namespace {
 

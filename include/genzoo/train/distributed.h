@@ -72,7 +72,6 @@ class ProcessGroup {
   int64_t rank() const { return env_.rank; }
   int64_t world() const { return env_.world; }
   bool primary() const { return env_.rank == 0; }
-  double timeout_seconds() const { return timeout_seconds_; }
 
   /// Rank 0's tensors copied into everyone's, in place (same shapes).
   void broadcast(std::vector<torch::Tensor> tensors);
@@ -129,9 +128,5 @@ void average_metrics(std::vector<std::pair<std::string, double>>& metrics);
 /// Rank 0's parameters (and with `buffers`, its buffers) copied into this
 /// worker's model.
 void broadcast_module(torch::nn::Module& module, bool buffers = true);
-
-/// The largest difference between this worker's parameters and rank 0's
-/// (0 when identical); 0 alone. For checks and tests.
-double parameter_divergence(torch::nn::Module& module);
 
 }  // namespace genzoo
