@@ -92,4 +92,51 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+BrowserCheck open_in_browser(const std::string& html_path, const std::string& screenshot) {
+  const char* env = std::getenv("GENZOO_CHROMIUM");
+  const std::string chromium = env ? env : "/usr/bin/chromium";
+  if (!fs::exists(chromium))
+    throw std::runtime_error(chromium + " not found: scripts/setup --browser installs Debian's chromium");
+  TempDir profile;  // its own profile, so parallel tests do not share one
+  const std::string flags = "--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run "
+                            "--user-data-dir='" + profile.path() + "' --virtual-time-budget=30000 ";
+  const std::string url = "'file://" + fs::absolute(html_path).string() + "'";
+  const std::string dom_file = profile / "dom.html";
+  std::string cmd = "timeout 120 '" + chromium + "' " + flags + "--dump-dom " + url + " >'" + dom_file + "' 2>'" +
+                    (profile / "err") + "'";
+  int raw = std::system(cmd.c_str());
+  if (!WIFEXITED(raw) || WEXITSTATUS(raw) != 0)
+    throw std::runtime_error("chromium --dump-dom failed: " + slurp(profile / "err"));
+  if (!screenshot.empty()) {
+    fs::create_directories(fs::path(screenshot).parent_path());
+    cmd = "timeout 120 '" + chromium + "' " + flags + "--window-size=1280,2000 --screenshot='" + screenshot + "' " +
+          url + " >/dev/null 2>&1";
+    raw = std::system(cmd.c_str());
+    if (!WIFEXITED(raw) || WEXITSTATUS(raw) != 0 || !fs::exists(screenshot))
+      throw std::runtime_error("chromium --screenshot failed for " + html_path);
+  }
+  BrowserCheck c;
+  c.dom = slurp(dom_file);
+  const auto body = c.dom.find("<body");
+  const std::string tag = body == std::string::npos ? "" : c.dom.substr(body, c.dom.find('>', body) - body);
+  auto attribute = [&](const std::string& name) -> std::string {
+    const auto at = tag.find(" " + name + "=\"");
+    if (at == std::string::npos) return "\x01";
+    const auto start = at + name.size() + 3;
+    return tag.substr(start, tag.find('"', start) - start);
+  };
+  auto number = [&](const std::string& name) {
+    const std::string v = attribute(name);
+    return v == "\x01" ? -1 : std::atoi(v.c_str());
+  };
+  c.state = attribute("data-report-state");
+  c.charts = number("data-charts");
+  c.charts_drawn = number("data-charts-drawn");
+  c.images = number("data-images");
+  c.images_loaded = number("data-images-loaded");
+  c.errors = number("data-errors");
+  c.error_text = attribute("data-error-text");
+  return c;
+}
+
 }  // namespace genzoo::testing

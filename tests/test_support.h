@@ -36,6 +36,21 @@ CliResult run_cli(const std::string& args);
 /// each "NAME=VALUE" of `env` in force ("NAME=" removes NAME). Returns its pid.
 int spawn_cli(const std::string& args, const std::vector<std::string>& env, const std::string& log);
 
+/// What a page recorded on <body> after it loaded in headless Debian
+/// chromium (genzoo/report/html.h): -1 where an attribute is missing.
+struct BrowserCheck {
+  std::string state;       // data-report-state ("drawn" when the page's checks ran)
+  int charts = -1, charts_drawn = -1, images = -1, images_loaded = -1, errors = -1;
+  std::string error_text;  // the first error the page caught
+  std::string dom;         // the whole DOM after load
+};
+
+/// Opens `html_path` in headless chromium, lets its scripts run, returns
+/// what the page recorded, and saves a screenshot to `screenshot` (when
+/// not empty). Throws when chromium is missing (scripts/setup --browser
+/// installs it) or fails.
+BrowserCheck open_in_browser(const std::string& html_path, const std::string& screenshot = "");
+
 /// Writes bytes to a file (test fixtures).
 void write_bytes(const std::string& path, const std::string& bytes);
 

@@ -461,6 +461,14 @@ TrainSummary Trainer::finish() {
                     std::to_string(options_.patience) + " epochs (best " + std::to_string(state_.best_score) +
                     " after epoch " + std::to_string(state_.best_epoch) + ", step " + std::to_string(state_.best_step) +
                     ")");
+  // The run's last line: what watches a run (genzoo report --watch, genzoo
+  // compare) knows from it that training has ended. After the last
+  // checkpoint, so a resume that trains on cuts it with the lines after.
+  log_json(nlohmann::json{{"event", "end"},
+                          {"step", state_.global_step},
+                          {"elapsed_s", state_.elapsed_seconds},
+                          {"stopped_early", summary_.stopped_early}}
+               .dump());
   summary_.state = state_;
   summary_.wall_seconds = seconds_since(started_);
   progress_.reset();  // ends a redrawn progress line

@@ -23,6 +23,7 @@ void add_denoise_command(CLI::App& app);
 void add_latent_command(CLI::App& app);
 void add_featurenet_command(CLI::App& app);
 void add_explain_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 /// The recipe configs/<model>-<dataset>.toml when one exists (searched in
 /// $GENZOO_CONFIGS, <prefix>/share/genzoo/configs next to the binary, and the

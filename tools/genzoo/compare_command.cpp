@@ -1,6 +1,8 @@
 // genzoo compare RUN RUN [RUN ...]: the test NLL of each run and, for every
 // pair, the difference of their mean NLLs with its paired standard error
 // over the shared examples (the same images, in the same binarized view).
+// genzoo compare --models A,B --data D --time-limit S --out DIR: train and
+// evaluate every model at one budget and protocol (comparison.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "comparison.h"
 #include "genzoo/core/error.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/eval/likelihood.h"
@@ -114,9 +117,34 @@ void run_compare(const CompareArgs& a) {
 
 void add_compare_command(CLI::App& app) {
   auto args = std::make_shared<CompareArgs>();
+  auto run_args = std::make_shared<CompareRunArgs>();
   auto* cmd = app.add_subcommand(
-      "compare", "NLL of trained runs on the same examples, and each difference with its paired standard error");
-  cmd->add_option("RUNS", args->runs, "Two or more run folders of density models on the same data")->required();
+      "compare",
+      "NLL of trained runs on the same examples with paired standard errors; or, with --models, train and evaluate "
+      "several models at one wall-clock budget and protocol, into results.json, results.csv and report.html");
+  cmd->add_option("RUNS", args->runs, "Two or more run folders of density models on the same data");
+  auto* models = cmd->add_option("--models", run_args->models,
+                                 "Comma-separated model names (each trained with its recipe for --data) or existing "
+                                 "run folders of that data");
+  cmd->add_option("--data", run_args->data, "With --models: the dataset")->needs(models);
+  cmd->add_option("--time-limit", run_args->time_limit, "With --models: seconds of training per model and seed")
+      ->needs(models);
+  cmd->add_option("--seeds", run_args->seeds, "With --models: seeds per model (0..N-1)")
+      ->capture_default_str()
+      ->needs(models);
+  cmd->add_option("--out", run_args->out,
+                  "With --models: the comparison folder (runs/, results.json, results.csv, report.html); an existing "
+                  "one is resumed: finished runs are reused")
+      ->needs(models);
+  cmd->add_option("--samples", run_args->samples, "With --models: generated samples per run for the sample metrics")
+      ->check(CLI::Range(int64_t{100}, int64_t{100000}))
+      ->capture_default_str()
+      ->needs(models);
+  cmd->add_option("--ood", run_args->ood,
+                  "With --models: the out-of-distribution data of the OOD AUROC (e.g. mnist-10k; default none)")
+      ->needs(models);
+  cmd->add_flag("--retry-failed", run_args->retry_failed, "With --models: train again the runs that failed before")
+      ->needs(models);
   cmd->add_option("--split", args->split, "test|validation")
       ->check(CLI::IsMember({"test", "validation"}))
       ->capture_default_str();
@@ -126,7 +154,14 @@ void add_compare_command(CLI::App& app) {
                 "standard error then includes the estimates' noise but not their bias");
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   add_threads_option(cmd, args->threads);
-  cmd->callback([args] { run_compare(*args); });
+  cmd->callback([args, run_args, models] {
+    if (models->count() > 0) {
+      if (!args->runs.empty()) throw Error("give either run folders or --models, not both");
+      run_args->threads = args->threads;
+      return run_comparison(*run_args);
+    }
+    run_compare(*args);
+  });
 }
 
 }  // namespace genzoo::cli

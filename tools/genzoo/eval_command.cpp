@@ -28,7 +28,7 @@ constexpr int64_t kMinImages = 100;        // as --samples: fewer make FID and P
 struct EvalArgs {
   std::string run, metrics, split = "test", ood, checkpoint = "best", images, data, binarize = "none", classes;
   int64_t samples = 10000, seed = 0;
-  bool json = false;
+  bool json = false, skip_unavailable = false;
   int threads = 0;
   // Options that only mean something for a run (rejected with --images).
   std::vector<const CLI::Option*> run_only;
@@ -167,8 +167,10 @@ void eval_run(const EvalArgs& a) {
   Run run = open_run(a.run, a.checkpoint, a.classes);
   std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
   EvalContext ctx = run_context(a, run);
-  auto entries = select_metrics(ctx, a.metrics);
+  nlohmann::json skipped = nlohmann::json::object();
+  auto entries = a.skip_unavailable ? select_available_metrics(ctx, a.metrics, skipped) : select_metrics(ctx, a.metrics);
   nlohmann::json j = previous_results(a, run);
+  if (a.skip_unavailable) j["unavailable"] = skipped;
   j["model"] = run.info->name;
   j["dataset"] = run.dataset.name;
   j["split"] = a.split;
@@ -272,6 +274,11 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->needs(images);
   args->run_only.push_back(add_checkpoint_option(cmd, args->checkpoint));
+  args->run_only.push_back(cmd->add_flag("--skip-unavailable", args->skip_unavailable,
+                                         "Leave out the metrics of --metrics this run cannot have (a GAN's nll), "
+                                         "recording why under \"unavailable\" in eval.json (one protocol for every "
+                                         "model, as genzoo compare uses)")
+                               ->needs(cmd->get_option("--metrics")));
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   add_threads_option(cmd, args->threads);
   cmd->callback([args] {

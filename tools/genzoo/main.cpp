@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   genzoo::cli::add_latent_command(app);
   genzoo::cli::add_featurenet_command(app);
   genzoo::cli::add_explain_command(app);
+  genzoo::cli::add_report_command(app);
 
   // CLI11 would only say "a subcommand is required"; name the unknown one.
   if (argc > 1 && argv[1][0] != '-') {

@@ -488,6 +488,30 @@ MetricEntry neighbours_entry() {
           }};
 }
 
+MetricEntry sharpness_entry() {
+  return {"sharpness",
+          [](const EvalContext& ctx) -> std::string {
+            if (auto why = needs_samples(ctx); !why.empty()) return why;
+            if (!ctx.images) return "needs image data, not '" + ctx.dataset + "'";
+            return "";
+          },
+          [](int64_t requested) { return std::max<int64_t>(2, std::min<int64_t>(requested, 1000)); },
+          [](EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
+            // Mean gradient energy (image_quality.h) of the samples and of
+            // as many images of the scored split, both in [0, 1]; their
+            // ratio < 1: blurrier than the data.
+            auto put_mean = [&](const std::string& key, const torch::Tensor& g) {
+              out[key] = g.mean().item<double>();
+              out[key + "_stderr"] = g.std().item<double>() / std::sqrt(static_cast<double>(g.size(0)));
+            };
+            const int64_t n = std::min(samples.size(0), ctx.reference_view.size(0));
+            auto gs = gradient_energy(samples), gd = gradient_energy(ctx.reference_view.slice(0, 0, n));
+            put_mean("sharpness_samples", gs);
+            put_mean("sharpness_data", gd);
+            out["sharpness_ratio"] = gs.mean().item<double>() / gd.mean().item<double>();
+          }};
+}
+
 MetricEntry speed_entry() {
   return {"speed",
           [](const EvalContext& ctx) -> std::string {
@@ -498,6 +522,12 @@ MetricEntry speed_entry() {
           [](EvalContext& ctx, const torch::Tensor&, nlohmann::json& out) {
             // Measured on the shared draw, however many samples it held.
             out["samples_per_second"] = static_cast<double>(ctx.samples_view.size(0)) / ctx.draw_seconds;
+            // And the wall time of one draw of 64, the size of a sample grid.
+            RngStateGuard guard;
+            torch::manual_seed(mix_seed(ctx.seed, 0x64));
+            const auto start = Clock::now();
+            draw_samples(*as<Sampler>(ctx.model), 64);
+            out["seconds_per_64_samples"] = seconds_since(start);
           }};
 }
 
@@ -518,6 +548,7 @@ std::vector<MetricEntry> build_table() {
           robust_accuracy_entry(),
           sample_accuracy_entry(),
           neighbours_entry(),
+          sharpness_entry(),
           speed_entry()};
 }
 
@@ -541,6 +572,22 @@ std::vector<std::string> metric_names() {
   std::vector<std::string> names;
   for (const auto& m : metric_table()) names.push_back(m.name);
   return names;
+}
+
+std::vector<const MetricEntry*> select_available_metrics(const EvalContext& ctx, const std::string& wanted,
+                                                         nlohmann::json& skipped) {
+  std::vector<const MetricEntry*> chosen;
+  std::stringstream list(wanted);
+  for (std::string name; std::getline(list, name, ',');) {
+    if (name.empty()) continue;
+    auto it = std::find_if(metric_table().begin(), metric_table().end(),
+                           [&](const MetricEntry& m) { return m.name == name; });
+    if (it == metric_table().end())
+      throw Error("unknown metric '" + name + "' (choose from " + join(metric_names()) + ")");
+    if (auto why = it->unavailable(ctx); !why.empty()) skipped[name] = why;
+    else if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
+  }
+  return chosen;
 }
 
 std::vector<const MetricEntry*> select_metrics(const EvalContext& ctx, const std::string& wanted) {

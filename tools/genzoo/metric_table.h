@@ -94,6 +94,13 @@ std::vector<std::string> metric_names();
 /// genzoo::Error naming it, why, and the ones that are available.
 std::vector<const MetricEntry*> select_metrics(const EvalContext& ctx, const std::string& wanted);
 
+/// As select_metrics, but a metric of `wanted` that cannot be computed here
+/// is left out and its one-line reason recorded as `skipped[name]` (an
+/// unknown name is still an error): one protocol for models of every kind
+/// (genzoo eval --skip-unavailable, genzoo compare).
+std::vector<const MetricEntry*> select_available_metrics(const EvalContext& ctx, const std::string& wanted,
+                                                         nlohmann::json& skipped);
+
 /// Generated samples the selected entries need (the largest of them).
 int64_t samples_needed(const std::vector<const MetricEntry*>& entries, int64_t requested);
 

@@ -1,0 +1,312 @@
+// genzoo compare --models A,B,... --data D --time-limit S [--seeds N] --out DIR:
+// trains every model at the same wall-clock budget (each its recipe for D,
+// seeds 0..N-1), evaluates each run with one protocol, and writes
+// DIR/results.json, DIR/results.csv and DIR/report.html. Training and
+// evaluation run as child processes of this binary, so a model that crashes
+// is recorded as failed while the others stand, and each one's peak memory
+// is measured. A second call with the same DIR reuses what is finished and
+// resumes a training that was interrupted.
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.h"
+#include "comparison.h"
+#include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
+#include "genzoo/core/timer.h"
+#include "genzoo/data/dataset.h"
+#include "genzoo/report/comparison_report.h"
+#include "genzoo/report/run_report.h"
+#include "genzoo/train/registry.h"
+#include "metric_table.h"
+
+extern char** environ;
+
+namespace genzoo::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ChildResult {
+  int status = -1;        // exit status; 128 + signal when killed
+  double seconds = 0;     // wall time
+  double peak_mb = 0;     // peak resident memory of the child
+};
+
+// Runs this binary with `args`, stdout and stderr to `log`, and waits.
+ChildResult run_self(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<char*> argv;
+  std::string exe = "/proc/self/exe";
+  argv.push_back(const_cast<char*>("genzoo"));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  pid_t pid = 0;
+  const auto start = Clock::now();
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw Error("could not start " + exe + ": " + std::strerror(rc));
+  int status = 0;
+  struct rusage usage {};
+  while (wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR) throw Error(std::string("waiting for a child failed: ") + std::strerror(errno));
+  }
+  ChildResult r;
+  r.seconds = seconds_since(start);
+  r.peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return r;
+}
+
+// The last non-empty line of a log: the one-line error of a failed child.
+std::string last_line(const std::string& path) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const Error&) {
+    return "";
+  }
+  std::istringstream in(text);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) items.push_back(item);
+  return items;
+}
+
+// The protocol: every metric that applies, Parzen only where there is no
+// density; eval leaves out (and says why) what a model cannot have.
+std::string protocol_metrics(const ModelInfo& info) {
+  std::string m = "nll,fid,kid,pr,ms_ssim,sharpness,speed,auroc,modes";
+  if (!has_capability(info.capabilities, Capability::Density)) m += ",parzen";
+  return m;
+}
+
+nlohmann::json read_json_or(const std::string& path, nlohmann::json fallback) {
+  if (!file_exists(path)) return fallback;
+  try {
+    auto j = nlohmann::json::parse(read_file(path), nullptr, false);
+    return j.is_discarded() ? fallback : j;
+  } catch (const Error&) {
+    return fallback;
+  }
+}
+
+struct Entry {
+  std::string model;          // registered name
+  std::string given_run;      // an existing run folder given instead of a model name
+  const ModelInfo* info = nullptr;
+};
+
+// One run of the comparison: train (or resume), then evaluate; its record
+// is DIR/runs/NAME.json, rewritten after each phase.
+nlohmann::json run_one(const CompareRunArgs& a, const Entry& e, int64_t seed, const std::string& name,
+                       const std::string& progress) {
+  const std::string runs = a.out + "/runs";
+  const std::string record_path = runs + "/" + name + ".json";
+  nlohmann::json rec = read_json_or(record_path, nlohmann::json::object());
+  const std::string dir = e.given_run.empty() ? runs + "/" + name : e.given_run;
+  rec["model"] = e.model;
+  rec["seed"] = seed;
+  rec["run"] = dir;
+  auto save = [&] { write_file_atomic(record_path, json_text(rec) + "\n"); };
+  const std::string status = rec.value("status", std::string());
+  if (status == "done") {
+    std::fprintf(stderr, "%s %s: reused (%s)\n", progress.c_str(), name.c_str(), dir.c_str());
+    rec["reused"] = true;
+    return rec;
+  }
+  if (status == "failed" && !a.retry_failed) {
+    std::fprintf(stderr, "%s %s: failed before (%s); --retry-failed runs it again\n", progress.c_str(), name.c_str(),
+                 rec.value("error", std::string("no message")).c_str());
+    return rec;
+  }
+  rec.erase("error");
+  rec["reused"] = false;
+  const std::string threads = std::to_string(a.threads);
+  // Training.
+  const bool trained = !e.given_run.empty() || run_finished(read_metrics_lines(dir + "/metrics.jsonl")) ||
+                       rec.value("trained", false);
+  if (!trained) {
+    std::vector<std::string> args;
+    const bool resume = file_exists(dir + "/checkpoint.pt");
+    if (resume) args = {"train", "--resume", "--out", dir, "--time-limit", std::to_string(a.time_limit)};
+    else
+      args = {"train", e.model, "--data", a.data, "--out", dir, "--time-limit", std::to_string(a.time_limit),
+              "--seed", std::to_string(seed)};
+    if (a.threads > 0) args.insert(args.end(), {"--threads", threads});
+    std::fprintf(stderr, "%s %s: %s for %g s\n", progress.c_str(), name.c_str(), resume ? "resuming" : "training",
+                 a.time_limit);
+    ensure_dir(runs);
+    ChildResult r = run_self(args, runs + "/" + name + ".train.log");
+    // A resumed run keeps the wall time of both parts.
+    rec["train_wall_seconds"] = rec.value("train_wall_seconds", 0.0) + r.seconds;
+    rec["train_peak_mb"] = std::max(rec.value("train_peak_mb", 0.0), r.peak_mb);
+    rec["train_exit_status"] = r.status;
+    if (r.status == kExitDiverged) {
+      // The last good checkpoint is kept: evaluated, and counted as a divergence.
+      rec["diverged"] = true;
+    } else if (r.status != 0) {
+      rec["status"] = "failed";
+      rec["error"] = "training exited with status " + std::to_string(r.status) + ": " +
+                     last_line(runs + "/" + name + ".train.log");
+      save();
+      std::fprintf(stderr, "%s %s: FAILED: %s\n", progress.c_str(), name.c_str(), rec["error"].get<std::string>().c_str());
+      return rec;
+    }
+    rec["trained"] = true;
+    save();
+  }
+  // What training left: steps, time, rollbacks, warnings.
+  const auto lines = read_metrics_lines(dir + "/metrics.jsonl");
+  double steps = 0, elapsed = 0;
+  int rollbacks = 0, warnings = 0;
+  for (const auto& j : lines) {
+    if (j.contains("step") && j["step"].is_number()) steps = std::max(steps, j["step"].get<double>());
+    if (j.contains("elapsed_s") && j["elapsed_s"].is_number()) elapsed = std::max(elapsed, j["elapsed_s"].get<double>());
+    rollbacks += j.value("event", std::string()) == "rollback";
+    warnings += j.value("event", std::string()) == "warning";
+  }
+  rec["steps"] = steps;
+  rec["train_seconds"] = elapsed;
+  rec["rollbacks"] = rollbacks;
+  rec["warnings"] = warnings;
+  // Evaluation.
+  std::vector<std::string> args = {"eval", dir, "--metrics", protocol_metrics(*e.info), "--skip-unavailable",
+                                   "--samples", std::to_string(a.samples), "--json"};
+  if (!a.ood.empty()) args.insert(args.end(), {"--ood", a.ood});
+  if (a.threads > 0) args.insert(args.end(), {"--threads", threads});
+  std::fprintf(stderr, "%s %s: evaluating (%lld samples)\n", progress.c_str(), name.c_str(),
+               static_cast<long long>(a.samples));
+  const std::string eval_log = runs + "/" + name + ".eval.log";
+  if (file_exists(eval_log)) fs::remove(eval_log);
+  ChildResult r = run_self(args, eval_log);
+  rec["eval_seconds"] = r.seconds;
+  rec["eval_peak_mb"] = r.peak_mb;
+  if (r.status != 0) {
+    rec["status"] = "failed";
+    rec["error"] = "evaluation exited with status " + std::to_string(r.status) + ": " + last_line(eval_log);
+    save();
+    std::fprintf(stderr, "%s %s: FAILED: %s\n", progress.c_str(), name.c_str(), rec["error"].get<std::string>().c_str());
+    return rec;
+  }
+  rec["metrics"] = read_json_or(dir + "/eval.json", nlohmann::json::object());
+  rec["status"] = "done";
+  save();
+  return rec;
+}
+
+void write_csv(const std::string& path, const nlohmann::json& results) {
+  std::vector<std::string> columns = {"model", "family", "seed", "status", "run"};
+  for (const auto& c : comparison_csv_columns()) columns.push_back(c);
+  std::string csv = join(columns, ",") + "\n";
+  auto quote = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  for (const auto& m : results["models"])
+    for (const auto& r : m["runs"]) {
+      std::vector<std::string> cells = {m["model"].get<std::string>(), m["family"].get<std::string>(),
+                                        r["seed"].dump(), r.value("status", std::string()),
+                                        quote(r.value("run", std::string()))};
+      for (const auto& c : comparison_csv_columns()) {
+        const nlohmann::json* v = comparison_value(r, c);
+        cells.push_back(!v ? "" : v->is_string() ? quote(v->get<std::string>()) : v->dump());
+      }
+      csv += join(cells, ",") + "\n";
+    }
+  write_file_atomic(path, csv);
+}
+
+}  // namespace
+
+void run_comparison(const CompareRunArgs& a) {
+  if (a.models.empty()) throw Error("--models names no model");
+  if (a.data.empty()) throw Error("compare --models needs --data DATASET");
+  if (!(a.time_limit > 0)) throw Error("--time-limit must be > 0 seconds (the budget each model trains for)");
+  if (a.seeds < 1) throw Error("--seeds must be at least 1");
+  if (a.out.empty()) throw Error("compare --models needs --out DIR");
+  // Every name checked before anything trains.
+  std::vector<Entry> entries;
+  for (const auto& item : split_list(a.models)) {
+    Entry e;
+    std::error_code ec;
+    if (fs::is_directory(item, ec)) {
+      // An existing run folder: taken as it is (one "seed").
+      if (!file_exists(item + "/config.toml")) throw Error("'" + item + "' is a folder but not a run (no config.toml)");
+      Config config = Config::from_file(item + "/config.toml");
+      const std::string data = config.get_string("data.name", "");
+      if (data != a.data)
+        throw Error("run folder '" + item + "' trained on '" + data + "', not on --data '" + a.data + "'");
+      e.model = config.get_string("model.name", "");
+      e.given_run = item;
+    } else {
+      e.model = item;
+    }
+    e.info = &find_model(e.model).model;
+    entries.push_back(e);
+  }
+  load_dataset(a.data);  // an unknown or missing dataset is named now, not after the first model
+  ensure_dir(a.out);
+  nlohmann::json results{{"data", a.data},
+                         {"time_limit_s", a.time_limit},
+                         {"seeds", a.seeds},
+                         {"samples", a.samples},
+                         {"ood", a.ood},
+                         {"models", nlohmann::json::array()}};
+  const auto start = Clock::now();
+  int done = 0;
+  size_t total = 0;
+  for (const auto& e : entries) total += e.given_run.empty() ? static_cast<size_t>(a.seeds) : 1;
+  for (const auto& e : entries) {
+    nlohmann::json m{{"model", e.model},
+                     {"family", e.info->family},
+                     {"capabilities", capability_list(e.info->capabilities)},
+                     {"runs", nlohmann::json::array()}};
+    const int64_t seeds = e.given_run.empty() ? a.seeds : 1;
+    for (int64_t s = 0; s < seeds; ++s) {
+      const std::string name =
+          e.given_run.empty() ? e.model + "-s" + std::to_string(s) : fs::path(e.given_run).filename().string();
+      const std::string progress = "[" + std::to_string(++done) + "/" + std::to_string(total) + "]";
+      m["runs"].push_back(run_one(a, e, s, name, progress));
+    }
+    results["models"].push_back(m);
+    // After each model, so an interrupted comparison still leaves a table.
+    summarise_comparison(results);
+    write_file_atomic(a.out + "/results.json", json_text(results) + "\n");
+    write_csv(a.out + "/results.csv", results);
+  }
+  results["wall_seconds"] = seconds_since(start);
+  write_file_atomic(a.out + "/results.json", json_text(results) + "\n");
+  HtmlPage page = comparison_report(a.out);
+  write_file_atomic(a.out + "/report.html", page.render(page.charts() > 0 ? charting_library() : std::string()));
+  std::printf("%s\n", comparison_text(results).c_str());
+  std::printf("%s/report.html\n", a.out.c_str());
+}
+
+}  // namespace genzoo::cli
