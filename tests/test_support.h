@@ -41,7 +41,7 @@ int spawn_cli(const std::string& args, const std::vector<std::string>& env, cons
 struct BrowserCheck {
   std::string state;       // data-report-state ("drawn" when the page's checks ran)
   int charts = -1, charts_drawn = -1, images = -1, images_loaded = -1, errors = -1;
-  std::string error_text;  // the first error the page caught
+  std::string error_text;  // the errors the page caught, " | " between
   std::string dom;         // the whole DOM after load
 };
 

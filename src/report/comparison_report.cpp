@@ -18,9 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Fields of the run record itself (the rest are eval.json metrics).
-const std::vector<std::string> kRecordColumns = {"steps",         "train_seconds", "train_wall_seconds", "train_peak_mb",
-                                                 "eval_seconds",  "eval_peak_mb",  "rollbacks",          "warnings",
-                                                 "diverged"};
+const std::vector<std::string> kRecordColumns = {
+    "steps_per_sample", "steps",        "train_seconds", "train_wall_seconds", "train_peak_mb", "eval_seconds",
+    "eval_peak_mb",     "rollbacks",    "warnings",      "diverged"};
 
 const std::vector<std::string> kMetricColumns = {
     "nll_is",          "nll_nats",          "nll_stderr",        "bits_per_dim",   "parzen_mean",
@@ -81,6 +81,46 @@ std::string unavailable_reason(const nlohmann::json& model, const std::string& m
   return "";
 }
 
+// The model's name in tables and charts: unique in the comparison.
+std::string label_of(const nlohmann::json& m) {
+  if (m.contains("label") && m["label"].is_string() && !m["label"].get<std::string>().empty())
+    return m["label"].get<std::string>();
+  return m.contains("model") && m["model"].is_string() ? m["model"].get<std::string>() : "?";
+}
+
+bool exact_density(const std::string& nll_is) { return nll_is.rfind("exact", 0) == 0; }
+
+// Runs that failed or diverged, and rollbacks: evidence on training stability.
+struct Troubles {
+  int failed = 0, diverged = 0, rollbacks = 0;
+  std::string text() const {
+    return std::to_string(failed) + " failed, " + std::to_string(diverged) + " diverged, " + std::to_string(rollbacks) +
+           " rollback(s)";
+  }
+  bool any() const { return failed + diverged + rollbacks > 0; }
+};
+Troubles troubles_of(const nlohmann::json& m) {
+  Troubles t;
+  for (const auto& r : m["runs"]) {
+    if (r.value("status", std::string()) == "failed") ++t.failed;
+    if (r.contains("diverged") && r["diverged"].is_boolean() && r["diverged"].get<bool>()) ++t.diverged;
+    if (r.contains("rollbacks") && r["rollbacks"].is_number()) t.rollbacks += r["rollbacks"].get<int>();
+  }
+  return t;
+}
+
+// Whether the model's samples are binary (a binarized view): their
+// sharpness then measures Bernoulli noise, not blur.
+bool binary_samples(const nlohmann::json& m) {
+  for (const auto& r : m["runs"])
+    if (r.contains("metrics") && r["metrics"].contains("binarize") && r["metrics"]["binarize"].is_string())
+      return r["metrics"]["binarize"].get<std::string>() != "none";
+  return false;
+}
+
+// Spread over seeds is judged from 3 seeds or more.
+constexpr double kSeedsForSpread = 3;
+
 bool autoregressive(const nlohmann::json& m) {
   return m.value("capabilities", std::string()).find("autoregressive") != std::string::npos;
 }
@@ -96,7 +136,7 @@ int finished_runs(const nlohmann::json& m) {
 std::string density_cell(const nlohmann::json& m) {
   const std::string is = first_string(m, "nll_is");
   if (std::isfinite(stat(m, "nll_nats"))) {
-    const std::string kind = is == "exact" ? "exact" : "bound";
+    const std::string kind = exact_density(is) ? "exact" : "bound";
     std::string cell = kind + ": " + mean_se(m, "nll_nats", 1, "nll_stderr") + " nats";
     if (std::isfinite(stat(m, "bits_per_dim"))) cell += " (" + fmt_fixed(stat(m, "bits_per_dim"), 3) + " bits/dim)";
     return cell;
@@ -136,7 +176,9 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
   };
   for (const auto& m : models) {
     if (finished_runs(m) == 0) continue;
-    const std::string name = m["model"].get<std::string>(), family = m.value("family", std::string());
+    const std::string name = label_of(m), family = m.value("family", std::string());
+    const Troubles trouble = troubles_of(m);
+    const bool binary = binary_samples(m);
     const double t64 = stat(m, "seconds_per_64_samples");
     const std::string t64_text = fmt(t64) + " s per 64 samples";
     auto speed_claim = [&](const std::string& claim, bool slow, const std::function<bool(const nlohmann::json&)>& others,
@@ -157,7 +199,7 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
     const std::string is = first_string(m, "nll_is");
     if (autoregressive(m)) {
       out.push_back({name, "explicit density: exact likelihood", density_cell(m),
-                     is == "exact" ? "confirmed" : is.empty() ? "not measured" : "contradicted"});
+                     exact_density(is) ? "confirmed" : is.empty() ? "not measured" : "contradicted"});
       speed_claim("sequential generation: very slow sampling", true, latent_or_adversarial,
                   "latent-variable or adversarial model");
     } else if (family == "latent") {
@@ -166,7 +208,11 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
                      is.empty() ? "not measured" : bound ? "confirmed" : "contradicted"});
       speed_claim("latent sampling: fast (one decoder pass)", false, is_ar, "autoregressive model");
       auto gan = range_of(models, "sharpness_ratio", family_is("adversarial"));
-      if (!std::isfinite(sharp)) {
+      if (binary) {
+        out.push_back({name, "blurry samples",
+                       "binary samples: their sharpness (" + fmt(sharp) + " × the data's) measures Bernoulli noise, not blur",
+                       "not measured"});
+      } else if (!std::isfinite(sharp)) {
         out.push_back({name, "blurry samples", "no sharpness figure", "not measured"});
       } else {
         std::string measured = "gradient energy " + fmt(sharp) + " × the data's";
@@ -177,24 +223,29 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
         }
         out.push_back({name, "blurry samples", measured, holds ? "confirmed" : "contradicted"});
       }
-      if (stat(m, "fid", "n") >= 2 && std::isfinite(fid_sd)) {
+      if (trouble.any()) {
+        out.push_back({name, "stable training", trouble.text(), "contradicted"});
+      } else if (stat(m, "fid", "n") >= kSeedsForSpread && std::isfinite(fid_sd)) {
         double worst_gan_cv = kNaN;
         for (const auto& g : models)
-          if (family_is("adversarial")(g) && stat(g, "fid", "n") >= 2) {
+          if (family_is("adversarial")(g) && stat(g, "fid", "n") >= kSeedsForSpread) {
             const double cv = stat(g, "fid", "sd") / stat(g, "fid");
             worst_gan_cv = std::isfinite(worst_gan_cv) ? std::max(worst_gan_cv, cv) : cv;
           }
         const double cv = fid_sd / fid_mean;
-        std::string measured = "FID spread over seeds " + fmt(100 * cv, 2) + " % of its mean";
-        bool holds = stat(m, "rollbacks") == 0;
+        std::string measured = "no failure, divergence or rollback; FID spread over seeds " + fmt(100 * cv, 2) +
+                               " % of its mean";
+        bool holds = true;
         if (std::isfinite(worst_gan_cv)) {
           measured += " (adversarial: up to " + fmt(100 * worst_gan_cv, 2) + " %)";
-          holds = holds && cv <= worst_gan_cv;
+          holds = cv <= worst_gan_cv;
         }
-        measured += "; rollbacks " + fmt(stat(m, "rollbacks"));
         out.push_back({name, "stable training", measured, holds ? "confirmed" : "contradicted"});
       } else {
-        out.push_back({name, "stable training", "one seed: no spread", "not measured"});
+        out.push_back({name, "stable training",
+                       "no failure, divergence or rollback in " + std::to_string(m["runs"].size()) +
+                           " run(s); the spread over seeds needs 3",
+                       "not measured"});
       }
     } else if (family == "adversarial") {
       const std::string why = unavailable_reason(m, "nll");
@@ -202,8 +253,12 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
                      why.empty() ? density_cell(m) : "nll " + why + "; " + density_cell(m),
                      !has_density(m) ? "confirmed" : "contradicted"});
       speed_claim("one-pass sampling: fast", false, is_ar, "autoregressive model");
-      auto vae = range_of(models, "sharpness_ratio", family_is("latent"));
-      if (std::isfinite(sharp) && std::isfinite(vae.second)) {
+      auto vae = range_of(models, "sharpness_ratio", [&](const nlohmann::json& o) {
+        return family_is("latent")(o) && !binary_samples(o);
+      });
+      if (binary) {
+        out.push_back({name, "sharp samples", "binary samples: sharpness measures Bernoulli noise", "not measured"});
+      } else if (std::isfinite(sharp) && std::isfinite(vae.second)) {
         const bool holds = std::abs(std::log(sharp)) < std::abs(std::log(vae.second)) &&
                            std::abs(std::log(sharp)) < std::abs(std::log(vae.first));
         out.push_back({name, "sharp samples",
@@ -212,7 +267,7 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
                        holds ? "confirmed" : "contradicted"});
       } else {
         out.push_back({name, "sharp samples",
-                       std::isfinite(sharp) ? "gradient energy " + fmt(sharp) + " × the data's; no latent model"
+                       std::isfinite(sharp) ? "gradient energy " + fmt(sharp) + " × the data's; no grey latent model"
                                             : "no sharpness figure",
                        "not measured"});
       }
@@ -240,23 +295,30 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
         }
         out.push_back({name, "drops modes (less diverse than the data)", measured, holds ? "confirmed" : "contradicted"});
       }
-      if (stat(m, "fid", "n") >= 2 && std::isfinite(fid_sd)) {
+      if (trouble.any()) {
+        out.push_back({name, "unstable training", trouble.text(), "confirmed"});
+      } else if (stat(m, "fid", "n") >= kSeedsForSpread && std::isfinite(fid_sd)) {
         const double cv = fid_sd / fid_mean;
         double latent_cv = kNaN;
         for (const auto& v : models)
-          if (family_is("latent")(v) && stat(v, "fid", "n") >= 2) {
+          if (family_is("latent")(v) && stat(v, "fid", "n") >= kSeedsForSpread) {
             const double c = stat(v, "fid", "sd") / stat(v, "fid");
             latent_cv = std::isfinite(latent_cv) ? std::min(latent_cv, c) : c;
           }
-        std::string measured = "FID spread over seeds " + fmt(100 * cv, 2) + " % of its mean";
-        bool holds = stat(m, "rollbacks") > 0 || stat(m, "diverged") > 0;
+        std::string measured = "no failure, divergence or rollback; FID spread over seeds " + fmt(100 * cv, 2) +
+                               " % of its mean";
         if (std::isfinite(latent_cv)) {
           measured += " (latent: from " + fmt(100 * latent_cv, 2) + " %)";
-          holds = holds || cv > latent_cv;
+          out.push_back({name, "unstable training", measured, cv > latent_cv ? "confirmed" : "contradicted"});
+        } else {
+          out.push_back({name, "unstable training", measured + "; no latent model with 3 seeds to compare",
+                         "not measured"});
         }
-        out.push_back({name, "unstable training", measured, holds ? "confirmed" : "contradicted"});
       } else {
-        out.push_back({name, "unstable training", "one seed: no spread", "not measured"});
+        out.push_back({name, "unstable training",
+                       "no failure, divergence or rollback in " + std::to_string(m["runs"].size()) +
+                           " run(s); the spread over seeds needs 3",
+                       "not measured"});
       }
     } else if (family == "energy") {
       out.push_back({name, "unnormalised density: no exact likelihood", density_cell(m),
@@ -321,9 +383,24 @@ void summarise_comparison(nlohmann::json& results) {
 
 namespace {
 
-const std::vector<std::string> kRecapHeader = {
-    "model",  "family", "runs", "density (test NLL)", "s / 64 samples", "FID", "KID", "precision", "recall",
-    "sharpness (× data)", "MS-SSIM samples (data)", "modes", "OOD AUROC", "steps", "train s", "peak MB", "rollbacks"};
+const std::vector<std::string> kRecapHeader = {"model",
+                                               "family",
+                                               "runs",
+                                               "density (test NLL)",
+                                               "s / 64 samples",
+                                               "sequential steps / sample",
+                                               "FID",
+                                               "KID",
+                                               "precision",
+                                               "recall",
+                                               "sharpness (× data)",
+                                               "MS-SSIM samples (data)",
+                                               "modes",
+                                               "OOD AUROC",
+                                               "stability: FID sd over seeds; failed, diverged, rollbacks",
+                                               "training steps",
+                                               "train s",
+                                               "peak MB"};
 
 std::vector<std::vector<std::string>> recap_rows(const nlohmann::json& results) {
   std::vector<std::vector<std::string>> rows;
@@ -338,11 +415,16 @@ std::vector<std::vector<std::string>> recap_rows(const nlohmann::json& results) 
     std::string ms = "—";
     if (std::isfinite(stat(m, "ms_ssim_samples")))
       ms = fmt_fixed(stat(m, "ms_ssim_samples"), 3) + " (" + fmt_fixed(stat(m, "ms_ssim_data"), 3) + ")";
-    rows.push_back({m["model"].get<std::string>(), m.value("family", std::string()), runs, density_cell(m),
-                    mean_se(m, "seconds_per_64_samples", 3), mean_se(m, "fid", 2), mean_se(m, "kid", 4),
-                    mean_se(m, "precision", 3), mean_se(m, "recall", 3), mean_se(m, "sharpness_ratio", 3), ms, modes,
-                    mean_se(m, "auroc", 3), fmt(stat(m, "steps"), 6), fmt(stat(m, "train_seconds"), 4),
-                    fmt(stat(m, "train_peak_mb"), 4), fmt(stat(m, "rollbacks"), 3)});
+    const Troubles t = troubles_of(m);
+    const double fid_sd = stat(m, "fid", "sd");
+    const std::string stability = (std::isfinite(fid_sd) ? fmt(fid_sd, 3) : std::string("—")) + "; " +
+                                  std::to_string(t.failed) + ", " + std::to_string(t.diverged) + ", " +
+                                  std::to_string(t.rollbacks);
+    rows.push_back({label_of(m), m.value("family", std::string()), runs, density_cell(m),
+                    mean_se(m, "seconds_per_64_samples", 3), fmt(stat(m, "steps_per_sample"), 6), mean_se(m, "fid", 2),
+                    mean_se(m, "kid", 4), mean_se(m, "precision", 3), mean_se(m, "recall", 3),
+                    mean_se(m, "sharpness_ratio", 3), ms, modes, mean_se(m, "auroc", 3), stability,
+                    fmt(stat(m, "steps"), 6), fmt(stat(m, "train_seconds"), 4), fmt(stat(m, "train_peak_mb"), 4)});
   }
   return rows;
 }
@@ -353,26 +435,23 @@ std::string comparison_text(const nlohmann::json& results) {
   std::string text = "comparison on " + results.value("data", std::string()) + ", " +
                      fmt(results.value("time_limit_s", 0.0), 6) + " s per model, " +
                      std::to_string(results.value("seeds", 1)) + " seed(s) (mean ± standard error over seeds)\n";
-  const std::vector<size_t> shown = {0, 3, 4, 5, 8, 9, 10};
+  const std::vector<size_t> shown = {0, 3, 4, 6, 9, 10, 11};
   for (const auto& row : recap_rows(results)) {
     text += " ";
     for (size_t i : shown) text += " " + kRecapHeader[i] + ": " + row[i] + ";";
     text.pop_back();
     text += "\n";
   }
-  for (const auto& v : results["verdicts"])
+  for (const auto& v : results.value("verdicts", nlohmann::json::array()))
     text += "  " + v["model"].get<std::string>() + " — " + v["claim"].get<std::string>() + ": " +
             v["verdict"].get<std::string>() + " (" + v["measured"].get<std::string>() + ")\n";
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }
 
-HtmlPage comparison_report(const std::string& dir) {
-  const std::string path = dir + "/results.json";
-  if (!file_exists(path)) throw Error("'" + dir + "' has no results.json (genzoo compare --models ... --out DIR writes it)");
-  auto results = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (results.is_discarded() || !results.is_object() || !results.contains("models") || !results["models"].is_array())
-    throw Error("'" + path + "' is not a genzoo compare results file");
+namespace {
+
+HtmlPage comparison_page(nlohmann::json& results) {
   summarise_comparison(results);  // from the records, whatever version wrote the summary
   HtmlPage page("genzoo comparison: " + results.value("data", std::string("?")));
   page.paragraph("Every model trained for the same wall-clock budget (" + fmt(results.value("time_limit_s", 0.0), 6) +
@@ -409,7 +488,7 @@ HtmlPage comparison_report(const std::string& dir) {
         if (r.value("status", std::string()) != "done") continue;
         const nlohmann::json* v = comparison_value(r, key);
         if (v && v->is_number() && std::isfinite(v->get<double>()))
-          values.push_back({{"model", m["model"]}, {"seed", r.value("seed", 0)}, {"value", v->get<double>()}});
+          values.push_back({{"model", label_of(m)}, {"seed", r.value("seed", 0)}, {"value", v->get<double>()}});
       }
     if (values.empty()) continue;
     nlohmann::json y{{"field", "value"}, {"type", "quantitative"}, {"title", title}};
@@ -431,7 +510,7 @@ HtmlPage comparison_report(const std::string& dir) {
   for (const auto& m : results["models"])
     for (const auto& r : m["runs"]) {
       const std::string run = r.value("run", std::string());
-      page.heading(m["model"].get<std::string>() + ", seed " + std::to_string(r.value("seed", 0)) + " (" + run + ")", 3);
+      page.heading(label_of(m) + ", seed " + std::to_string(r.value("seed", 0)) + " (" + run + ")", 3);
       if (r.value("status", std::string()) != "done") {
         page.note("This run failed: " + r.value("error", std::string("no message recorded")));
       }
@@ -454,6 +533,22 @@ HtmlPage comparison_report(const std::string& dir) {
       if (lines.empty()) page.note("No curves: the run wrote no metrics.");
     }
   return page;
+}
+
+}  // namespace
+
+HtmlPage comparison_report(const std::string& dir) {
+  const std::string path = dir + "/results.json";
+  if (!file_exists(path)) throw Error("'" + dir + "' has no results.json (genzoo compare --models ... --out DIR writes it)");
+  auto results = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (results.is_discarded() || !results.is_object() || !results.contains("models") || !results["models"].is_array())
+    throw Error("'" + path + "' is not a genzoo compare results file");
+  try {
+    return comparison_page(results);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong type: a file damaged or written by hand.
+    throw Error("'" + path + "' is not a genzoo compare results file: " + e.what());
+  }
 }
 
 }  // namespace genzoo

@@ -129,14 +129,15 @@ const char* kDrawCharts = R"JS(
     body.setAttribute('data-images', String(images.length));
     body.setAttribute('data-images-loaded', String(loaded));
     body.setAttribute('data-errors', String(errors.length));
-    if (errors.length) body.setAttribute('data-error-text', errors[0]);
+    if (errors.length) body.setAttribute('data-error-text', errors.join(' | ').slice(0, 4000));
     body.setAttribute('data-report-state', 'drawn');
   });
 })();
 )JS";
 
 const char* kStyle = R"CSS(
-body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1100px; padding: 0 1em; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1280px; padding: 0 1em; color: #222; }
+div.scroll { overflow-x: auto; max-width: 100%; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; } h3 { margin-top: 1.2em; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
@@ -176,7 +177,7 @@ void HtmlPage::preformatted(const std::string& text) { body_ += "<pre>" + html_e
 
 void HtmlPage::table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                      const std::string& caption) {
-  body_ += "<table>\n";
+  body_ += "<div class=\"scroll\"><table>\n";
   if (!caption.empty()) body_ += "<caption>" + html_escape(caption) + "</caption>\n";
   if (!header.empty()) {
     body_ += "<tr>";
@@ -192,7 +193,7 @@ void HtmlPage::table(const std::vector<std::string>& header, const std::vector<s
     }
     body_ += "</tr>\n";
   }
-  body_ += "</table>\n";
+  body_ += "</table></div>\n";
 }
 
 void HtmlPage::chart(const nlohmann::json& vega_lite_spec, const std::string& caption) {

@@ -109,8 +109,14 @@ std::vector<nlohmann::json> read_metrics_lines(const std::string& path, int* ski
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) ++bad;
-    else lines.push_back(std::move(j));
+    // A line of another shape (an event that is not a name) is damaged.
+    if (j.is_discarded() || !j.is_object() || (j.contains("event") && !j["event"].is_string())) {
+      ++bad;
+      continue;
+    }
+    if (j.contains("message") && !j["message"].is_string())
+      j["message"] = j["message"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    lines.push_back(std::move(j));
   }
   if (skipped) *skipped = bad;
   return lines;
@@ -209,7 +215,7 @@ std::vector<std::string> files_in_step_order(const std::string& dir, const std::
   return names;
 }
 
-HtmlPage run_report(const std::string& dir) {
+HtmlPage run_report(const std::string& dir, bool* finished_out) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error("run folder '" + dir + "' does not exist");
   const std::string config_text = read_text_or_empty(dir + "/config.toml");
@@ -236,6 +242,7 @@ HtmlPage run_report(const std::string& dir) {
   std::vector<std::vector<std::string>> summary = {{"folder", dir}, {"model", model}, {"data", data}};
   double last_step = 0, elapsed = 0;
   bool finished = run_finished(lines);
+  if (finished_out) *finished_out = finished;
   int rollbacks = 0, warnings = 0;
   for (const auto& j : lines) {
     if (j.contains("step") && j["step"].is_number()) last_step = std::max(last_step, j["step"].get<double>());

@@ -145,7 +145,8 @@ torch::Tensor training_labels(const Run& run) {
   return run.train_rows.defined() ? y.index_select(0, run.train_rows) : y;
 }
 
-Run open_run(const std::string& dir, const std::string& which, const std::string& classes) {
+Run open_run(const std::string& dir, const std::string& which, const std::string& classes,
+             int64_t importance_samples) {
   if (which != "best" && which != "last")
     throw Error("the checkpoint to open must be 'best' or 'last', got '" + which + "'");
   if (!file_exists(run_config_path(dir)))
@@ -154,6 +155,12 @@ Run open_run(const std::string& dir, const std::string& which, const std::string
   if (!classes.empty()) {
     config.set("data.class", int64_t{-1});
     config.set("data.classes", classes);
+  }
+  if (importance_samples > 0) {
+    if (!config.has("model.eval_samples"))
+      throw Error("run '" + dir + "': model '" + config.get_string("model.name", "?") +
+                  "' has no importance-sampled density (importance samples apply to vae and cvae)");
+    config.set("model.eval_samples", importance_samples);
   }
   Run run = build_run(std::move(config), dir);
   std::string ckpt = checkpoint_path(dir);

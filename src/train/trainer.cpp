@@ -182,6 +182,19 @@ TrainSummary Trainer::run(bool resume) {
       }
     }
     return finish();
+  } catch (const TrainingDiverged& e) {
+    progress_.reset();
+    // The run's last line, as at a normal end, saying why it stopped.
+    try {
+      log_json(nlohmann::json{{"event", "end"},
+                              {"step", state_.global_step},
+                              {"diverged", true},
+                              {"message", std::string(e.what()).substr(0, std::string(e.what()).find(';'))}}
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    } catch (const Error&) {
+      // a full disk: the divergence is still what is reported
+    }
+    throw;
   } catch (...) {
     progress_.reset();  // end a redrawn progress line before the error is printed
     throw;
@@ -467,7 +480,8 @@ TrainSummary Trainer::finish() {
   log_json(nlohmann::json{{"event", "end"},
                           {"step", state_.global_step},
                           {"elapsed_s", state_.elapsed_seconds},
-                          {"stopped_early", summary_.stopped_early}}
+                          {"stopped_early", summary_.stopped_early},
+                          {"diverged", false}}
                .dump());
   summary_.state = state_;
   summary_.wall_seconds = seconds_since(started_);

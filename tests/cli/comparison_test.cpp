@@ -3,8 +3,12 @@
 // reuses the runs; a model that fails is reported while the others stand;
 // bad inputs exit 2 naming the problem before anything trains.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -95,6 +99,69 @@ TEST(Comparison, TwoSmallModelsGiveEveryColumnAndASecondCallReusesTheRuns) {
   EXPECT_EQ(std::filesystem::last_write_time(out + "/runs/fvsbn-s0/eval.json"), evaluated_at);
   auto again = nlohmann::json::parse(read_file(out + "/results.json"));
   EXPECT_EQ(again["models"][1]["runs"][0]["metrics"]["fid"], results["models"][1]["runs"][0]["metrics"]["fid"]);
+
+  // Another budget or protocol in the same folder is refused, not mixed in.
+  for (const std::string changed : {" --data mnist-10k --time-limit 3 --samples 100 --threads 1",
+                                    " --data mnist-10k --time-limit 2 --samples 200 --threads 1"}) {
+    r = run_cli("compare --models independent,fvsbn" + changed + " --out " + out);
+    EXPECT_EQ(r.status, 2) << changed << "\n" << r.err;
+    EXPECT_NE(r.err.find("use another --out"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(std::filesystem::last_write_time(out + "/runs/fvsbn-s0/eval.json"), evaluated_at);
+}
+
+// Stopped while a model trains (the child goes with it), the comparison
+// resumes that training on the next call and finishes it.
+TEST(Comparison, AnInterruptedComparisonResumesItsTraining) {
+  TempDir dir;
+  const std::string out = dir / "cmp";
+  const int pid = testing::spawn_cli("compare --models fvsbn" + kSmall + " --out " + out, {}, dir / "first.log");
+  const std::string run = out + "/runs/fvsbn-s0";
+  for (int i = 0; i < 400 && !file_exists(run + "/checkpoint.pt"); ++i) usleep(50000);
+  ASSERT_TRUE(file_exists(run + "/checkpoint.pt")) << read_file(dir / "first.log");
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_FALSE(file_exists(out + "/runs/fvsbn-s0.json") &&
+               nlohmann::json::parse(read_file(out + "/runs/fvsbn-s0.json")).value("status", "") == "done");
+  // The training child died with its parent (its command line names the
+  // run; "[g]" keeps the pattern from matching the shell that runs pgrep).
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = std::system(("pgrep -f '[g]enzoo train fvsbn --data mnist-10k --out " + run + "' >/dev/null").c_str()) != 0;
+    if (!gone) usleep(50000);
+  }
+  EXPECT_TRUE(gone) << "a child still runs in " << run;
+  auto r = run_cli("compare --models fvsbn" + kSmall + " --out " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("fvsbn-s0: resuming"), std::string::npos) << r.err;
+  auto rec = nlohmann::json::parse(read_file(out + "/runs/fvsbn-s0.json"));
+  EXPECT_EQ(rec["status"], "done");
+  EXPECT_NE(read_file(out + "/runs/fvsbn-s0.train.log").find("resuming fvsbn"), std::string::npos)
+      << read_file(out + "/runs/fvsbn-s0.train.log");
+}
+
+// An existing run folder listed first (with a trailing slash) is taken as
+// it is, under a name of its own.
+TEST(Comparison, AGivenRunFolderIsEvaluatedAsItIs) {
+  TempDir dir;
+  const std::string given = dir / "fvsbn-s0";  // the name a trained fvsbn would have
+  auto r = run_cli("train fvsbn --data mnist-10k --out " + given + " --steps 20 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string out = dir / "cmp";
+  r = run_cli("compare --models " + given + "/,independent" + kSmall + " --out " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto results = nlohmann::json::parse(read_file(out + "/results.json"));
+  ASSERT_EQ(results["models"].size(), 2u);
+  EXPECT_EQ(results["models"][0]["label"], "run:fvsbn-s0");
+  EXPECT_EQ(results["models"][0]["runs"][0]["status"], "done") << results["models"][0].dump();
+  EXPECT_EQ(results["models"][0]["runs"][0]["run"], given);
+  EXPECT_TRUE(file_exists(out + "/runs/run_fvsbn-s0.json"));
+  EXPECT_FALSE(file_exists(out + "/runs/.json"));
+  // Listing it twice is refused.
+  r = run_cli("compare --models " + given + "," + given + "/" + kSmall + " --out " + (dir / "cmp2"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("listed twice"), std::string::npos) << r.err;
 }
 
 TEST(Comparison, AFailedModelIsReportedAndTheOthersStand) {
@@ -140,6 +207,11 @@ TEST(Comparison, BadInputsExitTwoBeforeAnythingTrains) {
            {"compare --models independent --time-limit 5 --out " + out, "needs --data"},
            {"compare --models independent --data no-such-data --time-limit 5 --out " + out, "no-such-data"},
            {"compare --models independent --data mnist-10k --time-limit 5", "needs --out"},
+           {"compare --models , --data mnist-10k --time-limit 5 --out " + out, "names no model"},
+           {"compare --models independent --data mnist-10k --time-limit 5 --ood no-such-data --out " + out,
+            "no-such-data"},
+           {"compare --models vae@no/such/recipe.toml --data mnist-10k --time-limit 5 --out " + out,
+            "recipe 'no/such/recipe.toml'"},
        }) {
     r = run_cli(c.args);
     EXPECT_EQ(r.status, 2) << c.args << "\n" << r.err;

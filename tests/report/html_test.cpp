@@ -5,6 +5,9 @@
 // and a broken image, so that it can fail.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -181,14 +184,20 @@ TEST(ReportInBrowser, BrokenChartsAndImagesAreCaught) {
               {"data", {{"values", nlohmann::json::array({{{"a", 1}}, {{"a", 2}}})}}},
               {"mark", "point"},
               {"encoding", {{"x", {{"field", "a"}, {"type", "quantitative"}}}}}});
+  // Valid, but with no data: it draws axes and no marks.
+  page.chart({{"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
+              {"data", {{"values", nlohmann::json::array()}}},
+              {"mark", "point"},
+              {"encoding", {{"x", {{"field", "a"}, {"type", "quantitative"}}}}}});
   page.image("not a png at all", "broken");
   auto c = open_in_browser(write_page_file(dir, "broken.html", page));
   EXPECT_EQ(c.state, "drawn");
-  EXPECT_EQ(c.charts, 2);
+  EXPECT_EQ(c.charts, 3);
   EXPECT_EQ(c.charts_drawn, 1);
+  EXPECT_NE(c.error_text.find("chart-2 has no marks"), std::string::npos) << c.error_text;
   EXPECT_EQ(c.images, 1);
   EXPECT_EQ(c.images_loaded, 0);
-  EXPECT_GE(c.errors, 1);
+  EXPECT_GE(c.errors, 2);
   EXPECT_NE(c.error_text.find("chart-0"), std::string::npos) << c.error_text;
 }
 
@@ -232,6 +241,32 @@ TEST(ReportInBrowser, AComparisonWithAFailedModelRendersWithANote) {
   EXPECT_EQ(c.charts_drawn, c.charts);
   EXPECT_EQ(c.images_loaded, c.images);
   EXPECT_EQ(c.images, 1);
+}
+
+// --watch follows a run that is training, reloading, until its end event;
+// the last page no longer reloads itself.
+TEST(ReportCli, WatchRewritesThePageUntilTheRunEnds) {
+  TempDir dir;
+  auto imgs = torch::zeros({60, 8, 8}, torch::kUInt8);
+  for (int64_t i = 0; i < 60; ++i) imgs[i].slice(0, i % 4, i % 4 + 4).slice(1, 2, 6).fill_(200);
+  write_idx(dir / "images.idx", imgs);
+  const std::string run = dir / "run";
+  const int pid = testing::spawn_cli("train independent --data idx:" + (dir / "images.idx") +
+                                         " --binarize threshold --out " + run +
+                                         " --time-limit 10 --set train.batch_size=2 --set train.log_every=20 --threads 1",
+                                     {}, dir / "train.log");
+  for (int i = 0; i < 200 && !file_exists(run + "/metrics.jsonl"); ++i) usleep(50000);
+  ASSERT_TRUE(file_exists(run + "/metrics.jsonl")) << read_file(dir / "train.log");
+  auto r = run_cli("report " + run + " --watch --every 1");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir / "train.log");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("every 1 s until the run ends"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the run has ended"), std::string::npos) << r.err;
+  const std::string html = read_file(run + "/report.html");
+  EXPECT_EQ(html.find("http-equiv=\"refresh\""), std::string::npos);
+  EXPECT_NE(html.find("<td>finished</td>"), std::string::npos);
 }
 
 TEST(ReportCli, BadInputsExitTwoNamingTheProblem) {

@@ -143,6 +143,12 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--ood", run_args->ood,
                   "With --models: the out-of-distribution data of the OOD AUROC (e.g. mnist-10k; default none)")
       ->needs(models);
+  cmd->add_option("--importance-samples", run_args->importance_samples,
+                  "With --models: K of the importance-sampled NLL of vae and cvae (their recipes' 5000 take tens of "
+                  "minutes per run)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str()
+      ->needs(models);
   cmd->add_flag("--retry-failed", run_args->retry_failed, "With --models: train again the runs that failed before")
       ->needs(models);
   cmd->add_option("--split", args->split, "test|validation")

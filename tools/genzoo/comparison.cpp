@@ -6,10 +6,11 @@
 // is recorded as failed while the others stand, and each one's peak memory
 // is measured. A second call with the same DIR reuses what is finished and
 // resumes a training that was interrupted.
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,10 +19,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "commands.h"
 #include "comparison.h"
+#include "genzoo/core/config.h"
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/timer.h"
@@ -45,23 +48,33 @@ struct ChildResult {
   double peak_mb = 0;     // peak resident memory of the child
 };
 
-// Runs this binary with `args`, stdout and stderr to `log`, and waits.
+// Runs this binary with `args`, stdout and stderr appended to `log`, and
+// waits. The child dies with this process (PR_SET_PDEATHSIG), so a
+// comparison that is stopped leaves no training running into its folders.
 ChildResult run_self(const std::vector<std::string>& args, const std::string& log) {
   std::vector<char*> argv;
-  std::string exe = "/proc/self/exe";
   argv.push_back(const_cast<char*>("genzoo"));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = 0;
+  const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out < 0) throw Error("cannot write the log '" + log + "': " + std::strerror(errno));
+  std::fflush(nullptr);
+  const pid_t parent = getpid();
   const auto start = Clock::now();
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw Error("could not start " + exe + ": " + std::strerror(rc));
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(out);
+    throw Error(std::string("cannot start a child process: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
+    const int in = open("/dev/null", O_RDONLY);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(127);
+    execve("/proc/self/exe", argv.data(), environ);
+    _exit(127);
+  }
+  close(out);
   int status = 0;
   struct rusage usage {};
   while (wait4(pid, &status, 0, &usage) < 0) {
@@ -87,6 +100,13 @@ std::string last_line(const std::string& path) {
   while (std::getline(in, line))
     if (!line.empty()) last = line;
   return last;
+}
+
+// A budget as a command-line argument: 60, 2.5 (not 60.000000).
+std::string seconds_arg(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", s);
+  return buf;
 }
 
 std::vector<std::string> split_list(const std::string& list) {
@@ -117,19 +137,54 @@ nlohmann::json read_json_or(const std::string& path, nlohmann::json fallback) {
 
 struct Entry {
   std::string model;          // registered name
+  std::string recipe;         // MODEL@RECIPE.toml: the recipe instead of configs/MODEL-DATA.toml
   std::string given_run;      // an existing run folder given instead of a model name
+  std::string label;          // unique in the comparison: model, model@recipe or the folder's name
   const ModelInfo* info = nullptr;
 };
+
+// Network evaluations in sequence to draw one sample: one per pixel for an
+// autoregressive model, the Langevin steps of an energy model's sampler
+// (model.sample_steps), else one pass.
+int64_t sequential_steps(const ModelInfo& info, const std::string& run_dir, int64_t dims) {
+  if (has_capability(info.capabilities, Capability::Autoregressive)) return dims;
+  if (file_exists(run_dir + "/config.toml")) {
+    Config config = Config::from_file(run_dir + "/config.toml");
+    if (config.has("model.sample_steps")) return config.get_int("model.sample_steps", 1);
+  }
+  return 1;
+}
+
+// The settings a run's figures depend on; a folder made with others is not reused.
+nlohmann::json settings_of(const CompareRunArgs& a) {
+  return {{"data", a.data},
+          {"time_limit_s", a.time_limit},
+          {"samples", a.samples},
+          {"ood", a.ood},
+          {"importance_samples", a.importance_samples}};
+}
+
+std::string settings_text(const nlohmann::json& s) {
+  std::string t;
+  for (auto it = s.begin(); it != s.end(); ++it) t += (t.empty() ? "" : ", ") + it.key() + " " + it.value().dump();
+  return t;
+}
 
 // One run of the comparison: train (or resume), then evaluate; its record
 // is DIR/runs/NAME.json, rewritten after each phase.
 nlohmann::json run_one(const CompareRunArgs& a, const Entry& e, int64_t seed, const std::string& name,
-                       const std::string& progress) {
+                       const std::string& progress, int64_t dims) {
   const std::string runs = a.out + "/runs";
   const std::string record_path = runs + "/" + name + ".json";
   nlohmann::json rec = read_json_or(record_path, nlohmann::json::object());
+  if (!rec.is_object() || (rec.contains("status") && !rec["status"].is_string())) rec = nlohmann::json::object();
   const std::string dir = e.given_run.empty() ? runs + "/" + name : e.given_run;
+  if (rec.contains("settings") && rec["settings"] != settings_of(a))
+    throw Error("'" + a.out + "' holds " + name + " made with " + settings_text(rec["settings"]) + ", not " +
+                settings_text(settings_of(a)) + ": use another --out");
+  rec["settings"] = settings_of(a);
   rec["model"] = e.model;
+  rec["label"] = e.label;
   rec["seed"] = seed;
   rec["run"] = dir;
   auto save = [&] { write_file_atomic(record_path, json_text(rec) + "\n"); };
@@ -152,24 +207,27 @@ nlohmann::json run_one(const CompareRunArgs& a, const Entry& e, int64_t seed, co
                        rec.value("trained", false);
   if (!trained) {
     std::vector<std::string> args;
-    const bool resume = file_exists(dir + "/checkpoint.pt");
-    if (resume) args = {"train", "--resume", "--out", dir, "--time-limit", std::to_string(a.time_limit)};
-    else
-      args = {"train", e.model, "--data", a.data, "--out", dir, "--time-limit", std::to_string(a.time_limit),
+    // A folder with a config was started before (train --resume restarts
+    // one stopped before its first checkpoint from step 0).
+    const bool resume = file_exists(dir + "/config.toml");
+    if (resume) {
+      args = {"train", "--resume", "--out", dir, "--time-limit", seconds_arg(a.time_limit)};
+    } else {
+      args = {"train", e.model, "--data", a.data, "--out", dir, "--time-limit", seconds_arg(a.time_limit),
               "--seed", std::to_string(seed)};
+      if (!e.recipe.empty()) args.insert(args.end(), {"--config", e.recipe});
+    }
     if (a.threads > 0) args.insert(args.end(), {"--threads", threads});
     std::fprintf(stderr, "%s %s: %s for %g s\n", progress.c_str(), name.c_str(), resume ? "resuming" : "training",
                  a.time_limit);
-    ensure_dir(runs);
     ChildResult r = run_self(args, runs + "/" + name + ".train.log");
     // A resumed run keeps the wall time of both parts.
     rec["train_wall_seconds"] = rec.value("train_wall_seconds", 0.0) + r.seconds;
     rec["train_peak_mb"] = std::max(rec.value("train_peak_mb", 0.0), r.peak_mb);
     rec["train_exit_status"] = r.status;
-    if (r.status == kExitDiverged) {
-      // The last good checkpoint is kept: evaluated, and counted as a divergence.
-      rec["diverged"] = true;
-    } else if (r.status != 0) {
+    // A divergence keeps the last good checkpoint: evaluated, and counted.
+    rec["diverged"] = r.status == kExitDiverged;
+    if (r.status != 0 && r.status != kExitDiverged) {
       rec["status"] = "failed";
       rec["error"] = "training exited with status " + std::to_string(r.status) + ": " +
                      last_line(runs + "/" + name + ".train.log");
@@ -190,14 +248,20 @@ nlohmann::json run_one(const CompareRunArgs& a, const Entry& e, int64_t seed, co
     rollbacks += j.value("event", std::string()) == "rollback";
     warnings += j.value("event", std::string()) == "warning";
   }
+  if (!rec.contains("diverged")) rec["diverged"] = false;
   rec["steps"] = steps;
+  rec["steps_per_sample"] = sequential_steps(*e.info, dir, dims);
   rec["train_seconds"] = elapsed;
   rec["rollbacks"] = rollbacks;
   rec["warnings"] = warnings;
   // Evaluation.
-  std::vector<std::string> args = {"eval", dir, "--metrics", protocol_metrics(*e.info), "--skip-unavailable",
-                                   "--samples", std::to_string(a.samples), "--json"};
+  std::vector<std::string> args = {"eval",    dir,       "--metrics", protocol_metrics(*e.info), "--skip-unavailable",
+                                   "--fresh", "--samples", std::to_string(a.samples), "--json"};
   if (!a.ood.empty()) args.insert(args.end(), {"--ood", a.ood});
+  // An importance-sampled density (vae, cvae) at the protocol's K.
+  if (a.importance_samples > 0 && file_exists(dir + "/config.toml") &&
+      Config::from_file(dir + "/config.toml").has("model.eval_samples"))
+    args.insert(args.end(), {"--importance-samples", std::to_string(a.importance_samples)});
   if (a.threads > 0) args.insert(args.end(), {"--threads", threads});
   std::fprintf(stderr, "%s %s: evaluating (%lld samples)\n", progress.c_str(), name.c_str(),
                static_cast<long long>(a.samples));
@@ -246,38 +310,63 @@ void write_csv(const std::string& path, const nlohmann::json& results) {
 }  // namespace
 
 void run_comparison(const CompareRunArgs& a) {
-  if (a.models.empty()) throw Error("--models names no model");
   if (a.data.empty()) throw Error("compare --models needs --data DATASET");
   if (!(a.time_limit > 0)) throw Error("--time-limit must be > 0 seconds (the budget each model trains for)");
   if (a.seeds < 1) throw Error("--seeds must be at least 1");
   if (a.out.empty()) throw Error("compare --models needs --out DIR");
   // Every name checked before anything trains.
   std::vector<Entry> entries;
+  std::set<std::string> labels, folders;
   for (const auto& item : split_list(a.models)) {
     Entry e;
     std::error_code ec;
     if (fs::is_directory(item, ec)) {
       // An existing run folder: taken as it is (one "seed").
-      if (!file_exists(item + "/config.toml")) throw Error("'" + item + "' is a folder but not a run (no config.toml)");
-      Config config = Config::from_file(item + "/config.toml");
+      std::string path = fs::path(item).lexically_normal().string();
+      while (path.size() > 1 && path.back() == '/') path.pop_back();
+      if (!file_exists(path + "/config.toml")) throw Error("'" + item + "' is a folder but not a run (no config.toml)");
+      if (!folders.insert(fs::absolute(path).lexically_normal().string()).second)
+        throw Error("run folder '" + item + "' is listed twice");
+      Config config = Config::from_file(path + "/config.toml");
       const std::string data = config.get_string("data.name", "");
       if (data != a.data)
         throw Error("run folder '" + item + "' trained on '" + data + "', not on --data '" + a.data + "'");
       e.model = config.get_string("model.name", "");
-      e.given_run = item;
+      e.given_run = path;
+      e.label = "run:" + fs::path(path).filename().string();
+    } else if (const auto at = item.find('@'); at != std::string::npos) {
+      e.model = item.substr(0, at);
+      e.recipe = item.substr(at + 1);
+      if (!file_exists(e.recipe)) throw Error("recipe '" + e.recipe + "' of '" + item + "' does not exist");
+      e.label = e.model + "@" + fs::path(e.recipe).stem().string();
     } else {
       e.model = item;
+      e.label = item;
     }
     e.info = &find_model(e.model).model;
+    if (!labels.insert(e.label).second)
+      throw Error("'" + e.label + "' is listed twice in --models (a run folder's name must differ from the others)");
     entries.push_back(e);
   }
-  load_dataset(a.data);  // an unknown or missing dataset is named now, not after the first model
-  ensure_dir(a.out);
-  nlohmann::json results{{"data", a.data},
+  if (entries.empty()) throw Error("--models '" + a.models + "' names no model");
+  // An unknown or missing dataset is named now, not after the first model.
+  const int64_t dims = load_dataset(a.data).dims();
+  if (!a.ood.empty() && a.ood != "flipped" && a.ood != "noise") load_dataset(a.ood);
+  // A folder made with other settings is not mixed into this comparison.
+  if (file_exists(a.out + "/results.json")) {
+    auto old = read_json_or(a.out + "/results.json", nlohmann::json::object());
+    if (old.is_object() && old.contains("settings") && old["settings"] != settings_of(a))
+      throw Error("'" + a.out + "' holds a comparison made with " + settings_text(old["settings"]) + ", not " +
+                  settings_text(settings_of(a)) + ": use another --out");
+  }
+  ensure_dir(a.out + "/runs");
+  nlohmann::json results{{"settings", settings_of(a)},
+                         {"data", a.data},
                          {"time_limit_s", a.time_limit},
                          {"seeds", a.seeds},
                          {"samples", a.samples},
                          {"ood", a.ood},
+                         {"importance_samples", a.importance_samples},
                          {"models", nlohmann::json::array()}};
   const auto start = Clock::now();
   int done = 0;
@@ -285,15 +374,23 @@ void run_comparison(const CompareRunArgs& a) {
   for (const auto& e : entries) total += e.given_run.empty() ? static_cast<size_t>(a.seeds) : 1;
   for (const auto& e : entries) {
     nlohmann::json m{{"model", e.model},
+                     {"label", e.label},
+                     {"recipe", e.recipe},
                      {"family", e.info->family},
                      {"capabilities", capability_list(e.info->capabilities)},
                      {"runs", nlohmann::json::array()}};
     const int64_t seeds = e.given_run.empty() ? a.seeds : 1;
     for (int64_t s = 0; s < seeds; ++s) {
-      const std::string name =
-          e.given_run.empty() ? e.model + "-s" + std::to_string(s) : fs::path(e.given_run).filename().string();
+      std::string name = e.given_run.empty() ? e.label + "-s" + std::to_string(s) : e.label;
+      for (char& c : name)
+        if (c == '@' || c == ':' || c == '/') c = '_';
       const std::string progress = "[" + std::to_string(++done) + "/" + std::to_string(total) + "]";
-      m["runs"].push_back(run_one(a, e, s, name, progress));
+      try {
+        m["runs"].push_back(run_one(a, e, s, name, progress, dims));
+      } catch (const nlohmann::json::exception& ex) {
+        throw Error("the record " + a.out + "/runs/" + name + ".json or the run's files hold a value of the wrong type (" +
+                    ex.what() + "): remove the record to start that run afresh");
+      }
     }
     results["models"].push_back(m);
     // After each model, so an interrupted comparison still leaves a table.

@@ -27,8 +27,8 @@ constexpr int64_t kMinImages = 100;        // as --samples: fewer make FID and P
 
 struct EvalArgs {
   std::string run, metrics, split = "test", ood, checkpoint = "best", images, data, binarize = "none", classes;
-  int64_t samples = 10000, seed = 0;
-  bool json = false, skip_unavailable = false;
+  int64_t samples = 10000, seed = 0, importance_samples = 0;
+  bool json = false, skip_unavailable = false, fresh = false;
   int threads = 0;
   // Options that only mean something for a run (rejected with --images).
   std::vector<const CLI::Option*> run_only;
@@ -164,13 +164,15 @@ void eval_run(const EvalArgs& a) {
       throw Error("--classes scores the test split (it re-selects the run's data, which would change the "
                   "validation and training rows): drop --split " + a.split);
   }
-  Run run = open_run(a.run, a.checkpoint, a.classes);
+  Run run = open_run(a.run, a.checkpoint, a.classes, a.importance_samples);
   std::fprintf(stderr, "%s\n", describe_checkpoint(run).c_str());
   EvalContext ctx = run_context(a, run);
   nlohmann::json skipped = nlohmann::json::object();
   auto entries = a.skip_unavailable ? select_available_metrics(ctx, a.metrics, skipped) : select_metrics(ctx, a.metrics);
-  nlohmann::json j = previous_results(a, run);
+  nlohmann::json j = a.fresh ? nlohmann::json::object() : previous_results(a, run);
   if (a.skip_unavailable) j["unavailable"] = skipped;
+  if (a.importance_samples > 0) j["importance_samples"] = a.importance_samples;
+  else j.erase("importance_samples");
   j["model"] = run.info->name;
   j["dataset"] = run.dataset.name;
   j["split"] = a.split;
@@ -274,6 +276,14 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->needs(images);
   args->run_only.push_back(add_checkpoint_option(cmd, args->checkpoint));
+  args->run_only.push_back(cmd->add_flag("--fresh", args->fresh,
+                                         "Write only this call's results to eval.json (by default they are merged "
+                                         "with the file's earlier ones of the same checkpoint and split)"));
+  args->run_only.push_back(
+      cmd->add_option("--importance-samples", args->importance_samples,
+                      "K for the importance-sampled NLL of vae and cvae instead of the run's model.eval_samples "
+                      "(a looser bound for less time; recorded as importance_samples in eval.json)")
+          ->check(CLI::Range(int64_t{1}, int64_t{1000000})));
   args->run_only.push_back(cmd->add_flag("--skip-unavailable", args->skip_unavailable,
                                          "Leave out the metrics of --metrics this run cannot have (a GAN's nll), "
                                          "recording why under \"unavailable\" in eval.json (one protocol for every "

@@ -10,7 +10,7 @@
 //   data-charts          charts on the page; data-charts-drawn: drawn with marks
 //   data-images          images; data-images-loaded: decoded with a size
 //   data-errors          uncaught errors, rejected promises and console.error calls
-//   data-error-text      the first of them
+//   data-error-text      all of them, " | " between (cut at 4,000 characters)
 // so a headless browser's DOM dump tells whether the page works
 // (tests/report/html_test.cpp opens every kind of page in chromium).
 #include <nlohmann/json.hpp>

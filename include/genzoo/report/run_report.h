@@ -34,8 +34,10 @@ std::vector<std::pair<nlohmann::json, std::string>> metric_charts(const std::vec
 /// final.png, last).
 std::vector<std::string> files_in_step_order(const std::string& dir, const std::string& suffix);
 
-/// The page for run folder `dir`. genzoo::Error when `dir` is not a folder
-/// or holds neither config.toml nor metrics.jsonl.
-HtmlPage run_report(const std::string& dir);
+/// The page for run folder `dir`; `finished` (when given) says whether the
+/// metrics it was drawn from end the run (read once, so the two agree).
+/// genzoo::Error when `dir` is not a folder or holds neither config.toml
+/// nor metrics.jsonl.
+HtmlPage run_report(const std::string& dir, bool* finished = nullptr);
 
 }  // namespace genzoo

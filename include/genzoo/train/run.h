@@ -55,7 +55,11 @@ Run build_run(Config config, const std::string& dir);
 /// `classes` (non-empty, "0,1,2"): the run's data re-selected to these
 /// classes instead of its own data.class(es), to score a model on classes it
 /// was not trained on (continual learning: every class seen so far).
-Run open_run(const std::string& dir, const std::string& which = "best", const std::string& classes = "");
+/// `importance_samples` (> 0): the K of an importance-sampled density
+/// (model.eval_samples of vae and cvae) instead of the run's; genzoo::Error
+/// when the run's model has none.
+Run open_run(const std::string& dir, const std::string& which = "best", const std::string& classes = "",
+             int64_t importance_samples = 0);
 
 /// The rows the run trained on (without those held out for validation) as
 /// evaluation sees them: model space, for dynamic binarization the fixed
