@@ -1,6 +1,10 @@
 #include "genzoo/eval/sample_metrics.h"
 
+#include <cstdio>
+#include <cstring>
+
 #include "genzoo/core/error.h"
+#include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/core/timer.h"
 #include "genzoo/eval/classifier_score.h"
@@ -16,9 +20,74 @@ constexpr uint64_t kReferenceStream = 0x6e6e5f7265666572ULL;  // "nn_refer"
 }
 
 FeatureSets feature_sets(FeatureNet& net, const torch::Tensor& reference, const torch::Tensor& generated) {
+  auto start = Clock::now();
+  FeatureSets f = feature_sets_with_reference(net, extract_features(net, reference), generated);
+  f.seconds = seconds_since(start);
+  return f;
+}
+
+namespace {
+
+// FNV-1a over the bytes of a contiguous tensor.
+uint64_t tensor_hash(const torch::Tensor& t) {
+  auto c = t.contiguous();
+  const auto* p = static_cast<const uint8_t*>(c.data_ptr());
+  const size_t n = static_cast<size_t>(c.numel()) * c.element_size();
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ULL;
+  return h;
+}
+
+constexpr char kCacheMagic[8] = {'g', 'z', 'f', 'e', 'a', 't', '0', '1'};
+
+}  // namespace
+
+torch::Tensor cached_reference_features(FeatureNet& net, const std::string& net_id, const torch::Tensor& reference,
+                                        const std::string& cache_dir) {
+  if (cache_dir.empty()) return extract_features(net, reference);
+  std::string key = net_id;
+  for (auto d : reference.sizes()) key += "-" + std::to_string(d);
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(tensor_hash(reference.to(torch::kFloat32))));
+  const std::string path = cache_dir + "/" + key + "-" + hash + ".features";
+  // The file: magic, rows, columns (int64 each), then rows x columns float32.
+  if (file_exists(path)) {
+    try {
+      const std::string bytes = read_file(path);
+      int64_t rows = 0, cols = 0;
+      if (bytes.size() >= 24 && bytes.compare(0, 8, std::string(kCacheMagic, 8)) == 0) {
+        std::memcpy(&rows, bytes.data() + 8, 8);
+        std::memcpy(&cols, bytes.data() + 16, 8);
+        if (rows == reference.size(0) && cols > 0 && cols < (1 << 20) &&
+            bytes.size() == 24 + static_cast<size_t>(rows) * static_cast<size_t>(cols) * 4) {
+          auto t = torch::empty({rows, cols}, torch::kFloat32);
+          std::memcpy(t.data_ptr(), bytes.data() + 24, bytes.size() - 24);
+          if (torch::isfinite(t).all().item<bool>()) return t;
+        }
+      }
+    } catch (const Error&) {
+      // unreadable: extracted again below
+    }
+  }
+  auto features = extract_features(net, reference).to(torch::kFloat32).contiguous();  // [N, F]
+  try {
+    ensure_dir(cache_dir);
+    std::string bytes(kCacheMagic, 8);
+    const int64_t rows = features.size(0), cols = features.size(1);
+    bytes.append(reinterpret_cast<const char*>(&rows), 8);
+    bytes.append(reinterpret_cast<const char*>(&cols), 8);
+    bytes.append(static_cast<const char*>(features.data_ptr()), static_cast<size_t>(rows * cols) * 4);
+    write_file_atomic(path, bytes);
+  } catch (const Error&) {
+    // a cache that cannot be written only costs time
+  }
+  return features;
+}
+
+FeatureSets feature_sets_with_reference(FeatureNet& net, torch::Tensor real_features, const torch::Tensor& generated) {
   FeatureSets f;
   auto start = Clock::now();
-  f.real = extract_features(net, reference);  // [N, F]
+  f.real = std::move(real_features);          // [N, F]
   f.fake = extract_features(net, generated);  // [M, F]
   {
     // In eval mode dropout is the identity: the logits are head(features),

@@ -86,6 +86,10 @@ TEST(Comparison, TwoSmallModelsGiveEveryColumnAndASecondCallReusesTheRuns) {
   }
   EXPECT_EQ(rows, 2);
   EXPECT_TRUE(file_exists(out + "/report.html"));
+  // The test split's features were extracted once per view and kept.
+  int cached = 0;
+  for (const auto& f : std::filesystem::directory_iterator(out + "/feature-cache")) cached += f.is_regular_file();
+  EXPECT_EQ(cached, 1);  // both models see the same static draw of the test split
 
   // Again: nothing trains or evaluates, the results stand.
   const auto trained_at = std::filesystem::last_write_time(out + "/runs/fvsbn-s0/checkpoint.pt");

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "genzoo/core/error.h"
 #include "genzoo/core/files.h"
 #include "genzoo/core/rng.h"
 #include "genzoo/data/transforms.h"
+#include "genzoo/eval/sample_metrics.h"
 #include "test_support.h"
 
 namespace genzoo {
@@ -75,6 +77,44 @@ TEST(FeatureNet, ShippedFashionMnistNetworkIsIntactAndAccurate) { check_shipped(
 TEST(FeatureNet, ShippedMnist10kNetworkIsIntactAndAccurate) { check_shipped("mnist-10k", 0.97); }
 
 TEST(FeatureNet, MissingNetworkIsAnError) { EXPECT_THROW(load_feature_net("ring8"), Error); }
+
+}  // namespace
+}  // namespace genzoo
+
+namespace genzoo {
+namespace {
+
+// The reference features kept between processes: read back exactly, keyed
+// by the images, recomputed when the file is damaged.
+TEST(FeatureCache, ReadsBackWhatItExtractedAndRecomputesADamagedFile) {
+  torch::manual_seed(0);
+  FeatureNet net;
+  net->eval();
+  auto x = torch::rand({20, 1, 28, 28});
+  testing::TempDir dir;
+  const std::string cache = dir / "cache";
+  auto direct = extract_features(net, x);
+  auto first = cached_reference_features(net, "net-a", x, cache);
+  EXPECT_TRUE(torch::equal(first, direct));
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(cache)) files.push_back(e.path().string());
+  ASSERT_EQ(files.size(), 1u);
+  // Read back: a net whose weights differ proves the file was used.
+  FeatureNet other;
+  other->eval();
+  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-a", x, cache), direct));
+  // Other images, or another network's name: another file.
+  auto y = x.clone();
+  y[3][0][5][5] += 0.25;
+  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-a", y, cache), extract_features(other, y)));
+  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-b", x, cache), extract_features(other, x)));
+  // A damaged file is extracted again (with `other`) and rewritten.
+  write_file(files[0], read_file(files[0]).substr(0, 100));
+  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-a", x, cache), extract_features(other, x)));
+  EXPECT_GT(file_size(files[0]), 100);
+  // No folder: no cache.
+  EXPECT_TRUE(torch::equal(cached_reference_features(net, "net-a", x, ""), direct));
+}
 
 }  // namespace
 }  // namespace genzoo

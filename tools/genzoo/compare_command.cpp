@@ -144,8 +144,8 @@ void add_compare_command(CLI::App& app) {
                   "With --models: the out-of-distribution data of the OOD AUROC (e.g. mnist-10k; default none)")
       ->needs(models);
   cmd->add_option("--importance-samples", run_args->importance_samples,
-                  "With --models: K of the importance-sampled NLL of vae and cvae (their recipes' 5000 take tens of "
-                  "minutes per run)")
+                  "With --models: K of the importance-sampled NLL of vae and cvae (their recipes' 5000 take over an "
+                  "hour per run on 2 cores)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
       ->capture_default_str()
       ->needs(models);

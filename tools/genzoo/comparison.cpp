@@ -360,6 +360,9 @@ void run_comparison(const CompareRunArgs& a) {
                   settings_text(settings_of(a)) + ": use another --out");
   }
   ensure_dir(a.out + "/runs");
+  // Every evaluation scores the same test split: its features are
+  // extracted once and kept for the others.
+  setenv("GENZOO_FEATURE_CACHE", (a.out + "/feature-cache").c_str(), 1);
   nlohmann::json results{{"settings", settings_of(a)},
                          {"data", a.data},
                          {"time_limit_s", a.time_limit},

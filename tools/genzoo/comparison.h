@@ -10,7 +10,7 @@ struct CompareRunArgs {
   std::string data, out, ood;
   double time_limit = 0;
   int64_t seeds = 1, samples = 1000;
-  int64_t importance_samples = 500;  // K of vae/cvae's NLL estimate
+  int64_t importance_samples = 50;  // K of vae/cvae's NLL estimate
   int threads = 0;
   bool retry_failed = false;
 };

@@ -32,6 +32,17 @@ struct FeatureSets {
   double seconds = 0;        // time to extract them
 };
 FeatureSets feature_sets(FeatureNet& net, const torch::Tensor& reference, const torch::Tensor& generated);
+/// The same with the reference's features already extracted ([N, F]).
+FeatureSets feature_sets_with_reference(FeatureNet& net, torch::Tensor real_features, const torch::Tensor& generated);
+
+/// The features of `reference` through the network `net_id`, kept in folder
+/// `cache_dir` between processes (genzoo compare's evaluations all score
+/// the same test split): read when a file of this network and of exactly
+/// these images (their shape and a 64-bit hash of their bytes) is there and
+/// whole, else extracted and written. A damaged or foreign file is
+/// recomputed, never trusted. `cache_dir` "" = no cache.
+torch::Tensor cached_reference_features(FeatureNet& net, const std::string& net_id, const torch::Tensor& reference,
+                                        const std::string& cache_dir);
 
 /// fid (+ seconds_fid).
 NamedValues fid_values(const FeatureSets& f);
