@@ -73,14 +73,6 @@ std::string first_string(const nlohmann::json& model, const std::string& key) {
   return "";
 }
 
-// Why a metric is missing for a model (eval's "unavailable" reason).
-std::string unavailable_reason(const nlohmann::json& model, const std::string& metric) {
-  for (const auto& r : model["runs"])
-    if (r.contains("metrics") && r["metrics"].contains("unavailable") && r["metrics"]["unavailable"].contains(metric))
-      return r["metrics"]["unavailable"][metric].get<std::string>();
-  return "";
-}
-
 // The model's name in tables and charts: unique in the comparison.
 std::string label_of(const nlohmann::json& m) {
   if (m.contains("label") && m["label"].is_string() && !m["label"].get<std::string>().empty())
@@ -142,8 +134,8 @@ std::string density_cell(const nlohmann::json& m) {
     return cell;
   }
   if (std::isfinite(stat(m, "parzen_mean")))
-    return "none; Parzen log-lik. " + mean_se(m, "parzen_mean", 1, "parzen_stderr") + " nats";
-  return "none";
+    return "no density; Parzen log-lik. " + mean_se(m, "parzen_mean", 1, "parzen_stderr") + " nats";
+  return "no density";
 }
 
 struct Verdict {
@@ -248,9 +240,7 @@ std::vector<Verdict> verdicts(const nlohmann::json& models) {
                        "not measured"});
       }
     } else if (family == "adversarial") {
-      const std::string why = unavailable_reason(m, "nll");
-      out.push_back({name, "implicit density: no likelihood",
-                     why.empty() ? density_cell(m) : "nll " + why + "; " + density_cell(m),
+      out.push_back({name, "implicit density: no likelihood", density_cell(m),
                      !has_density(m) ? "confirmed" : "contradicted"});
       speed_claim("one-pass sampling: fast", false, is_ar, "autoregressive model");
       auto vae = range_of(models, "sharpness_ratio", [&](const nlohmann::json& o) {
@@ -462,7 +452,9 @@ HtmlPage comparison_page(nlohmann::json& results) {
                  "diversity statistics, sampling time, and the test NLL where the model has a density." +
                  (results.value("ood", std::string()).empty()
                       ? std::string()
-                      : " OOD AUROC against " + results["ood"].get<std::string>() + " where the model has a score."));
+                      : " OOD AUROC against " + results["ood"].get<std::string>() + " where the model has a score.") +
+                 " The verdicts judge the models as this budget left them: at a short one they describe models "
+                 "still far from converged, not the families at their best.");
   page.heading("The measured recap");
   page.table(kRecapHeader, recap_rows(results),
              "mean ± standard error over seeds (with one seed: the metric's own standard error where it has one). "

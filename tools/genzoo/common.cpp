@@ -13,7 +13,7 @@
 namespace genzoo::cli {
 
 void add_threads_option(CLI::App* sub, int& threads) {
-  sub->add_option("--threads", threads, "Intra-op threads (default: all cores)")
+  sub->add_option("--threads", threads, "Intra-op threads (default: all cores, shared among this machine's workers of a distributed run)")
       ->check(CLI::NonNegativeNumber);
 }
 
