@@ -14,9 +14,16 @@ nlohmann::json run(int seed, nlohmann::json metrics, bool diverged = false, cons
   return {{"seed", seed}, {"status", status}, {"diverged", diverged}, {"rollbacks", 0}, {"metrics", metrics}};
 }
 
+// Lists are std::vectors: a braced list of one json is an array for gcc but
+// a copy of that element for clang.
 nlohmann::json model(const std::string& name, const std::string& family, const std::string& caps,
-                     nlohmann::json runs) {
-  return {{"model", name}, {"label", name}, {"family", family}, {"capabilities", caps}, {"runs", runs}};
+                     const std::vector<nlohmann::json>& runs) {
+  return {{"model", name}, {"label", name}, {"family", family}, {"capabilities", caps},
+          {"runs", nlohmann::json(runs)}};
+}
+
+nlohmann::json results_of(const std::vector<nlohmann::json>& models) {
+  return {{"models", nlohmann::json(models)}};
 }
 
 // The verdict on `claim` (a substring) for `label`; "" when absent.
@@ -33,11 +40,10 @@ nlohmann::json grey(double fid, double sharp, double recall, double t64) {
 }
 
 TEST(ComparisonSummary, MeanStandardErrorAndSpreadOverSeeds) {
-  nlohmann::json results{
-      {"models",
+  nlohmann::json results = results_of(
        {model("vae", "latent", "sample,density,latent",
               {run(0, {{"fid", 10.0}}), run(1, {{"fid", 12.0}}), run(2, {{"fid", 17.0}}),
-               run(3, {{"fid", 99.0}}, false, "failed")})}}};
+               run(3, {{"fid", 99.0}}, false, "failed")})});
   summarise_comparison(results);
   const auto& s = results["models"][0]["summary"]["fid"];
   EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 13.0);  // the failed run is not averaged
@@ -50,8 +56,7 @@ TEST(ComparisonSummary, MeanStandardErrorAndSpreadOverSeeds) {
 }
 
 TEST(ComparisonVerdicts, TheSeedsTableConfirmedOnAFittingCase) {
-  nlohmann::json results{
-      {"models",
+  nlohmann::json results = results_of(
        {model("nade", "explicit", "sample,density,complete,autoregressive",
               {run(0, {{"nll_is", "exact"}, {"nll_nats", 90.0}, {"seconds_per_64_samples", 0.5}})}),
         model("rnade", "explicit", "sample,density,autoregressive",
@@ -62,7 +67,7 @@ TEST(ComparisonVerdicts, TheSeedsTableConfirmedOnAFittingCase) {
         model("dcgan", "adversarial", "sample",
               {run(0, grey(20, 0.95, 0.3, 0.002)), run(1, grey(35, 0.9, 0.3, 0.002)),
                run(2, grey(28, 1.05, 0.3, 0.002))}),
-        model("igebm", "energy", "sample,energy", {run(0, grey(60, 0.8, 0.4, 3.0))})}}};
+        model("igebm", "energy", "sample,energy", {run(0, grey(60, 0.8, 0.4, 3.0))})});
   results["models"][2]["runs"][0]["metrics"]["nll_is"] = "importance-sampled estimate of a lower bound";
   summarise_comparison(results);
   EXPECT_EQ(verdict(results, "nade", "exact likelihood"), "confirmed");
@@ -80,8 +85,7 @@ TEST(ComparisonVerdicts, TheSeedsTableConfirmedOnAFittingCase) {
 }
 
 TEST(ComparisonVerdicts, TheSameRulesContradictWhenTheFiguresDisagree) {
-  nlohmann::json results{
-      {"models",
+  nlohmann::json results = results_of(
        {model("nade", "explicit", "sample,density,complete,autoregressive",
               {run(0, {{"nll_is", "exact"}, {"seconds_per_64_samples", 0.001}})}),
         model("vae", "latent", "sample,density,latent",
@@ -89,7 +93,7 @@ TEST(ComparisonVerdicts, TheSameRulesContradictWhenTheFiguresDisagree) {
                run(2, grey(42, 1.2, 0.6, 0.01))}),
         model("dcgan", "adversarial", "sample",
               {run(0, grey(20, 2.0, 0.9, 0.002)), run(1, grey(20.1, 2.0, 0.9, 0.002)),
-               run(2, grey(20.2, 2.0, 0.9, 0.002))})}}};
+               run(2, grey(20.2, 2.0, 0.9, 0.002))})});
   summarise_comparison(results);
   EXPECT_EQ(verdict(results, "nade", "very slow sampling"), "contradicted");  // faster than the VAE
   EXPECT_EQ(verdict(results, "vae", "blurry"), "contradicted");              // sharper than the data
@@ -101,9 +105,8 @@ TEST(ComparisonVerdicts, TheSameRulesContradictWhenTheFiguresDisagree) {
 TEST(ComparisonVerdicts, WhatCannotBeJudgedIsSaidSo) {
   nlohmann::json binary = grey(40, 1.1, 0.6, 0.01);
   binary["binarize"] = "threshold";
-  nlohmann::json results{{"models",
-                          {model("vae", "latent", "sample,density,latent", {run(0, binary)}),
-                           model("dcgan", "adversarial", "sample", {run(0, grey(20, 0.9, 0.3, 0.002))})}}};
+  nlohmann::json results = results_of({model("vae", "latent", "sample,density,latent", {run(0, binary)}),
+                           model("dcgan", "adversarial", "sample", {run(0, grey(20, 0.9, 0.3, 0.002))})});
   summarise_comparison(results);
   // Binary samples: sharpness measures Bernoulli noise, not blur.
   EXPECT_EQ(verdict(results, "vae", "blurry"), "not measured");

@@ -30,6 +30,14 @@ using testing::TempDir;
 // Screenshots of the pages the tests open, kept in the build folder.
 std::string screenshot_path(const std::string& name) { return std::string(GENZOO_TEST_OUTPUT_DIR) + "/" + name; }
 
+// 60 grey 8 x 8 images, a bright square that moves: a dataset that trains in
+// a moment.
+void write_square_images(const std::string& path) {
+  auto imgs = torch::zeros({60, 8, 8}, torch::kUInt8);
+  for (int64_t i = 0; i < 60; ++i) imgs[i].slice(0, i % 4, i % 4 + 4).slice(1, 2, 6).fill_(200);
+  write_idx(path, imgs);
+}
+
 std::string write_page_file(const TempDir& dir, const std::string& name, const HtmlPage& page) {
   const std::string path = dir / name;
   write_file(path, page.render(page.charts() > 0 ? charting_library() : std::string()));
@@ -129,9 +137,7 @@ TEST(RunReport, AFolderThatIsNotARunIsAnError) {
 // A trained run's page in the browser: its curves drawn, its grids shown.
 TEST(ReportInBrowser, ARunPageDrawsEveryChartAndImage) {
   TempDir dir;
-  auto imgs = torch::zeros({60, 8, 8}, torch::kUInt8);
-  for (int64_t i = 0; i < 60; ++i) imgs[i].slice(0, i % 4, i % 4 + 4).slice(1, 2, 6).fill_(200);
-  write_idx(dir / "images.idx", imgs);
+  write_square_images(dir / "images.idx");
   const std::string run = dir / "run";
   auto r = run_cli("train independent --data idx:" + (dir / "images.idx") + " --binarize threshold --out " + run +
                    " --epochs 3 --set train.batch_size=4 --set train.log_every=5 --threads 1");
@@ -247,9 +253,7 @@ TEST(ReportInBrowser, AComparisonWithAFailedModelRendersWithANote) {
 // the last page no longer reloads itself.
 TEST(ReportCli, WatchRewritesThePageUntilTheRunEnds) {
   TempDir dir;
-  auto imgs = torch::zeros({60, 8, 8}, torch::kUInt8);
-  for (int64_t i = 0; i < 60; ++i) imgs[i].slice(0, i % 4, i % 4 + 4).slice(1, 2, 6).fill_(200);
-  write_idx(dir / "images.idx", imgs);
+  write_square_images(dir / "images.idx");
   const std::string run = dir / "run";
   const int pid = testing::spawn_cli("train independent --data idx:" + (dir / "images.idx") +
                                          " --binarize threshold --out " + run +

@@ -581,9 +581,12 @@ std::vector<std::string> metric_names() {
   return names;
 }
 
-std::vector<const MetricEntry*> select_available_metrics(const EvalContext& ctx, const std::string& wanted,
-                                                         nlohmann::json& skipped) {
-  std::vector<const MetricEntry*> chosen;
+namespace {
+
+// The entries named in a comma-separated list, each once, in the list's
+// order; an unknown name is an error listing the known ones.
+std::vector<const MetricEntry*> named_metrics(const std::string& wanted) {
+  std::vector<const MetricEntry*> named;
   std::stringstream list(wanted);
   for (std::string name; std::getline(list, name, ',');) {
     if (name.empty()) continue;
@@ -591,8 +594,19 @@ std::vector<const MetricEntry*> select_available_metrics(const EvalContext& ctx,
                            [&](const MetricEntry& m) { return m.name == name; });
     if (it == metric_table().end())
       throw Error("unknown metric '" + name + "' (choose from " + join(metric_names()) + ")");
-    if (auto why = it->unavailable(ctx); !why.empty()) skipped[name] = why;
-    else if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
+    if (std::find(named.begin(), named.end(), &*it) == named.end()) named.push_back(&*it);
+  }
+  return named;
+}
+
+}  // namespace
+
+std::vector<const MetricEntry*> select_available_metrics(const EvalContext& ctx, const std::string& wanted,
+                                                         nlohmann::json& skipped) {
+  std::vector<const MetricEntry*> chosen;
+  for (const MetricEntry* m : named_metrics(wanted)) {
+    if (auto why = m->unavailable(ctx); !why.empty()) skipped[m->name] = why;
+    else chosen.push_back(m);
   }
   return chosen;
 }
@@ -615,17 +629,9 @@ std::vector<const MetricEntry*> select_metrics(const EvalContext& ctx, const std
                   (ctx.model ? "model '" + ctx.model_name + "'" : "these images") + " on '" + ctx.dataset + "'");
     return available;
   }
-  std::vector<const MetricEntry*> chosen;
-  std::stringstream list(wanted);
-  for (std::string name; std::getline(list, name, ',');) {
-    if (name.empty()) continue;
-    auto it = std::find_if(metric_table().begin(), metric_table().end(),
-                           [&](const MetricEntry& m) { return m.name == name; });
-    if (it == metric_table().end())
-      throw Error("unknown metric '" + name + "' (choose from " + join(metric_names()) + ")");
-    if (auto why = it->unavailable(ctx); !why.empty()) throw Error("metric '" + name + "' " + why + "; " + here);
-    if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
-  }
+  std::vector<const MetricEntry*> chosen = named_metrics(wanted);
+  for (const MetricEntry* m : chosen)
+    if (auto why = m->unavailable(ctx); !why.empty()) throw Error("metric '" + m->name + "' " + why + "; " + here);
   if (chosen.empty())
     throw Error("--metrics '" + wanted + "' names no metric (choose from " + join(metric_names()) + ")");
   // Table order, so results do not depend on the order of --metrics.
