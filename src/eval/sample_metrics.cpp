@@ -43,12 +43,16 @@ constexpr char kCacheMagic[8] = {'g', 'z', 'f', 'e', 'a', 't', '0', '1'};
 }  // namespace
 
 torch::Tensor cached_reference_features(FeatureNet& net, const std::string& net_id, const torch::Tensor& reference,
-                                        const std::string& cache_dir) {
+                                        const std::string& cache_dir, bool* hit) {
+  if (hit) *hit = false;
   if (cache_dir.empty()) return extract_features(net, reference);
   std::string key = net_id;
   for (auto d : reference.sizes()) key += "-" + std::to_string(d);
-  char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(tensor_hash(reference.to(torch::kFloat32))));
+  uint64_t weights = 0;
+  for (const auto& p : net->parameters()) weights = weights * 31 + tensor_hash(p.detach().to(torch::kFloat32));
+  char hash[40];
+  std::snprintf(hash, sizeof hash, "%016llx-%016llx", static_cast<unsigned long long>(weights),
+                static_cast<unsigned long long>(tensor_hash(reference.to(torch::kFloat32))));
   const std::string path = cache_dir + "/" + key + "-" + hash + ".features";
   // The file: magic, rows, columns (int64 each), then rows x columns float32.
   if (file_exists(path)) {
@@ -62,7 +66,10 @@ torch::Tensor cached_reference_features(FeatureNet& net, const std::string& net_
             bytes.size() == 24 + static_cast<size_t>(rows) * static_cast<size_t>(cols) * 4) {
           auto t = torch::empty({rows, cols}, torch::kFloat32);
           std::memcpy(t.data_ptr(), bytes.data() + 24, bytes.size() - 24);
-          if (torch::isfinite(t).all().item<bool>()) return t;
+          if (torch::isfinite(t).all().item<bool>()) {
+            if (hit) *hit = true;
+            return t;
+          }
         }
       }
     } catch (const Error&) {

@@ -124,13 +124,13 @@ const char* kDrawCharts = R"JS(
   Promise.all(jobs.concat(loads)).then(function () {
     var loaded = images.filter(function (img) { return img.complete && img.naturalWidth > 0; }).length;
     var errors = window.genzooReport.errors;
+    body.setAttribute('data-report-state', 'drawn');
     body.setAttribute('data-charts', String(charts.length));
     body.setAttribute('data-charts-drawn', String(drawn));
     body.setAttribute('data-images', String(images.length));
     body.setAttribute('data-images-loaded', String(loaded));
     body.setAttribute('data-errors', String(errors.length));
     if (errors.length) body.setAttribute('data-error-text', errors.join(' | ').slice(0, 4000));
-    body.setAttribute('data-report-state', 'drawn');
   });
 })();
 )JS";

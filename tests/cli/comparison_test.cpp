@@ -90,6 +90,8 @@ TEST(Comparison, TwoSmallModelsGiveEveryColumnAndASecondCallReusesTheRuns) {
   int cached = 0;
   for (const auto& f : std::filesystem::directory_iterator(out + "/feature-cache")) cached += f.is_regular_file();
   EXPECT_EQ(cached, 1);  // both models see the same static draw of the test split
+  EXPECT_EQ(results["models"][0]["runs"][0]["metrics"]["reference_features"], "extracted");
+  EXPECT_EQ(results["models"][1]["runs"][0]["metrics"]["reference_features"], "read from the feature cache");
 
   // Again: nothing trains or evaluates, the results stand.
   const auto trained_at = std::filesystem::last_write_time(out + "/runs/fvsbn-s0/checkpoint.pt");
@@ -99,6 +101,7 @@ TEST(Comparison, TwoSmallModelsGiveEveryColumnAndASecondCallReusesTheRuns) {
   EXPECT_NE(r.err.find("independent-s0: reused"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("fvsbn-s0: reused"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("training"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("evaluating"), std::string::npos) << r.err;
   EXPECT_EQ(std::filesystem::last_write_time(out + "/runs/fvsbn-s0/checkpoint.pt"), trained_at);
   EXPECT_EQ(std::filesystem::last_write_time(out + "/runs/fvsbn-s0/eval.json"), evaluated_at);
   auto again = nlohmann::json::parse(read_file(out + "/results.json"));
@@ -123,6 +126,8 @@ TEST(Comparison, AnInterruptedComparisonResumesItsTraining) {
   const std::string run = out + "/runs/fvsbn-s0";
   for (int i = 0; i < 400 && !file_exists(run + "/checkpoint.pt"); ++i) usleep(50000);
   ASSERT_TRUE(file_exists(run + "/checkpoint.pt")) << read_file(dir / "first.log");
+  const std::string child = "pgrep -f '[g]enzoo train fvsbn --data mnist-10k --out " + run + "' >/dev/null";
+  const bool running = std::system(child.c_str()) == 0;  // the pattern finds the child while it runs
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -132,9 +137,10 @@ TEST(Comparison, AnInterruptedComparisonResumesItsTraining) {
   // run; "[g]" keeps the pattern from matching the shell that runs pgrep).
   bool gone = false;
   for (int i = 0; i < 100 && !gone; ++i) {
-    gone = std::system(("pgrep -f '[g]enzoo train fvsbn --data mnist-10k --out " + run + "' >/dev/null").c_str()) != 0;
+    gone = std::system(child.c_str()) != 0;
     if (!gone) usleep(50000);
   }
+  EXPECT_TRUE(running) << "the training child was not found while it ran: the check below would prove nothing";
   EXPECT_TRUE(gone) << "a child still runs in " << run;
   auto r = run_cli("compare --models fvsbn" + kSmall + " --out " + out);
   ASSERT_EQ(r.status, 0) << r.err;

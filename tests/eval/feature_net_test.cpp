@@ -94,24 +94,36 @@ TEST(FeatureCache, ReadsBackWhatItExtractedAndRecomputesADamagedFile) {
   testing::TempDir dir;
   const std::string cache = dir / "cache";
   auto direct = extract_features(net, x);
-  auto first = cached_reference_features(net, "net-a", x, cache);
+  bool first_hit = true;
+  auto first = cached_reference_features(net, "net-a", x, cache, &first_hit);
   EXPECT_TRUE(torch::equal(first, direct));
+  EXPECT_FALSE(first_hit);
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(cache)) files.push_back(e.path().string());
   ASSERT_EQ(files.size(), 1u);
-  // Read back: a net whose weights differ proves the file was used.
+  bool hit = true;
+  EXPECT_TRUE(torch::equal(cached_reference_features(net, "net-a", x, cache, &hit), direct));
+  EXPECT_TRUE(hit);
+  // A network with other weights keys other files.
   FeatureNet other;
   other->eval();
-  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-a", x, cache), direct));
+  ASSERT_FALSE(torch::equal(extract_features(other, x), direct));
+  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-a", x, cache, &hit), extract_features(other, x)));
+  EXPECT_FALSE(hit);
   // Other images, or another network's name: another file.
   auto y = x.clone();
   y[3][0][5][5] += 0.25;
-  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-a", y, cache), extract_features(other, y)));
-  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-b", x, cache), extract_features(other, x)));
-  // A damaged file is extracted again (with `other`) and rewritten.
+  EXPECT_TRUE(torch::equal(cached_reference_features(net, "net-a", y, cache, &hit), extract_features(net, y)));
+  EXPECT_FALSE(hit);
+  EXPECT_TRUE(torch::equal(cached_reference_features(net, "net-b", x, cache, &hit), direct));
+  EXPECT_FALSE(hit);
+  // A damaged file is extracted again and rewritten whole.
   write_file(files[0], read_file(files[0]).substr(0, 100));
-  EXPECT_TRUE(torch::equal(cached_reference_features(other, "net-a", x, cache), extract_features(other, x)));
+  EXPECT_TRUE(torch::equal(cached_reference_features(net, "net-a", x, cache, &hit), direct));
+  EXPECT_FALSE(hit);
   EXPECT_GT(file_size(files[0]), 100);
+  EXPECT_TRUE(torch::equal(cached_reference_features(net, "net-a", x, cache, &hit), direct));
+  EXPECT_TRUE(hit);
   // No folder: no cache.
   EXPECT_TRUE(torch::equal(cached_reference_features(net, "net-a", x, ""), direct));
 }

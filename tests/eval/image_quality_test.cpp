@@ -25,6 +25,16 @@ TEST(GradientEnergy, HandCases) {
   EXPECT_DOUBLE_EQ(gradient_energy(two).item<double>(), 6.0 / 16.0);
 }
 
+TEST(GradientEnergy, OneFigurePerImage) {
+  auto stripes = torch::tensor({0.0, 1.0, 0.0, 1.0}).repeat({2, 1}).view({1, 1, 2, 4});
+  auto batch = torch::cat({torch::zeros_like(stripes), stripes, 0.5 * stripes});  // [3, 1, 2, 4]
+  auto g = gradient_energy(batch);
+  ASSERT_EQ(g.size(0), 3);
+  EXPECT_DOUBLE_EQ(g[0].item<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(g[1].item<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(g[2].item<double>(), 0.75 * 0.25);  // energy scales with the square of contrast
+}
+
 TEST(GradientEnergy, BlurLowersIt) {
   torch::manual_seed(0);
   auto x = torch::rand({8, 1, 28, 28});
@@ -36,6 +46,7 @@ TEST(GradientEnergy, BlurLowersIt) {
 
 TEST(GradientEnergy, RejectsImagesWithoutNeighbours) {
   EXPECT_THROW(gradient_energy(torch::zeros({2, 1, 1, 5})), c10::Error);
+  EXPECT_THROW(gradient_energy(torch::zeros({2, 1, 5, 1})), c10::Error);
   EXPECT_THROW(gradient_energy(torch::zeros({4, 4})), c10::Error);
 }
 

@@ -5,6 +5,7 @@
 // and a broken image, so that it can fail.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,7 +153,7 @@ TEST(ReportInBrowser, ARunPageDrawsEveryChartAndImage) {
   EXPECT_NE(html.find("<td>finished</td>"), std::string::npos);
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);  // nothing fetched from anywhere
   auto c = open_in_browser(run + "/report.html", screenshot_path("run-report.png"));
-  EXPECT_EQ(c.state, "drawn") << c.dom.substr(0, 2000);
+  ASSERT_EQ(c.state, "drawn") << c.dom.substr(0, 2000);
   EXPECT_EQ(c.errors, 0) << c.error_text;
   EXPECT_GE(c.charts, 2);  // the loss per step, the held-out NLL
   EXPECT_EQ(c.charts_drawn, c.charts);
@@ -171,7 +172,7 @@ TEST(ReportInBrowser, ARunWithNoCurvesYetRendersWithANote) {
   EXPECT_NE(html.find("No curves yet"), std::string::npos);
   EXPECT_NE(html.find("No sample grids yet"), std::string::npos);
   auto c = open_in_browser(run + "/report.html", screenshot_path("run-report-empty.png"));
-  EXPECT_EQ(c.state, "drawn");
+  ASSERT_EQ(c.state, "drawn");
   EXPECT_EQ(c.errors, 0) << c.error_text;
   EXPECT_EQ(c.charts, 0);
   EXPECT_EQ(c.images, 0);
@@ -197,7 +198,7 @@ TEST(ReportInBrowser, BrokenChartsAndImagesAreCaught) {
               {"encoding", {{"x", {{"field", "a"}, {"type", "quantitative"}}}}}});
   page.image("not a png at all", "broken");
   auto c = open_in_browser(write_page_file(dir, "broken.html", page));
-  EXPECT_EQ(c.state, "drawn");
+  ASSERT_EQ(c.state, "drawn");
   EXPECT_EQ(c.charts, 3);
   EXPECT_EQ(c.charts_drawn, 1);
   EXPECT_NE(c.error_text.find("chart-2 has no marks"), std::string::npos) << c.error_text;
@@ -238,10 +239,10 @@ TEST(ReportInBrowser, AComparisonWithAFailedModelRendersWithANote) {
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string html = read_file(dir / "report.html");
   EXPECT_NE(html.find("This run failed: training exited with status 1"), std::string::npos);
-  EXPECT_NE(html.find("1 of 1"), std::string::npos);
-  EXPECT_NE(html.find("0 of 1 (failed: see below)"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">1 of 1</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">0 of 1 (failed: see below)</td>"), std::string::npos);
   auto c = open_in_browser(dir / "report.html", screenshot_path("comparison-failed-model.png"));
-  EXPECT_EQ(c.state, "drawn");
+  ASSERT_EQ(c.state, "drawn");
   EXPECT_EQ(c.errors, 0) << c.error_text;
   EXPECT_GE(c.charts, 2);
   EXPECT_EQ(c.charts_drawn, c.charts);
@@ -249,25 +250,48 @@ TEST(ReportInBrowser, AComparisonWithAFailedModelRendersWithANote) {
   EXPECT_EQ(c.images, 1);
 }
 
-// --watch follows a run that is training, reloading, until its end event;
-// the last page no longer reloads itself.
+// --watch follows a run that is training: pages that reload themselves
+// while it trains, then a final one without the reload after its end event.
 TEST(ReportCli, WatchRewritesThePageUntilTheRunEnds) {
   TempDir dir;
   write_square_images(dir / "images.idx");
   const std::string run = dir / "run";
-  const int pid = testing::spawn_cli("train independent --data idx:" + (dir / "images.idx") +
-                                         " --binarize threshold --out " + run +
-                                         " --time-limit 10 --set train.batch_size=2 --set train.log_every=20 --threads 1",
-                                     {}, dir / "train.log");
+  const int trainer = testing::spawn_cli("train independent --data idx:" + (dir / "images.idx") +
+                                             " --binarize threshold --out " + run +
+                                             " --time-limit 10 --set train.batch_size=2 --set train.log_every=20 "
+                                             "--threads 1",
+                                         {}, dir / "train.log");
+  // Whatever happens below, no process outlives the test.
+  struct Reaper {
+    std::vector<int> pids;
+    ~Reaper() {
+      for (int p : pids) {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+      }
+    }
+  } reaper{{trainer}};
   for (int i = 0; i < 200 && !file_exists(run + "/metrics.jsonl"); ++i) usleep(50000);
   ASSERT_TRUE(file_exists(run + "/metrics.jsonl")) << read_file(dir / "train.log");
-  auto r = run_cli("report " + run + " --watch --every 1");
+  const int watcher = testing::spawn_cli("report " + run + " --watch --every 1 --idle 30", {}, dir / "watch.log");
+  reaper.pids.push_back(watcher);
+  // While it trains: a page that reloads itself.
+  bool reloading = false;
+  for (int i = 0; i < 100 && !reloading; ++i) {
+    usleep(50000);
+    reloading = file_exists(run + "/report.html") &&
+                read_file(run + "/report.html").find("http-equiv=\"refresh\"") != std::string::npos;
+  }
+  EXPECT_TRUE(reloading) << read_file(dir / "watch.log");
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(trainer, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir / "train.log");
-  ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.err.find("every 1 s until the run ends"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("the run has ended"), std::string::npos) << r.err;
+  waitpid(watcher, &status, 0);
+  reaper.pids.clear();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir / "watch.log");
+  const std::string log = read_file(dir / "watch.log");
+  EXPECT_NE(log.find("every 1 s until the run ends"), std::string::npos) << log;
+  EXPECT_NE(log.find("the run has ended"), std::string::npos) << log;
   const std::string html = read_file(run + "/report.html");
   EXPECT_EQ(html.find("http-equiv=\"refresh\""), std::string::npos);
   EXPECT_NE(html.find("<td>finished</td>"), std::string::npos);

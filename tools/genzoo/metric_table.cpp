@@ -60,6 +60,8 @@ FeatureMetricsRequest feature_request(const EvalContext& ctx) {
 void put_feature_counts(EvalContext& ctx, const torch::Tensor& samples, nlohmann::json& out) {
   const FeatureSets& f = ctx.features(samples);
   out["feature_net"] = ctx.feature_net_id;
+  if (std::getenv("GENZOO_FEATURE_CACHE"))
+    out["reference_features"] = ctx.reference_features_cached ? "read from the feature cache" : "extracted";
   out["seconds_features"] = f.seconds;
   out["reference_count"] = ctx.reference_view.size(0);
   out["generated_count"] = samples.size(0);
@@ -564,7 +566,9 @@ const FeatureSets& EvalContext::features(const torch::Tensor& samples) {
     const char* cache = std::getenv("GENZOO_FEATURE_CACHE");
     const auto start = Clock::now();
     feature_cache = feature_sets_with_reference(
-        net, cached_reference_features(net, feature_net_id, reference_view, cache ? cache : ""), samples);
+        net,
+        cached_reference_features(net, feature_net_id, reference_view, cache ? cache : "", &reference_features_cached),
+        samples);
     feature_cache->seconds = seconds_since(start);
   }
   return *feature_cache;

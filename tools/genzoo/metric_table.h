@@ -69,6 +69,7 @@ struct EvalContext {
   const FeatureSets& features(const torch::Tensor& samples);
   std::optional<FeatureSets> feature_cache;
   std::string feature_net_id;
+  bool reference_features_cached = false;  // read from GENZOO_FEATURE_CACHE
 };
 
 struct MetricEntry {

@@ -41,8 +41,11 @@ FeatureSets feature_sets_with_reference(FeatureNet& net, torch::Tensor real_feat
 /// these images (their shape and a 64-bit hash of their bytes) is there and
 /// whole, else extracted and written. A damaged or foreign file is
 /// recomputed, never trusted. `cache_dir` "" = no cache.
+/// The key also holds a hash of the network's weights, so a replaced
+/// network never reads another's features. `hit` (when given): whether the
+/// features came from the file.
 torch::Tensor cached_reference_features(FeatureNet& net, const std::string& net_id, const torch::Tensor& reference,
-                                        const std::string& cache_dir);
+                                        const std::string& cache_dir, bool* hit = nullptr);
 
 /// fid (+ seconds_fid).
 NamedValues fid_values(const FeatureSets& f);
