@@ -122,6 +122,18 @@ std::vector<nlohmann::json> read_metrics_lines(const std::string& path, int* ski
   return lines;
 }
 
+RunTally tally_run(const std::vector<nlohmann::json>& lines) {
+  RunTally t;
+  for (const auto& j : lines) {
+    if (j.contains("step") && j["step"].is_number()) t.steps = std::max(t.steps, j["step"].get<double>());
+    if (j.contains("elapsed_s") && j["elapsed_s"].is_number()) t.seconds = std::max(t.seconds, j["elapsed_s"].get<double>());
+    const std::string event = j.value("event", std::string());
+    t.rollbacks += event == "rollback";
+    t.warnings += event == "warning";
+  }
+  return t;
+}
+
 bool run_finished(const std::vector<nlohmann::json>& lines) {
   return !lines.empty() && lines.back().value("event", std::string()) == "end";
 }
@@ -240,24 +252,16 @@ HtmlPage run_report(const std::string& dir, bool* finished_out) {
   HtmlPage page("genzoo run: " + fs::path(dir).filename().string());
   // Summary.
   std::vector<std::vector<std::string>> summary = {{"folder", dir}, {"model", model}, {"data", data}};
-  double last_step = 0, elapsed = 0;
   bool finished = run_finished(lines);
   if (finished_out) *finished_out = finished;
-  int rollbacks = 0, warnings = 0;
-  for (const auto& j : lines) {
-    if (j.contains("step") && j["step"].is_number()) last_step = std::max(last_step, j["step"].get<double>());
-    if (j.contains("elapsed_s") && j["elapsed_s"].is_number()) elapsed = std::max(elapsed, j["elapsed_s"].get<double>());
-    const std::string event = j.value("event", std::string());
-    rollbacks += event == "rollback";
-    warnings += event == "warning";
-  }
+  const RunTally tally = tally_run(lines);
   summary.push_back({"state", lines.empty() ? "no metrics yet"
                               : finished   ? "finished"
                                            : "training (or interrupted: genzoo train --resume continues it)"});
-  summary.push_back({"steps", format_number(last_step)});
-  summary.push_back({"training time", format_number(std::round(elapsed)) + " s"});
-  summary.push_back({"rollbacks", std::to_string(rollbacks)});
-  summary.push_back({"warnings", std::to_string(warnings)});
+  summary.push_back({"steps", format_number(tally.steps)});
+  summary.push_back({"training time", format_number(std::round(tally.seconds)) + " s"});
+  summary.push_back({"rollbacks", std::to_string(tally.rollbacks)});
+  summary.push_back({"warnings", std::to_string(tally.warnings)});
   page.table({}, summary);
 
   page.heading("Curves");

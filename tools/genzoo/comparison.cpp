@@ -239,21 +239,13 @@ nlohmann::json run_one(const CompareRunArgs& a, const Entry& e, int64_t seed, co
     save();
   }
   // What training left: steps, time, rollbacks, warnings.
-  const auto lines = read_metrics_lines(dir + "/metrics.jsonl");
-  double steps = 0, elapsed = 0;
-  int rollbacks = 0, warnings = 0;
-  for (const auto& j : lines) {
-    if (j.contains("step") && j["step"].is_number()) steps = std::max(steps, j["step"].get<double>());
-    if (j.contains("elapsed_s") && j["elapsed_s"].is_number()) elapsed = std::max(elapsed, j["elapsed_s"].get<double>());
-    rollbacks += j.value("event", std::string()) == "rollback";
-    warnings += j.value("event", std::string()) == "warning";
-  }
+  const RunTally tally = tally_run(read_metrics_lines(dir + "/metrics.jsonl"));
   if (!rec.contains("diverged")) rec["diverged"] = false;
-  rec["steps"] = steps;
+  rec["steps"] = tally.steps;
   rec["steps_per_sample"] = sequential_steps(*e.info, dir, dims);
-  rec["train_seconds"] = elapsed;
-  rec["rollbacks"] = rollbacks;
-  rec["warnings"] = warnings;
+  rec["train_seconds"] = tally.seconds;
+  rec["rollbacks"] = tally.rollbacks;
+  rec["warnings"] = tally.warnings;
   // Evaluation.
   std::vector<std::string> args = {"eval",    dir,       "--metrics", protocol_metrics(*e.info), "--skip-unavailable",
                                    "--fresh", "--samples", std::to_string(a.samples), "--json"};

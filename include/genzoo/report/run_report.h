@@ -17,6 +17,14 @@ namespace genzoo {
 /// written, or a damaged one, is skipped and counted in `skipped`).
 std::vector<nlohmann::json> read_metrics_lines(const std::string& path, int* skipped = nullptr);
 
+/// Where a run stands by its metric lines: the last step, the training
+/// seconds, rollbacks and warnings logged.
+struct RunTally {
+  double steps = 0, seconds = 0;
+  int rollbacks = 0, warnings = 0;
+};
+RunTally tally_run(const std::vector<nlohmann::json>& lines);
+
 /// Whether the run has ended: the last line of its metrics.jsonl is the
 /// trainer's "end" event (a run that trains on after a resume loses it).
 bool run_finished(const std::vector<nlohmann::json>& lines);
